@@ -1,0 +1,69 @@
+/** The app factory: one place owns validation, errors, request ids, logging and the OpenAPI document. */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { AppError } from '../errors.js';
+import type { AppDeps, AppEnv } from './env.js';
+import { requestLog } from './middleware/request-log.js';
+import { problemResponse, toAppError } from './problem.js';
+import { registerRoutes } from './routes/index.js';
+
+export type App = OpenAPIHono<AppEnv>;
+
+export function createApp(deps: AppDeps): App {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new AppError('validation_failed', 'Some fields of the request are not valid; see errors[].', {
+          errors: result.error.issues.map((issue) => ({
+            path: issue.path.map(String).join('.') || '(body)',
+            message: issue.message,
+          })),
+        });
+      }
+    },
+  });
+
+  app.use('*', requestId({ limitLength: 200 }));
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  app.use('*', requestLog(deps.logger));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.BODY_LIMIT_BYTES,
+      onError: (c) =>
+        problemResponse(c, new AppError('payload_too_large', `The request body is larger than the limit of ${deps.config.BODY_LIMIT_BYTES} bytes.`)),
+    }),
+  );
+
+  registerRoutes(app);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key created with `cx keys create` or `POST /v1/keys`.',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Customer Exchange API',
+      version: '1.0.0',
+      description: 'Exchange and match customer data between enterprises, under signed consent, with a tamper-evident audit log.',
+    },
+  });
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Customer Exchange API' }));
+
+  app.notFound((c) => problemResponse(c, new AppError('not_found', `There is no ${c.req.method} ${c.req.path}; see /docs for the API.`)));
+  app.onError((error, c) => {
+    const appError = toAppError(error);
+    if (appError.code === 'internal') {
+      deps.logger.error({ requestId: c.get('requestId'), err: error }, 'unhandled error');
+    }
+    return problemResponse(c, appError);
+  });
+  return app;
+}

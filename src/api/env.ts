@@ -1,0 +1,25 @@
+/** The variables the middleware sets on each request, and how a route turns them into a service context. */
+import type { Context } from 'hono';
+import type { RequestIdVariables } from 'hono/request-id';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Database } from '../store/database.js';
+import type { Actor, ServiceContext } from '../services/context.js';
+
+export interface AppDeps {
+  db: Database;
+  config: Config;
+  logger: Logger;
+}
+
+export type AppEnv = {
+  Variables: RequestIdVariables & {
+    deps: AppDeps;
+    actor?: Extract<Actor, { type: 'api_key' }>;
+  };
+};
+
+export function serviceContext(c: Context<AppEnv>): ServiceContext {
+  const { db, config, logger } = c.get('deps');
+  return { db, config, logger, actor: c.get('actor') ?? { type: 'system' }, requestId: c.get('requestId') };
+}

@@ -1,0 +1,58 @@
+/** RFC 9457 problem details: the one shape of every error answer. */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import { AppError, errorCodes, type ErrorCode } from '../errors.js';
+
+export const problemSchema = z.object({
+  type: z.string().describe('A URI naming the kind of problem.'),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().describe('What went wrong and what to do about it.'),
+  instance: z.string().describe('The request path.'),
+  requestId: z.string().nullable(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof problemSchema>;
+
+export function problemType(code: ErrorCode): string {
+  return `urn:customer-exchange:problem:${code}`;
+}
+
+/** Maps anything thrown to an AppError; unknown errors become a 500 that reveals nothing. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof HTTPException) {
+    const code = (Object.keys(errorCodes) as ErrorCode[]).find((c) => errorCodes[c].status === error.status && c !== 'validation_failed');
+    if (code && error.status < 500) return new AppError(code, error.message || errorCodes[code].title);
+  }
+  return new AppError('internal', 'The exchange failed to handle this request. Quote the request id when you report it.', { cause: error });
+}
+
+export function problemResponse(c: Context, error: AppError): Response {
+  const body: Problem = {
+    type: problemType(error.code),
+    title: errorCodes[error.code].title,
+    status: error.status,
+    detail: error.message,
+    instance: c.req.path,
+    requestId: (c.get('requestId') as string | undefined) ?? null,
+    ...(error.errors ? { errors: error.errors } : {}),
+  };
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  if (error.code === 'unauthenticated') headers['www-authenticate'] = 'Bearer realm="customer-exchange"';
+  return new Response(JSON.stringify(body), { status: error.status, headers });
+}
+
+/** The problem responses a route documents in OpenAPI. */
+export function problemResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: Object.values(errorCodes).find((e) => e.status === status)?.title ?? 'Error',
+        content: { 'application/problem+json': { schema: problemSchema } },
+      },
+    ]),
+  );
+}

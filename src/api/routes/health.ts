@@ -1,0 +1,43 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { AppError } from '../../errors.js';
+import { pendingMigrations } from '../../store/migrate.js';
+import type { App } from '../app.js';
+import { problemResponses } from '../problem.js';
+
+const healthSchema = z.object({ status: z.literal('ok') });
+const readySchema = z.object({ status: z.literal('ready'), engine: z.enum(['pglite', 'postgres']) });
+
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['operations'],
+  summary: 'The process is up',
+  responses: { 200: { description: 'Up', content: { 'application/json': { schema: healthSchema } } } },
+});
+
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['operations'],
+  summary: 'The database answers and every migration is applied',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: readySchema } } },
+    ...problemResponses(503),
+  },
+});
+
+export function registerHealth(app: App): void {
+  app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
+  app.openapi(readyz, async (c) => {
+    const { db } = c.get('deps');
+    let pending: string[];
+    try {
+      await db.query('SELECT 1');
+      pending = await pendingMigrations(db);
+    } catch (error) {
+      throw new AppError('unavailable', 'The database does not answer.', { cause: error });
+    }
+    if (pending.length > 0) throw new AppError('unavailable', `Migrations are pending: ${pending.join(', ')}. Run "cx migrate".`);
+    return c.json({ status: 'ready' as const, engine: db.engine }, 200);
+  });
+}

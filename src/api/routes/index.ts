@@ -1,0 +1,10 @@
+import type { App } from '../app.js';
+import { registerHealth } from './health.js';
+import { registerKeys } from './keys.js';
+import { registerPartners } from './partners.js';
+
+export function registerRoutes(app: App): void {
+  registerHealth(app);
+  registerPartners(app);
+  registerKeys(app);
+}

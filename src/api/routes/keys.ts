@@ -1,0 +1,56 @@
+/** API keys: partners manage their own; administrators manage everyone's. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { createApiKey, createApiKeyInput } from '../../services/create-api-key.js';
+import { listApiKeys } from '../../services/list-api-keys.js';
+import { revokeApiKey } from '../../services/revoke-api-key.js';
+import { apiKeySchema } from '../../store/api-keys.js';
+import type { App } from '../app.js';
+import { serviceContext } from '../env.js';
+import { requireActor } from '../middleware/require-actor.js';
+import { problemResponses } from '../problem.js';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const security = [{ bearerAuth: [] }];
+const createdKeySchema = z.object({
+  apiKey: apiKeySchema,
+  key: z.string().describe('The key itself. It is shown this once and never again: store it now.'),
+});
+
+const create = createRoute({
+  method: 'post',
+  path: '/v1/keys',
+  tags: ['keys'],
+  summary: 'Create an API key',
+  security,
+  middleware: [requireActor('partner', 'admin')] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: createApiKeyInput } } } },
+  responses: { 201: json(createdKeySchema, 'Created; the key is in `key`'), ...problemResponses(400, 401, 403, 404) },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/keys',
+  tags: ['keys'],
+  summary: 'List API keys (never the keys themselves)',
+  security,
+  middleware: [requireActor('partner', 'admin')] as const,
+  request: { query: z.object({ partner: z.string().optional().describe('Admin only: one partner\'s keys.') }) },
+  responses: { 200: json(z.object({ items: z.array(apiKeySchema) }), 'Keys'), ...problemResponses(401, 403, 404) },
+});
+
+const revoke = createRoute({
+  method: 'delete',
+  path: '/v1/keys/{keyId}',
+  tags: ['keys'],
+  summary: 'Revoke an API key, effective at once',
+  security,
+  middleware: [requireActor('partner', 'admin')] as const,
+  request: { params: z.object({ keyId: z.string().max(100) }) },
+  responses: { 200: json(apiKeySchema, 'Revoked'), ...problemResponses(401, 403, 404) },
+});
+
+export function registerKeys(app: App): void {
+  app.openapi(create, async (c) => c.json(await createApiKey({ ctx: serviceContext(c), input: c.req.valid('json') }), 201));
+  app.openapi(list, async (c) => c.json({ items: await listApiKeys({ ctx: serviceContext(c), partner: c.req.valid('query').partner }) }, 200));
+  app.openapi(revoke, async (c) => c.json(await revokeApiKey({ ctx: serviceContext(c), keyId: c.req.valid('param').keyId }), 200));
+}

@@ -1,0 +1,62 @@
+/** Partner registration (administrators) and a partner's view of itself. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { createPartner, createPartnerInput } from '../../services/create-partner.js';
+import { getPartner } from '../../services/get-partner.js';
+import { listPartners } from '../../services/list-partners.js';
+import { partnerSchema } from '../../store/partners.js';
+import type { App } from '../app.js';
+import { serviceContext } from '../env.js';
+import { requireActor } from '../middleware/require-actor.js';
+import { problemResponses } from '../problem.js';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const security = [{ bearerAuth: [] }];
+
+const create = createRoute({
+  method: 'post',
+  path: '/v1/partners',
+  tags: ['partners'],
+  summary: 'Register a partner enterprise (admin)',
+  security,
+  middleware: [requireActor('admin')] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: createPartnerInput } } } },
+  responses: { 201: json(partnerSchema, 'Registered'), ...problemResponses(400, 401, 403, 409) },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/partners',
+  tags: ['partners'],
+  summary: 'List partners (admin, auditor)',
+  security,
+  middleware: [requireActor('admin', 'auditor')] as const,
+  responses: { 200: json(z.object({ items: z.array(partnerSchema) }), 'Partners'), ...problemResponses(401, 403) },
+});
+
+const me = createRoute({
+  method: 'get',
+  path: '/v1/partners/me',
+  tags: ['partners'],
+  summary: 'The partner the key acts for',
+  security,
+  middleware: [requireActor('partner')] as const,
+  responses: { 200: json(partnerSchema, 'The partner'), ...problemResponses(401, 403) },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/v1/partners/{partner}',
+  tags: ['partners'],
+  summary: 'One partner, by id or slug',
+  security,
+  middleware: [requireActor()] as const,
+  request: { params: z.object({ partner: z.string().min(1).max(100) }) },
+  responses: { 200: json(partnerSchema, 'The partner'), ...problemResponses(401, 404) },
+});
+
+export function registerPartners(app: App): void {
+  app.openapi(create, async (c) => c.json(await createPartner({ ctx: serviceContext(c), input: c.req.valid('json') }), 201));
+  app.openapi(list, async (c) => c.json({ items: await listPartners({ ctx: serviceContext(c) }) }, 200));
+  app.openapi(me, async (c) => c.json(await getPartner({ ctx: serviceContext(c), idOrSlug: c.get('actor')!.partnerId! }), 200));
+  app.openapi(get, async (c) => c.json(await getPartner({ ctx: serviceContext(c), idOrSlug: c.req.valid('param').partner }), 200));
+}

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { createLogger } from '../../logger.js';
+import { startServer } from '../../api/server.js';
+import { ensureAdminKey } from '../../services/ensure-admin-key.js';
+import { migrate } from '../../store/migrate.js';
+import { describeDatabase, openDatabase } from '../../store/open.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('start the HTTP service (embedded database unless DATABASE_URL is set)')
+    .option('-p, --port <port>', 'port to listen on (overrides PORT)')
+    .action(async (options: { port?: string }) => {
+      const config = loadConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
+      const logger = createLogger(config.LOG_LEVEL);
+      const db = await openDatabase(config, logger);
+      try {
+        const applied = await migrate(db);
+        logger.info({ database: describeDatabase(config), applied }, 'database ready');
+        const keyFile = await ensureAdminKey({ ctx: { db, config, logger, actor: { type: 'system' }, requestId: null } });
+        if (keyFile) logger.info({ keyFile }, 'new exchange: the first admin key was written to this file');
+      } catch (error) {
+        await db.close();
+        throw error;
+      }
+      const server = await startServer({ db, config, logger });
+      process.stderr.write(`customer exchange listening on ${server.url} (${describeDatabase(config)}); API reference at ${server.url}/docs\n`);
+      const stop = (signal: string) => {
+        server.shutdown(signal).then(
+          () => logger.flush(() => process.exit(0)),
+          (error) => {
+            logger.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,31 @@
+/** `cx`: the exchange's command-line tool. */
+import { Command, CommanderError } from 'commander';
+import { registerKeys } from './commands/keys.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerPartners } from './commands/partners.js';
+import { registerServe } from './commands/serve.js';
+import { describeFailure } from './runtime.js';
+
+const program = new Command('cx')
+  .description('Customer Exchange: exchange and match customer data between enterprises under signed consent')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerServe(program);
+registerMigrate(program);
+registerPartners(program);
+registerKeys(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander has printed its own line (or the help/version) already.
+    process.exitCode = error.exitCode;
+  } else {
+    const { message, exitCode } = describeFailure(error);
+    process.stderr.write(`cx: ${message}\n`);
+    process.exitCode = exitCode;
+  }
+}

@@ -1,0 +1,55 @@
+/** What CLI commands share: configuration, a logger on stderr, the database, and one-line errors. */
+import { loadConfig, type Config } from '../config.js';
+import { AppError } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import type { ServiceContext } from '../services/context.js';
+import type { Database } from '../store/database.js';
+import { migrate } from '../store/migrate.js';
+import { openDatabase } from '../store/open.js';
+
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+export function cliConfig(): Config {
+  // Operator commands stay quiet unless LOG_LEVEL asks otherwise.
+  return loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+}
+
+/** Opens the configured database (migrated), runs `fn` as the operator, and closes it. */
+export async function withOperator<T>(fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
+  const config = cliConfig();
+  const logger: Logger = createLogger(config.LOG_LEVEL);
+  const db: Database = await openDatabase(config, logger);
+  try {
+    await migrate(db);
+    return await fn({ db, config, logger, actor: { type: 'operator' }, requestId: null });
+  } finally {
+    await db.close();
+  }
+}
+
+/** The one line a failed command prints. */
+export function describeFailure(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+  if (error instanceof AppError) {
+    const fields = error.errors?.map((e) => `${e.path}: ${e.message}`).join('; ');
+    return { message: fields ? `${error.message} (${fields})` : error.message, exitCode: 1 };
+  }
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED') return { message: `cannot reach the database or service: ${error.message}`, exitCode: 1 };
+    return { message: error.message, exitCode: 1 };
+  }
+  return { message: String(error), exitCode: 1 };
+}
+
+export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
+  const cell = (value: unknown) => (value instanceof Date ? value.toISOString() : value === null || value === undefined ? '-' : String(value));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write(`${line(columns)}\n`);
+  for (const row of rows) process.stdout.write(`${line(columns.map((c) => cell(row[c])))}\n`);
+}

@@ -1,0 +1,16 @@
+import { AppError } from '../errors.js';
+import { selectApiKeys, type ApiKey } from '../store/api-keys.js';
+import { selectPartner } from '../store/partners.js';
+import { notFound } from '../errors.js';
+import { actingPartnerId, isExchangeAdmin, type ServiceContext } from './context.js';
+
+/** A partner sees its own keys; administrators see all, or one partner's. */
+export async function listApiKeys({ ctx, partner }: { ctx: ServiceContext; partner?: string }): Promise<ApiKey[]> {
+  const own = actingPartnerId(ctx.actor);
+  if (own) return selectApiKeys(ctx.db, own);
+  if (!isExchangeAdmin(ctx.actor)) throw new AppError('forbidden', 'This key cannot list keys.');
+  if (partner === undefined) return selectApiKeys(ctx.db);
+  const target = await selectPartner(ctx.db, partner);
+  if (!target) throw notFound('The partner');
+  return selectApiKeys(ctx.db, target.id);
+}

@@ -1,0 +1,10 @@
+import { AppError } from '../errors.js';
+import { selectPartners, type Partner } from '../store/partners.js';
+import { isExchangeAdmin, type ServiceContext } from './context.js';
+
+export async function listPartners({ ctx }: { ctx: ServiceContext }): Promise<Partner[]> {
+  if (!isExchangeAdmin(ctx.actor) && !(ctx.actor.type === 'api_key' && ctx.actor.role === 'auditor')) {
+    throw new AppError('forbidden', 'Only administrators and auditors can list partners.');
+  }
+  return selectPartners(ctx.db);
+}

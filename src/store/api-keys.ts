@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import type { Queryable } from './database.js';
+
+export const roleSchema = z.enum(['partner', 'auditor', 'admin']);
+export type Role = z.infer<typeof roleSchema>;
+
+export const apiKeySchema = z.object({
+  id: z.uuid(),
+  partnerId: z.uuid().nullable(),
+  role: roleSchema,
+  name: z.string(),
+  prefix: z.string().describe('The first characters of the key, to recognise it; the key itself is never stored.'),
+  createdAt: z.date(),
+  lastUsedAt: z.date().nullable(),
+  revokedAt: z.date().nullable(),
+});
+export type ApiKey = z.infer<typeof apiKeySchema>;
+
+const columns = `id, partner_id AS "partnerId", role, name, prefix, created_at AS "createdAt",
+  last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`;
+
+export async function insertApiKey(
+  db: Queryable,
+  input: { partnerId: string | null; role: Role; name: string; prefix: string; keyHash: string },
+): Promise<ApiKey> {
+  const rows = await db.query<ApiKey>(
+    `INSERT INTO api_keys (partner_id, role, name, prefix, key_hash) VALUES ($1, $2, $3, $4, $5) RETURNING ${columns}`,
+    [input.partnerId, input.role, input.name, input.prefix, input.keyHash],
+  );
+  return rows[0]!;
+}
+
+/** Keys, optionally of one partner only (null lists the exchange's own auditor and admin keys). */
+export async function selectApiKeys(db: Queryable, partnerId?: string | null): Promise<ApiKey[]> {
+  if (partnerId === undefined) return db.query<ApiKey>(`SELECT ${columns} FROM api_keys ORDER BY created_at`);
+  return db.query<ApiKey>(
+    `SELECT ${columns} FROM api_keys WHERE partner_id IS NOT DISTINCT FROM $1::uuid ORDER BY created_at`,
+    [partnerId],
+  );
+}
+
+/** One key, scoped to a partner when `partnerId` is given, so other partners' keys are invisible. */
+export async function selectApiKey(db: Queryable, id: string, partnerId?: string): Promise<ApiKey | undefined> {
+  const rows = await db.query<ApiKey>(
+    `SELECT ${columns} FROM api_keys WHERE id = $1::uuid ${partnerId ? 'AND partner_id = $2::uuid' : ''}`,
+    partnerId ? [id, partnerId] : [id],
+  );
+  return rows[0];
+}
+
+/** The live (not revoked) key with this hash. */
+export async function selectLiveApiKeyByHash(db: Queryable, keyHash: string): Promise<ApiKey | undefined> {
+  const rows = await db.query<ApiKey>(`SELECT ${columns} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [keyHash]);
+  return rows[0];
+}
+
+/** Records a key's use at most once a minute, so authentication is not a write on every request. */
+export async function touchApiKey(db: Queryable, id: string): Promise<void> {
+  await db.query(
+    `UPDATE api_keys SET last_used_at = now()
+     WHERE id = $1::uuid AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+    [id],
+  );
+}
+
+export async function revokeApiKeyRow(db: Queryable, id: string): Promise<ApiKey | undefined> {
+  const rows = await db.query<ApiKey>(
+    `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1::uuid RETURNING ${columns}`,
+    [id],
+  );
+  return rows[0];
+}

@@ -1,0 +1,32 @@
+/**
+ * One small interface over the two engines: PGlite (embedded) and a PostgreSQL server (postgres.js).
+ * Both answer with the same JavaScript types: int8 as number, date as 'YYYY-MM-DD', numeric as string,
+ * timestamptz as Date, jsonb as parsed JSON. Parameters use $1…$n; pass JSON as a string cast to ::jsonb.
+ */
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  query<T = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs one or more statements without parameters (migrations). */
+  exec(text: string): Promise<void>;
+  /** Bulk-loads CSV text into a table with COPY … FROM STDIN. */
+  copyCsv(table: string, columns: readonly string[], csv: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly engine: 'pglite' | 'postgres';
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** OIDs whose parsing both engines are told to agree on. */
+export const typeOids = { int8: 20, date: 1082 } as const;
+
+/** Quotes an SQL identifier; identifiers here come from code, never from callers. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function copyStatement(table: string, columns: readonly string[]): string {
+  return `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv)`;
+}

@@ -1,0 +1,33 @@
+/** Chooses the engine from the configuration: a server when DATABASE_URL is set, else embedded. */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Database } from './database.js';
+import { lockDirectory } from './lock.js';
+import { openPglite } from './pglite.js';
+import { openPostgres } from './postgres.js';
+
+export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>, logger?: Logger): Promise<Database> {
+  if (config.DATABASE_URL) {
+    return openPostgres(config.DATABASE_URL, { onNotice: (message) => logger?.debug({ notice: message }, 'database notice') });
+  }
+  const directory = resolve(config.DATA_DIR, 'pglite');
+  mkdirSync(directory, { recursive: true });
+  const unlock = lockDirectory(directory);
+  try {
+    const db = await openPglite(directory);
+    return { ...db, close: () => db.close().finally(unlock) };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+export function describeDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>): string {
+  if (config.DATABASE_URL) {
+    const url = new URL(config.DATABASE_URL);
+    return `postgres server ${url.hostname}:${url.port || 5432}${url.pathname}`;
+  }
+  return `embedded PGlite in ${join(resolve(config.DATA_DIR), 'pglite')}`;
+}

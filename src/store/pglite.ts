@@ -1,0 +1,52 @@
+/** The embedded engine: PostgreSQL compiled to WebAssembly, persisted in a local directory. */
+import { PGlite, type PGliteInterface, type Transaction } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { fuzzystrmatch } from '@electric-sql/pglite/contrib/fuzzystrmatch';
+import { copyStatement, typeOids, type Database, type Queryable } from './database.js';
+
+const extensions = { pg_trgm, fuzzystrmatch };
+const parsers = { [typeOids.date]: (value: string) => value };
+
+function queryable(target: PGliteInterface | Transaction): Queryable {
+  return {
+    async query<T>(text: string, params: readonly unknown[] = []) {
+      const result = await target.query<T>(text, params as unknown[]);
+      return result.rows;
+    },
+    async exec(text: string) {
+      await target.exec(text);
+    },
+    async copyCsv(table, columns, csv) {
+      await target.query(copyStatement(table, columns), [], { blob: new Blob([csv]) });
+    },
+  };
+}
+
+function wrap(pg: PGlite): Database {
+  return {
+    engine: 'pglite',
+    ...queryable(pg),
+    transaction: (fn) => pg.transaction((tx) => fn(queryable(tx))),
+    close: () => pg.close(),
+  };
+}
+
+/** Opens (creating when new) the embedded database in `directory`; in memory when undefined. */
+export async function openPglite(directory: string | undefined): Promise<Database> {
+  const pg = await PGlite.create(directory ? { dataDir: directory, extensions, parsers } : { extensions, parsers });
+  return wrap(pg);
+}
+
+/** Opens an embedded database from a dump made by `dumpPglite` (tests start from a migrated template). */
+export async function openPgliteFromDump(dump: Blob): Promise<Database> {
+  return wrap(await PGlite.create({ loadDataDir: dump, extensions, parsers }));
+}
+
+export async function dumpPglite(directory: string): Promise<Blob> {
+  const pg = await PGlite.create({ dataDir: directory, extensions, parsers });
+  try {
+    return (await pg.dumpDataDir('none')) as Blob;
+  } finally {
+    await pg.close();
+  }
+}

@@ -1,0 +1,46 @@
+/** The server engine: a PostgreSQL server reached through postgres.js. */
+import postgres from 'postgres';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { copyStatement, typeOids, type Database, type Queryable } from './database.js';
+
+type Sql = postgres.Sql | postgres.TransactionSql;
+
+function queryable(sql: Sql): Queryable {
+  return {
+    async query<T>(text: string, params: readonly unknown[] = []) {
+      const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+      return rows as unknown as T[];
+    },
+    async exec(text: string) {
+      await sql.unsafe(text);
+    },
+    async copyCsv(table, columns, csv) {
+      const stream = await sql.unsafe(copyStatement(table, columns)).writable();
+      await pipeline(Readable.from([csv]), stream);
+    },
+  };
+}
+
+export interface PostgresOptions {
+  onNotice?: (message: string) => void;
+  max?: number;
+}
+
+export function openPostgres(url: string, options: PostgresOptions = {}): Database {
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: (notice) => options.onNotice?.(String(notice.message)),
+    connection: { application_name: 'customer-exchange' },
+    types: {
+      int8: { to: typeOids.int8, from: [typeOids.int8], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
+      date: { to: typeOids.date, from: [typeOids.date], serialize: (v: string) => v, parse: (v: string) => v },
+    },
+  });
+  return {
+    engine: 'postgres',
+    ...queryable(sql),
+    transaction: (fn) => sql.begin((tx) => fn(queryable(tx))) as Promise<never>,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}

@@ -1,0 +1,13 @@
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { fuzzystrmatch } from '@electric-sql/pglite/contrib/fuzzystrmatch';
+let t=Date.now();
+const db = await PGlite.create({ extensions: { pg_trgm, fuzzystrmatch } });
+console.log('create', Date.now()-t); t=Date.now();
+await db.exec('create extension if not exists pg_trgm; create extension if not exists fuzzystrmatch; create table t(a int8, b numeric, c timestamptz, d jsonb, e date)');
+await db.query('insert into t values ($1,$2,$3,$4,$5)', [5, '1.5', new Date(), {x:1}, '2020-01-02']);
+console.log((await db.query('select *, similarity($1,$2) s, dmetaphone($1) m from t', ['smith','smyth'])).rows);
+t=Date.now(); const c = await db.clone(); console.log('clone', Date.now()-t);
+t=Date.now(); const blob = await db.dumpDataDir('none'); console.log('dump', Date.now()-t, blob.size);
+t=Date.now(); const d2 = await PGlite.create({ loadDataDir: blob, extensions: { pg_trgm, fuzzystrmatch } }); console.log('load', Date.now()-t);
+console.log((await c.query('select count(*) from t')).rows);

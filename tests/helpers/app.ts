@@ -1,0 +1,63 @@
+/** An in-process app on a fresh database, with helpers to make partners and keys. */
+import { Writable } from 'node:stream';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createApp, type App } from '../../src/api/app.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { createApiKey } from '../../src/services/create-api-key.js';
+import { createPartner } from '../../src/services/create-partner.js';
+import type { ServiceContext } from '../../src/services/context.js';
+import type { Database } from '../../src/store/database.js';
+import type { Partner } from '../../src/store/partners.js';
+import { createTestDatabase } from './database.js';
+
+export interface TestExchange {
+  app: App;
+  db: Database;
+  config: Config;
+  logger: Logger;
+  /** Every log line the app wrote, parsed. */
+  logs: Record<string, unknown>[];
+  operator: ServiceContext;
+  adminKey: string;
+  addPartner(slug: string): Promise<{ partner: Partner; key: string }>;
+  request(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function createTestExchange(env: Record<string, string> = {}): Promise<TestExchange> {
+  const db = await createTestDatabase();
+  const config = loadConfig({ LOG_LEVEL: 'info', DATA_DIR: '.tmp/test-data', ...env });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = createLogger(config.LOG_LEVEL, sink);
+  const operator: ServiceContext = { db, config, logger, actor: { type: 'operator' }, requestId: null };
+  const app = createApp({ db, config, logger });
+  const { key: adminKey } = await createApiKey({ ctx: operator, input: { name: 'test admin', role: 'admin' } });
+  return {
+    app,
+    db,
+    config,
+    logger,
+    logs,
+    operator,
+    adminKey,
+    async addPartner(slug) {
+      const partner = await createPartner({ ctx: operator, input: { slug, name: `${slug} Ltd` } });
+      const { key } = await createApiKey({ ctx: operator, input: { name: 'test', partner: slug } });
+      return { partner, key };
+    },
+    request(path, init = {}) {
+      const { key, json, headers, ...rest } = init;
+      const merged = new Headers(headers);
+      if (key) merged.set('authorization', `Bearer ${key}`);
+      if (json !== undefined) merged.set('content-type', 'application/json');
+      return Promise.resolve(app.request(path, { ...rest, headers: merged, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) }));
+    },
+    close: () => db.close(),
+  };
+}
