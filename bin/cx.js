@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when built (the Docker image), else the TypeScript sources through tsx.
+// Runs the TypeScript sources through tsx in a checkout; the compiled dist/ where there are no sources (the image).
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
-const built = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-if (existsSync(built)) {
-  await import(pathToFileURL(built).href);
-} else {
+const sources = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(fileURLToPath(sources))) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli/main.ts', import.meta.url).href);
+  await import(sources.href);
+} else {
+  await import(new URL('../dist/cli/main.js', import.meta.url).href);
 }

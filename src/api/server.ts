@@ -28,13 +28,16 @@ export async function startServer(deps: AppDeps, options: { app?: App } = {}): P
       deps.logger.info({ reason }, 'shutting down: no new connections, finishing requests in flight');
       const httpServer = server as Server;
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      // Keep-alive connections go idle once their last response is sent; close each as it does.
       httpServer.closeIdleConnections();
+      const reaper = setInterval(() => httpServer.closeIdleConnections(), 50);
       const timer = setTimeout(() => {
         deps.logger.warn({ timeoutMs: deps.config.SHUTDOWN_TIMEOUT_MS }, 'requests still running at the shutdown timeout; closing them');
         httpServer.closeAllConnections();
       }, deps.config.SHUTDOWN_TIMEOUT_MS);
       timer.unref();
       await closed;
+      clearInterval(reaper);
       clearTimeout(timer);
       await deps.db.close();
       deps.logger.info('stopped');

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineUnderTest } from '../helpers/database.js';
+import { freshCliEnv, runCx, startCxServe, type CliEnv } from '../helpers/cli.js';
+
+describe(`the cx command on ${engineUnderTest}`, () => {
+  let cli: CliEnv;
+  beforeAll(async () => {
+    cli = await freshCliEnv();
+  });
+  afterAll(() => cli.cleanup());
+
+  it('prints help for every command', async () => {
+    const top = await runCx(['--help'], cli.env);
+    expect(top.code).toBe(0);
+    for (const command of ['serve', 'migrate', 'partners', 'keys']) expect(top.stdout).toContain(command);
+    const keys = await runCx(['keys', 'create', '--help'], cli.env);
+    expect(keys.code).toBe(0);
+    expect(keys.stdout).toContain('--partner');
+  });
+
+  it('migrates, then reports it is up to date', async () => {
+    const first = await runCx(['migrate'], cli.env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^applied 001_foundation/);
+    const second = await runCx(['migrate'], cli.env);
+    expect(second.stdout).toMatch(/^up to date/);
+  });
+
+  it('manages partners and keys for operators', async () => {
+    const added = await runCx(['partners', 'add', 'acme', '--name', 'Acme Ltd'], cli.env);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(/^[0-9a-f-]{36} {2}acme {2}Acme Ltd$/m);
+    const listed = await runCx(['partners', 'list'], cli.env);
+    expect(listed.stdout).toContain('Acme Ltd');
+
+    const created = await runCx(['keys', 'create', '--partner', 'acme', '--name', 'loader'], cli.env);
+    expect(created.code).toBe(0);
+    expect(created.stdout.trim()).toMatch(/^cx_[A-Za-z0-9_-]{43}$/);
+    const keyId = created.stderr.match(/key ([0-9a-f-]{36})/)![1]!;
+    const keys = await runCx(['keys', 'list', '--partner', 'acme'], cli.env);
+    expect(keys.stdout).toContain(keyId);
+    expect(keys.stdout).not.toContain(created.stdout.trim());
+    const revoked = await runCx(['keys', 'revoke', keyId], cli.env);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toMatch(/^revoked /);
+  });
+
+  it.each([
+    [['partners', 'add', 'acme', '--name', 'Again'], /^cx: A partner with the slug "acme" is already registered/],
+    [['keys', 'create', '--partner', 'nobody'], /^cx: The partner was not found/],
+    [['keys', 'create', '--role', 'boss'], /^cx: --role must be/],
+    [['keys', 'revoke', 'not-a-key'], /^cx: The key was not found/],
+    [['frobnicate'], /unknown command/],
+  ])('fails %j with one clear line and a non-zero exit', async (args, message) => {
+    const result = await runCx(args, cli.env);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim().split('\n')[0]).toMatch(message);
+  });
+
+  it('stops at start-up on a wrong setting, naming it', async () => {
+    const result = await runCx(['serve'], { ...cli.env, PORT: 'eighty' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('cx: invalid configuration: PORT="eighty": Invalid input: expected number, received NaN');
+  });
+
+  it('serves, shuts down on SIGTERM, and keeps its data across a restart', async () => {
+    const first = await startCxServe(cli.env);
+    const adminKey = readFileSync(join(cli.dataDir, 'admin.key'), 'utf8').trim();
+    expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+    const created = await fetch(`${first.url}/v1/partners`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ slug: 'survivor', name: 'Survivor plc' }),
+    });
+    expect(created.status).toBe(201);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('"msg":"stopped"');
+
+    const second = await startCxServe(cli.env);
+    const partners = await fetch(`${second.url}/v1/partners`, { headers: { authorization: `Bearer ${adminKey}` } });
+    expect(JSON.stringify(await partners.json())).toContain('Survivor plc');
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+  });
+});

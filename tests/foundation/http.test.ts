@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestExchange, type TestExchange } from '../helpers/app.js';
+import { engineUnderTest } from '../helpers/database.js';
+
+describe(`HTTP basics on ${engineUnderTest}`, () => {
+  let ex: TestExchange;
+  beforeAll(async () => {
+    ex = await createTestExchange({ BODY_LIMIT_BYTES: '2048' });
+    ex.app.get('/test/boom', () => {
+      throw new Error('secret internal detail: connection string postgres://admin:pw@db');
+    });
+  });
+  afterAll(() => ex.close());
+
+  it('answers /healthz and /readyz', async () => {
+    expect(await (await ex.request('/healthz')).json()).toEqual({ status: 'ok' });
+    expect(await (await ex.request('/readyz')).json()).toEqual({ status: 'ready', engine: engineUnderTest });
+  });
+
+  it('publishes an OpenAPI 3.1 document built from the route schemas, and a reference page', async () => {
+    const doc = (await (await ex.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/v1/partners', '/v1/keys', '/v1/keys/{keyId}']));
+    expect(JSON.stringify(doc.paths['/v1/partners']!.post)).toContain('application/problem+json');
+    const page = await ex.request('/docs');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('/openapi.json');
+  });
+
+  it('echoes a request id, or makes one', async () => {
+    const given = await ex.request('/healthz', { headers: { 'x-request-id': 'trace-123' } });
+    expect(given.headers.get('x-request-id')).toBe('trace-123');
+    const made = await ex.request('/healthz');
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers unknown routes with a 404 problem', async () => {
+    const response = await ex.request('/v1/nothing-here', { headers: { 'x-request-id': 'r-404' } });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await response.json()).toEqual({
+      type: 'urn:customer-exchange:problem:not_found',
+      title: 'Not found',
+      status: 404,
+      detail: 'There is no GET /v1/nothing-here; see /docs for the API.',
+      instance: '/v1/nothing-here',
+      requestId: 'r-404',
+    });
+  });
+
+  it('answers invalid fields with a 400 naming each path', async () => {
+    const response = await ex.request('/v1/partners', { method: 'POST', key: ex.adminKey, json: { slug: 'Bad Slug!', name: '' } });
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { errors: { path: string; message: string }[] };
+    expect(problem.errors.map((e) => e.path).sort()).toEqual(['name', 'slug']);
+    expect(problem.errors.find((e) => e.path === 'slug')!.message).toMatch(/lowercase/);
+  });
+
+  it('answers malformed JSON and a missing body with a 400', async () => {
+    const malformed = await ex.request('/v1/partners', {
+      method: 'POST',
+      key: ex.adminKey,
+      headers: { 'content-type': 'application/json' },
+      body: '{"slug": ',
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers.get('content-type')).toBe('application/problem+json');
+    const missing = await ex.request('/v1/partners', { method: 'POST', key: ex.adminKey });
+    expect(missing.status).toBe(400);
+  });
+
+  it('answers a body over the limit with a 413', async () => {
+    const response = await ex.request('/v1/partners', { method: 'POST', key: ex.adminKey, json: { slug: 'big', name: 'x'.repeat(5000) } });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await response.json()) as { detail: string }).detail).toContain('2048 bytes');
+  });
+
+  it('answers an unexpected failure with a 500 that carries the request id and no internals', async () => {
+    const response = await ex.request('/test/boom', { headers: { 'x-request-id': 'r-500' } });
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(text).not.toContain('secret');
+    expect(text).not.toContain('postgres://');
+    expect(JSON.parse(text)).toMatchObject({ status: 500, requestId: 'r-500', detail: expect.stringContaining('request id') });
+  });
+
+  it('logs one line per request without keys', async () => {
+    await ex.request('/v1/partners', { key: ex.adminKey, headers: { 'x-request-id': 'r-log' } });
+    const lines = ex.logs.filter((l) => l.requestId === 'r-log' && l.msg === 'request');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ method: 'GET', route: '/v1/partners', status: 200 });
+    expect(typeof lines[0]!.durationMs).toBe('number');
+    expect(JSON.stringify(ex.logs)).not.toContain(ex.adminKey);
+  });
+});
