@@ -23,8 +23,8 @@ describe(`migrations on ${engineUnderTest}`, () => {
     const [first, second] = await Promise.all([migrate(db), migrate(db)]);
     expect(first).toEqual([]);
     expect(second).toEqual([]);
-    const [{ count }] = await db.query<{ count: number }>('SELECT count(*) AS count FROM schema_migrations');
-    expect(count).toBe(listMigrations().length);
+    const [row] = await db.query<{ count: number }>('SELECT count(*) AS count FROM schema_migrations');
+    expect(row!.count).toBe(listMigrations().length);
   });
 
   it('loads the fuzzy-matching extensions', async () => {
