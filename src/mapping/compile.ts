@@ -1,0 +1,250 @@
+/** Compiles a mapping into a function from one source row to a canonical record and its issues. */
+import { customerRecordSchema, type CustomerRecord } from '../standard/customer.js';
+import { MappingError, parseTarget } from './load.js';
+import type { Mapping, Rule } from './mapping-schema.js';
+import { compileTransform, TransformError, type Value } from './transforms.js';
+
+/** A source row: CSV cells by column, or a parsed JSON object. */
+export type SourceRow = { kind: 'cells'; cells: string[] } | { kind: 'object'; object: Record<string, unknown> };
+
+export interface RowIssue {
+  row: number;
+  column: string | null;
+  value: string | null;
+  field: string;
+  reason: string;
+  /** rejected: the row was not accepted; dropped: the row was, without this value. */
+  severity: 'rejected' | 'dropped';
+}
+
+export interface FieldOutcome {
+  target: string;
+  outcome: 'filled' | 'empty' | 'invalid';
+}
+
+export interface MappedRow {
+  row: number;
+  record?: CustomerRecord;
+  issues: RowIssue[];
+  fields: FieldOutcome[];
+}
+
+const MAX_VALUE_CHARS = 100;
+function truncate(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
+}
+
+function jsonPath(object: Record<string, unknown>, path: string): unknown {
+  let current: unknown = object;
+  for (const part of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = Array.isArray(current) && /^\d+$/.test(part) ? current[Number(part)] : (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+/** A cell or JSON value as a pipeline value: empty strings and nulls are empty. */
+function toValue(raw: unknown): Value {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw === 'string') return raw.trim() === '' ? undefined : raw;
+  if (typeof raw === 'number' || typeof raw === 'boolean') return raw;
+  if (Array.isArray(raw)) {
+    const items = raw.filter((x) => x !== null && x !== undefined && String(x).trim() !== '').map(String);
+    return items.length ? items : undefined;
+  }
+  return JSON.stringify(raw);
+}
+
+type Getter = (row: SourceRow) => unknown;
+
+interface CompiledRule {
+  rule: Rule;
+  columns: string[];
+  get: (row: SourceRow) => Value;
+  when: ((row: SourceRow) => boolean) | undefined;
+  pipeline: ((v: Value) => Value)[];
+  required: boolean;
+  set: (draft: Draft, value: Value, sourced: boolean) => void;
+}
+
+interface Draft {
+  record: Record<string, unknown>;
+  /** Array elements by "key[group]", and whether a source value (not only a constant) landed in each. */
+  elements: Map<string, { element: Record<string, unknown>; sourced: boolean; array: unknown[] }>;
+}
+
+function compileSetter(target: string): CompiledRule['set'] {
+  const { segments } = parseTarget(target)!;
+  return (draft, value, sourced) => {
+    let node = draft.record;
+    let prefix = '';
+    segments.forEach((segment, i) => {
+      const last = i === segments.length - 1;
+      prefix += `${i ? '.' : ''}${segment.key}`;
+      if (segment.group !== undefined) {
+        const id = `${prefix}[${segment.group}]`;
+        let entry = draft.elements.get(id);
+        if (!entry) {
+          const array = (node[segment.key] ??= []) as unknown[];
+          entry = { element: {}, sourced: false, array };
+          array.push(entry.element);
+          draft.elements.set(id, entry);
+        }
+        entry.sourced ||= sourced;
+        node = entry.element;
+        prefix = id;
+        return;
+      }
+      if (last) {
+        const existing = node[segment.key];
+        if (Array.isArray(existing)) existing.push(...(Array.isArray(value) ? value : [value]));
+        else node[segment.key] = value;
+      } else {
+        node = (node[segment.key] ??= {}) as Record<string, unknown>;
+      }
+    });
+  };
+}
+
+/** Fields whose canonical type is a list of strings take a single value as a one-element list. */
+const listTargets = new Set(['addresses[].lines', 'behaviour.channels']);
+
+export interface CompiledMapping {
+  mapping: Mapping;
+  /** Binds column names to positions once the header is known; throws for a column the file lacks. */
+  bindHeader(header: string[]): void;
+  mapRow(row: SourceRow, rowNumber: number): MappedRow;
+}
+
+export function compileMapping(mapping: Mapping): CompiledMapping {
+  let columnIndex = new Map<string, number>();
+  const getter = (name: string): Getter => (row) =>
+    row.kind === 'cells' ? row.cells[columnIndex.get(name) ?? -1] : jsonPath(row.object, name);
+
+  const compileRule = (rule: Rule): CompiledRule => {
+    const columns = rule.from === undefined ? [] : Array.isArray(rule.from) ? rule.from : [rule.from];
+    const getters = columns.map(getter);
+    const get: CompiledRule['get'] =
+      rule.value !== undefined
+        ? () => rule.value
+        : getters.length === 1
+          ? (row) => toValue(getters[0]!(row))
+          : (row) => {
+              const values = getters.map((g) => toValue(g(row))).filter((v) => v !== undefined).map(String);
+              return values.length ? values : undefined;
+            };
+    const canonical = parseTarget(rule.target)!.canonical;
+    const pipeline = rule.transforms.map((t) => compileTransform(t, mapping));
+    // Several columns into one text field: joined with a space unless the rule says otherwise.
+    if (getters.length > 1 && !listTargets.has(canonical) && !rule.transforms.some((t) => t.op === 'concat' || t.op === 'split')) {
+      pipeline.unshift(compileTransform({ op: 'concat', separator: ' ' }, mapping));
+    }
+    if (listTargets.has(canonical)) pipeline.push((v) => (typeof v === 'string' ? [v] : v));
+    let when: CompiledRule['when'];
+    if (rule.when) {
+      const { column, equals, in: among, notEmpty, matches } = rule.when;
+      const get = getter(column);
+      const re = matches ? new RegExp(matches) : undefined;
+      when = (row) => {
+        const raw = get(row);
+        const text = raw === undefined || raw === null ? '' : String(raw).trim();
+        if (notEmpty && text === '') return false;
+        if (equals !== undefined && text !== equals) return false;
+        if (among && !among.includes(text)) return false;
+        if (re && !re.test(text)) return false;
+        return true;
+      };
+    }
+    return {
+      rule,
+      columns,
+      get,
+      when,
+      pipeline,
+      required: rule.transforms.some((t) => t.op === 'required'),
+      set: compileSetter(rule.target),
+    };
+  };
+
+  const idRule = compileRule({ target: 'source.recordId', from: mapping.source.recordId, transforms: [{ op: 'trim' }, { op: 'required' }] });
+  const rules = mapping.rules.map(compileRule);
+  const referencedColumns = [...new Set([mapping.source.recordId, ...mapping.rules.flatMap((r) => [...(r.from === undefined ? [] : [r.from].flat()), ...(r.when ? [r.when.column] : [])])])];
+
+  return {
+    mapping,
+    bindHeader(header) {
+      columnIndex = new Map(header.map((name, i) => [name.trim(), i]));
+      const missing = referencedColumns.filter((c) => !columnIndex.has(c));
+      if (missing.length) {
+        const problems = missing.map((column) => ({
+          path: column === mapping.source.recordId ? 'source.recordId' : `rules.${mapping.rules.findIndex((r) => [r.from].flat().includes(column) || r.when?.column === column)}`,
+          message: `column "${column}" is not in the file`,
+        }));
+        const only = header.length === 1 ? header[0]! : '';
+        const hint = only && /[;,\t|]/.test(only) ? ` The header is one column "${truncate(only)}": is the delimiter right (the mapping says ${JSON.stringify(mapping.source.delimiter)})?` : '';
+        throw new MappingError(`the mapping ${mapping.name} does not fit this file (columns: ${header.slice(0, 20).map((h) => `"${h}"`).join(', ')}).${hint}`, problems);
+      }
+    },
+    mapRow(row, rowNumber) {
+      const issues: RowIssue[] = [];
+      const fields: FieldOutcome[] = [];
+      const draft: Draft = { record: { standardVersion: mapping.standardVersion }, elements: new Map() };
+      let rejected = false;
+
+      const run = (compiled: CompiledRule, track: boolean) => {
+        if (compiled.when && !compiled.when(row)) return;
+        const raw = compiled.get(row);
+        let value = raw;
+        try {
+          for (const step of compiled.pipeline) value = step(value);
+        } catch (error) {
+          if (!(error instanceof TransformError)) throw error;
+          const severity = compiled.required ? 'rejected' : 'dropped';
+          rejected ||= compiled.required;
+          issues.push({ row: rowNumber, column: compiled.columns.join('+') || null, value: truncate(raw), field: compiled.rule.target, reason: error.message, severity });
+          if (track) fields.push({ target: compiled.rule.target, outcome: 'invalid' });
+          return;
+        }
+        if (track) fields.push({ target: compiled.rule.target, outcome: value === undefined ? 'empty' : 'filled' });
+        if (value !== undefined) compiled.set(draft, value, compiled.rule.value === undefined);
+      };
+
+      run(idRule, false);
+      if (rejected) return { row: rowNumber, issues, fields };
+      for (const compiled of rules) run(compiled, true);
+      if (rejected) return { row: rowNumber, issues, fields };
+
+      // An array element that only received constants (say a phone type, with no number) is dropped.
+      for (const { element, sourced, array } of draft.elements.values()) {
+        if (!sourced) array.splice(array.indexOf(element), 1);
+      }
+      for (const key of Object.keys(draft.record)) {
+        const value = draft.record[key];
+        if (Array.isArray(value) && value.length === 0) delete draft.record[key];
+      }
+
+      // The transforms produce valid values; the schema still has the last word (lengths, sizes).
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const result = customerRecordSchema.safeParse(draft.record);
+        if (result.success) return { row: rowNumber, record: result.data, issues, fields };
+        const issue = result.error.issues[0]!;
+        const path = issue.path.map(String);
+        if (path[0] === 'source' || path.length === 0) break;
+        issues.push({ row: rowNumber, column: null, value: truncate(jsonPath(draft.record, path.join('.'))), field: path.join('.'), reason: issue.message, severity: 'dropped' });
+        removePath(draft.record, path);
+      }
+      issues.push({ row: rowNumber, column: null, value: null, field: '(record)', reason: 'the record does not fit the standard', severity: 'rejected' });
+      return { row: rowNumber, issues, fields };
+    },
+  };
+}
+
+function removePath(record: Record<string, unknown>, path: string[]): void {
+  let node: unknown = record;
+  for (const part of path.slice(0, -1)) node = (node as Record<string, unknown>)[part];
+  const last = path.at(-1)!;
+  if (Array.isArray(node)) node.splice(Number(last), 1);
+  else if (node && typeof node === 'object') delete (node as Record<string, unknown>)[last];
+}

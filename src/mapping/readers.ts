@@ -1,0 +1,160 @@
+/** Streaming readers for CSV, NDJSON and JSON inputs in UTF-8, GB18030/GBK and other encodings. */
+import { parse } from 'csv-parse';
+import iconv from 'iconv-lite';
+import { createInterface } from 'node:readline';
+import { Readable, Transform } from 'node:stream';
+import type { Mapping } from './mapping-schema.js';
+import type { SourceRow } from './compile.js';
+
+/** The input cannot be read at all (exit 1): wrong encoding, unterminated quote, oversized row. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+export type ReadItem = { row: number; data: SourceRow } | { row: number; error: string };
+
+/** The largest row a CSV reader accepts; a larger one is nearly always an unterminated quote. */
+export const MAX_ROW_BYTES = 1024 * 1024;
+
+function decoder(encoding: Mapping['source']['encoding']): Transform {
+  if (encoding !== 'utf-8') return iconv.decodeStream(encoding) as unknown as Transform;
+  const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  let offset = 0;
+  return new Transform({
+    readableObjectMode: false,
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        const out = text.decode(chunk, { stream: true });
+        offset += chunk.length;
+        done(null, out);
+      } catch {
+        done(new InputError(`the input is not valid UTF-8 (in the bytes after offset ${offset}); if it comes from a Chinese system, set source.encoding to "gb18030"`));
+      }
+    },
+    flush(done) {
+      try {
+        done(null, text.decode());
+      } catch {
+        done(new InputError('the input is not valid UTF-8 (it ends inside a character)'));
+      }
+    },
+  });
+}
+
+function describeCsvError(error: { code?: string; message: string; lines?: number }): string {
+  switch (error.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return `a quoted field is never closed (it starts on or before line ${error.lines ?? '?'}); check the quote character`;
+    case 'CSV_MAX_RECORD_SIZE':
+      return `a row near line ${error.lines ?? '?'} is larger than ${MAX_ROW_BYTES} bytes; is a quote left open?`;
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return `a quote is closed in the middle of a field near line ${error.lines ?? '?'}; check the quote character and delimiter`;
+    default:
+      return error.message;
+  }
+}
+
+async function* readCsv(input: Readable, source: Mapping['source'], onHeader: (header: string[]) => void): AsyncGenerator<ReadItem> {
+  const parser = parse({
+    delimiter: source.delimiter,
+    quote: source.quote,
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    max_record_size: MAX_ROW_BYTES,
+    info: true,
+  });
+  const decoded = input.pipe(decoder(source.encoding));
+  decoded.on('error', (error) => parser.destroy(error));
+  decoded.pipe(parser);
+  let header: string[] | undefined = source.header ? undefined : source.columns;
+  if (!source.header) {
+    if (!header) throw new InputError('a CSV source without a header row needs source.columns');
+    onHeader(header);
+  }
+  let row = 0;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!header) {
+        header = record.map((h) => h.trim());
+        onHeader(header);
+        continue;
+      }
+      row += 1;
+      if (record.length !== header.length) {
+        yield { row, error: `line ${info.lines} has ${record.length} fields where the header has ${header.length}` };
+        continue;
+      }
+      yield { row, data: { kind: 'cells', cells: record } };
+    }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(describeCsvError(error as { code?: string; message: string }));
+  }
+  if (!header) throw new InputError('the input is empty: no header row');
+}
+
+async function* readNdjson(input: Readable, source: Mapping['source']): AsyncGenerator<ReadItem> {
+  const decoded = input.pipe(decoder(source.encoding));
+  const lines = createInterface({ input: decoded, crlfDelay: Infinity });
+  const failure = new Promise<never>((_, reject) => decoded.on('error', reject));
+  failure.catch(() => {});
+  let row = 0;
+  try {
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      row += 1;
+      if (line.length > MAX_ROW_BYTES) {
+        yield { row, error: `line ${row} is larger than ${MAX_ROW_BYTES} bytes` };
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (error) {
+        yield { row, error: `line ${row} is not JSON: ${(error as Error).message}` };
+        continue;
+      }
+      if (!value || typeof value !== 'object' || Array.isArray(value)) {
+        yield { row, error: `line ${row} is not a JSON object` };
+        continue;
+      }
+      yield { row, data: { kind: 'object', object: value as Record<string, unknown> } };
+    }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError((error as Error).message);
+  }
+}
+
+async function* readJson(input: Readable, source: Mapping['source']): AsyncGenerator<ReadItem> {
+  let text = '';
+  for await (const chunk of input.pipe(decoder(source.encoding))) text += chunk;
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`the input is not JSON: ${(error as Error).message}`);
+  }
+  let records: unknown = document;
+  for (const part of source.recordsPath?.split('.') ?? []) records = (records as Record<string, unknown> | undefined)?.[part];
+  if (!Array.isArray(records)) throw new InputError(`expected an array of records${source.recordsPath ? ` at "${source.recordsPath}"` : ''}`);
+  let row = 0;
+  for (const value of records) {
+    row += 1;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) yield { row, error: `record ${row} is not an object` };
+    else yield { row, data: { kind: 'object', object: value as Record<string, unknown> } };
+  }
+}
+
+/** Reads rows from the input as the mapping's source describes it. */
+export function readRows(input: Readable, source: Mapping['source'], onHeader: (header: string[]) => void): AsyncGenerator<ReadItem> {
+  switch (source.format) {
+    case 'csv':
+      return readCsv(input, source, onHeader);
+    case 'ndjson':
+      return readNdjson(input, source);
+    case 'json':
+      return readJson(input, source);
+  }
+}

@@ -1,0 +1,117 @@
+/** Maps a whole input: reads, maps each row, flags duplicates and keeps the report. */
+import type { Readable } from 'node:stream';
+import type { CustomerRecord } from '../standard/customer.js';
+import { compileMapping, type RowIssue } from './compile.js';
+import type { Mapping } from './mapping-schema.js';
+import { identityKey } from './merge.js';
+import { readRows } from './readers.js';
+
+export const MAX_REPORTED_ISSUES = 1000;
+
+export interface FieldStats {
+  filled: number;
+  empty: number;
+  invalid: number;
+}
+
+export interface MappingReport {
+  mapping: string;
+  rows: number;
+  accepted: number;
+  rejected: number;
+  /** Distinct source ids among the accepted rows. */
+  records: number;
+  duplicates: {
+    /** Rows merged into an earlier row with the same source id. */
+    sameSourceId: number;
+    /** Rows with another source id but the same normalised identity (flagged, kept). */
+    sameIdentity: number;
+    flagged: { row: number; sourceId: string; kind: 'same_source_id' | 'same_identity'; firstSourceId: string }[];
+  };
+  fields: Record<string, FieldStats>;
+  issueCount: number;
+  issues: RowIssue[];
+}
+
+export class StrictModeError extends Error {
+  override readonly name = 'StrictModeError';
+  constructor(readonly issue: RowIssue) {
+    super(`row ${issue.row}: ${issue.field}${issue.column ? ` (column ${issue.column})` : ''}: ${issue.reason}${issue.value !== null ? ` [value: ${issue.value}]` : ''}`);
+  }
+}
+
+export interface MapInputOptions {
+  input: Readable;
+  mapping: Mapping;
+  strict?: boolean;
+  /** A new record (first row with its source id). */
+  onRecord: (record: CustomerRecord, row: number) => void | Promise<void>;
+  /** A later row with a source id seen before: the consumer merges it into that record. */
+  onDuplicate?: (record: CustomerRecord, row: number) => void | Promise<void>;
+  onProgress?: (rows: number) => void;
+}
+
+export async function mapInput(options: MapInputOptions): Promise<MappingReport> {
+  const { mapping, strict = false } = options;
+  const compiled = compileMapping(mapping);
+  const report: MappingReport = {
+    mapping: mapping.name,
+    rows: 0,
+    accepted: 0,
+    rejected: 0,
+    records: 0,
+    duplicates: { sameSourceId: 0, sameIdentity: 0, flagged: [] },
+    fields: Object.fromEntries(mapping.rules.map((r) => [r.target, { filled: 0, empty: 0, invalid: 0 }])),
+    issueCount: 0,
+    issues: [],
+  };
+  const addIssue = (issue: RowIssue) => {
+    if (strict) throw new StrictModeError(issue);
+    report.issueCount += 1;
+    if (report.issues.length < MAX_REPORTED_ISSUES) report.issues.push(issue);
+  };
+  const flag = (entry: MappingReport['duplicates']['flagged'][number]) => {
+    if (report.duplicates.flagged.length < MAX_REPORTED_ISSUES) report.duplicates.flagged.push(entry);
+  };
+  const seenIds = new Set<string>();
+  const identities = new Map<string, string>();
+
+  for await (const item of readRows(options.input, mapping.source, (header) => compiled.bindHeader(header))) {
+    report.rows += 1;
+    if (options.onProgress && report.rows % 10_000 === 0) options.onProgress(report.rows);
+    if ('error' in item) {
+      report.rejected += 1;
+      addIssue({ row: item.row, column: null, value: null, field: '(row)', reason: item.error, severity: 'rejected' });
+      continue;
+    }
+    const mapped = compiled.mapRow(item.data, item.row);
+    for (const field of mapped.fields) report.fields[field.target]![field.outcome] += 1;
+    for (const issue of mapped.issues) addIssue(issue);
+    if (!mapped.record) {
+      report.rejected += 1;
+      continue;
+    }
+    report.accepted += 1;
+    const record = mapped.record;
+    const sourceId = record.source.recordId;
+    if (seenIds.has(sourceId)) {
+      report.duplicates.sameSourceId += 1;
+      flag({ row: item.row, sourceId, kind: 'same_source_id', firstSourceId: sourceId });
+      await options.onDuplicate?.(record, item.row);
+      continue;
+    }
+    seenIds.add(sourceId);
+    report.records += 1;
+    const identity = identityKey(record);
+    if (identity) {
+      const first = identities.get(identity);
+      if (first === undefined) identities.set(identity, sourceId);
+      else {
+        report.duplicates.sameIdentity += 1;
+        flag({ row: item.row, sourceId, kind: 'same_identity', firstSourceId: first });
+      }
+    }
+    await options.onRecord(record, item.row);
+  }
+  return report;
+}

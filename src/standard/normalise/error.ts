@@ -1,0 +1,4 @@
+/** A value that cannot be normalised; the message says why, for the mapping report. */
+export class NormaliseError extends Error {
+  override readonly name = 'NormaliseError';
+}

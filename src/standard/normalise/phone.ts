@@ -1,0 +1,14 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { NormaliseError } from './error.js';
+
+/** Any written phone number to E.164 ("+8613812345678"), using the default country when it has no prefix. */
+export function normalisePhone(value: string, defaultCountry?: string): string {
+  const cleaned = value.trim().replace(/^tel:/i, '').replace(/^00/, '+');
+  const parsed = parsePhoneNumberFromString(cleaned, defaultCountry as CountryCode | undefined);
+  if (!parsed || !parsed.isValid()) {
+    throw new NormaliseError(
+      parsed || cleaned.startsWith('+') || defaultCountry ? 'not a valid phone number' : 'not a valid phone number (no country prefix and no default country)',
+    );
+  }
+  return parsed.number;
+}
