@@ -35,7 +35,7 @@ export async function insertAuditEvent(db: Queryable, event: AuditEventInput): P
       event.targetId,
       event.outcome,
       event.requestId,
-      JSON.stringify(event.details),
+      event.details,
     ],
   );
   return rows[0]!;

@@ -1,7 +1,8 @@
 /**
  * One small interface over the two engines: PGlite (embedded) and a PostgreSQL server (postgres.js).
  * Both answer with the same JavaScript types: int8 as number, date as 'YYYY-MM-DD', numeric as string,
- * timestamptz as Date, jsonb as parsed JSON. Parameters use $1…$n; pass JSON as a string cast to ::jsonb.
+ * timestamptz as Date, jsonb as parsed JSON. Parameters use $1…$n; pass JSON values as objects (both
+ * engines serialise a parameter the server describes as json/jsonb).
  */
 export type Row = Record<string, unknown>;
 
