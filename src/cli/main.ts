@@ -1,9 +1,12 @@
 /** `cx`: the exchange's command-line tool. */
 import { Command, CommanderError } from 'commander';
 import { registerKeys } from './commands/keys.js';
+import { registerMap } from './commands/map.js';
+import { registerMappings } from './commands/mappings.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPartners } from './commands/partners.js';
 import { registerServe } from './commands/serve.js';
+import { registerStandards } from './commands/standards.js';
 import { describeFailure } from './runtime.js';
 
 const program = new Command('cx')
@@ -16,6 +19,9 @@ registerServe(program);
 registerMigrate(program);
 registerPartners(program);
 registerKeys(program);
+registerStandards(program);
+registerMappings(program);
+registerMap(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -77,34 +77,37 @@ interface Draft {
 
 function compileSetter(target: string): CompiledRule['set'] {
   const { segments } = parseTarget(target)!;
+  // The element ids ("phones[mobile]", "addresses[home]") are fixed by the target: build them once.
+  const ids: string[] = [];
+  let prefix = '';
+  for (const [i, segment] of segments.entries()) {
+    prefix += `${i ? '.' : ''}${segment.key}`;
+    if (segment.group !== undefined) prefix = `${prefix}[${segment.group}]`;
+    ids.push(prefix);
+  }
+  const lastIndex = segments.length - 1;
   return (draft, value, sourced) => {
     let node = draft.record;
-    let prefix = '';
-    segments.forEach((segment, i) => {
-      const last = i === segments.length - 1;
-      prefix += `${i ? '.' : ''}${segment.key}`;
+    for (let i = 0; i <= lastIndex; i += 1) {
+      const segment = segments[i]!;
       if (segment.group !== undefined) {
-        const id = `${prefix}[${segment.group}]`;
-        let entry = draft.elements.get(id);
+        let entry = draft.elements.get(ids[i]!);
         if (!entry) {
           const array = (node[segment.key] ??= []) as unknown[];
           entry = { element: {}, sourced: false, array };
           array.push(entry.element);
-          draft.elements.set(id, entry);
+          draft.elements.set(ids[i]!, entry);
         }
         entry.sourced ||= sourced;
         node = entry.element;
-        prefix = id;
-        return;
-      }
-      if (last) {
+      } else if (i === lastIndex) {
         const existing = node[segment.key];
         if (Array.isArray(existing)) existing.push(...(Array.isArray(value) ? value : [value]));
         else node[segment.key] = value;
       } else {
         node = (node[segment.key] ??= {}) as Record<string, unknown>;
       }
-    });
+    }
   };
 }
 

@@ -56,8 +56,8 @@ export function parseMapping(json: unknown, origin = 'mapping'): Mapping {
   const parsed = mappingSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
-      const path = issue.path.map(String).join('.');
-      const isTransform = issue.path.at(-2) === 'transforms' || issue.path.at(-1) === 'op';
+      const isTransform = issue.path.at(-2) === 'transforms' || (issue.path.at(-1) === 'op' && issue.path.at(-3) === 'transforms');
+      const path = (isTransform && issue.path.at(-1) === 'op' ? issue.path.slice(0, -1) : issue.path).map(String).join('.');
       const message =
         isTransform && (issue.code === 'invalid_union' || issue.code === 'invalid_value')
           ? `unknown transform; known transforms: ${transformNames.join(', ')}`

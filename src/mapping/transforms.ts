@@ -29,6 +29,13 @@ export type CompiledTransform = (value: Value) => Value;
 /** A value a transform refuses; the message is the reason in the report. */
 export class TransformError extends Error {
   override readonly name = 'TransformError';
+
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // routine, and hot: no stack trace
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
 }
 
 function asText(value: Value): string | undefined {
@@ -58,6 +65,32 @@ function normalising(fn: (text: string) => Value): (text: string) => Value {
       if (error instanceof NormaliseError) throw new TransformError(error.message);
       throw error;
     }
+  };
+}
+
+const MEMO_LIMIT = 20_000;
+
+/**
+ * Remembers a normaliser's answers (and refusals): exports repeat countries, dates and
+ * timestamps on many rows. Bounded, and cleared when full, so memory stays flat.
+ */
+function memoised(fn: (text: string) => Value): (text: string) => Value {
+  const answers = new Map<string, Value | TransformError>();
+  const guarded = normalising(fn);
+  return (text) => {
+    let answer = answers.get(text);
+    if (answer === undefined) {
+      try {
+        answer = guarded(text);
+      } catch (error) {
+        if (!(error instanceof TransformError)) throw error;
+        answer = error;
+      }
+      if (answers.size >= MEMO_LIMIT) answers.clear();
+      answers.set(text, answer);
+    }
+    if (answer instanceof TransformError) throw answer;
+    return answer;
   };
 }
 
@@ -131,11 +164,13 @@ export function compileTransform(transform: Transform, mapping: Pick<Mapping, 's
     }
     case 'date': {
       const formats = transform.formats ?? defaultDateFormats(transform.order ?? source.dateOrder);
-      return (v) => eachText(v, normalising((t) => normaliseDate(t, formats)));
+      const parse = memoised((t) => normaliseDate(t, formats));
+      return (v) => eachText(v, parse);
     }
     case 'timestamp': {
       const formats = transform.formats ?? defaultDateFormats(transform.order ?? source.dateOrder);
-      return (v) => eachText(v, normalising((t) => normaliseTimestamp(t, formats)));
+      const parse = memoised((t) => normaliseTimestamp(t, formats));
+      return (v) => eachText(v, parse);
     }
     case 'number':
       return (v) => (typeof v === 'number' ? v : v === undefined ? undefined : normalising((t) => parseDecimal(t, { decimal: transform.decimal }))(asText(v)!));
@@ -152,14 +187,21 @@ export function compileTransform(transform: Transform, mapping: Pick<Mapping, 's
     }
     case 'phone': {
       const country = transform.country ?? source.defaultCountry;
-      return (v) => eachText(v, normalising((t) => normalisePhone(t, country)));
+      const parse = normalising((t) => normalisePhone(t, country));
+      return (v) => eachText(v, parse);
     }
-    case 'email':
-      return (v) => eachText(v, normalising(normaliseEmail));
-    case 'country':
-      return (v) => eachText(v, normalising(normaliseCountry));
-    case 'postcode':
-      return (v) => eachText(v, normalising((t) => normalisePostcode(t, transform.country)));
+    case 'email': {
+      const parse = normalising(normaliseEmail);
+      return (v) => eachText(v, parse);
+    }
+    case 'country': {
+      const parse = memoised(normaliseCountry);
+      return (v) => eachText(v, parse);
+    }
+    case 'postcode': {
+      const parse = memoised((t) => normalisePostcode(t, transform.country));
+      return (v) => eachText(v, parse);
+    }
     case 'identifier':
       return (v) => eachText(v, (t) => t.toUpperCase().replace(/[\s-]+/g, ''));
     case 'name': {

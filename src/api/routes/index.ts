@@ -2,9 +2,11 @@ import type { App } from '../app.js';
 import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
 import { registerPartners } from './partners.js';
+import { registerStandards } from './standards.js';
 
 export function registerRoutes(app: App): void {
   registerHealth(app);
   registerPartners(app);
   registerKeys(app);
+  registerStandards(app);
 }
