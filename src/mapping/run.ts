@@ -26,11 +26,25 @@ export interface MappingReport {
     sameSourceId: number;
     /** Rows with another source id but the same normalised identity (flagged, kept). */
     sameIdentity: number;
-    flagged: { row: number; sourceId: string; kind: 'same_source_id' | 'same_identity'; firstSourceId: string }[];
+    flagged: { row: number; sourceId: string; kind: 'same_source_id' | 'same_identity'; firstRow: number }[];
   };
   fields: Record<string, FieldStats>;
   issueCount: number;
   issues: RowIssue[];
+}
+
+/** cyrb53: a fast 53-bit string hash (fits a JavaScript number exactly). */
+function hash53(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 export class StrictModeError extends Error {
@@ -73,8 +87,10 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
   const flag = (entry: MappingReport['duplicates']['flagged'][number]) => {
     if (report.duplicates.flagged.length < MAX_REPORTED_ISSUES) report.duplicates.flagged.push(entry);
   };
-  const seenIds = new Set<string>();
-  const identities = new Map<string, string>();
+  // Source ids exactly (a false match would merge two customers); identities as 53-bit hashes
+  // with the row they were first seen on, since a flag is only advice and memory must stay small.
+  const seenIds = new Map<string, number>();
+  const identities = new Map<number, number>();
 
   for await (const item of readRows(options.input, mapping.source, (header) => compiled.bindHeader(header))) {
     report.rows += 1;
@@ -94,21 +110,23 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
     report.accepted += 1;
     const record = mapped.record;
     const sourceId = record.source.recordId;
-    if (seenIds.has(sourceId)) {
+    const firstRow = seenIds.get(sourceId);
+    if (firstRow !== undefined) {
       report.duplicates.sameSourceId += 1;
-      flag({ row: item.row, sourceId, kind: 'same_source_id', firstSourceId: sourceId });
+      flag({ row: item.row, sourceId, kind: 'same_source_id', firstRow });
       await options.onDuplicate?.(record, item.row);
       continue;
     }
-    seenIds.add(sourceId);
+    seenIds.set(sourceId, item.row);
     report.records += 1;
     const identity = identityKey(record);
     if (identity) {
-      const first = identities.get(identity);
-      if (first === undefined) identities.set(identity, sourceId);
+      const hash = hash53(identity);
+      const first = identities.get(hash);
+      if (first === undefined) identities.set(hash, item.row);
       else {
         report.duplicates.sameIdentity += 1;
-        flag({ row: item.row, sourceId, kind: 'same_identity', firstSourceId: first });
+        flag({ row: item.row, sourceId, kind: 'same_identity', firstRow: first });
       }
     }
     await options.onRecord(record, item.row);
