@@ -1,10 +1,9 @@
 /** Runs the real `cx` binary in a child process against a fresh database of the engine under test. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import { createServerDatabase } from './database.js';
 
 export const cxBin = join(import.meta.dirname, '../../bin/cx.js');
 
@@ -17,19 +16,11 @@ export interface CliEnv {
 export async function freshCliEnv(): Promise<CliEnv> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cx-cli-'));
   const env: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  const url = process.env.TEST_DATABASE_URL;
   let dropDatabase = async () => {};
-  if (url) {
-    const name = `cx_cli_${randomBytes(6).toString('hex')}`;
-    const admin = postgres(url, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-    const target = new URL(url);
-    target.pathname = `/${name}`;
-    env.DATABASE_URL = target.toString();
-    dropDatabase = async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    };
+  if (process.env.TEST_DATABASE_URL) {
+    const database = await createServerDatabase('cx_cli', false);
+    env.DATABASE_URL = database.url;
+    dropDatabase = database.drop;
   }
   return { env, dataDir, cleanup: async () => (await dropDatabase(), rmSync(dataDir, { recursive: true, force: true })) };
 }

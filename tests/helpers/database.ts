@@ -4,22 +4,19 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import type { Database } from '../../src/store/database.js';
-import { openPgliteFromDump } from '../../src/store/pglite.js';
+import { openPglite, openPgliteFromDump } from '../../src/store/pglite.js';
 import { openPostgres } from '../../src/store/postgres.js';
 
 export const engineUnderTest: 'pglite' | 'postgres' = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
 
-export async function createTestDatabase(): Promise<Database> {
-  const url = process.env.TEST_DATABASE_URL;
-  if (!url) {
-    const dump = readFileSync(inject('templateDump'));
-    return openPgliteFromDump(new Blob([dump]));
-  }
-  const name = `cx_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
+/** Creates a database on the test server (optionally a copy of the migrated template); returns its URL and how to drop it. */
+export async function createServerDatabase(prefix: string, fromTemplate: boolean): Promise<{ url: string; drop(): Promise<void> }> {
+  const serverUrl = process.env.TEST_DATABASE_URL!;
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);
+      await admin.unsafe(`CREATE DATABASE ${name}${fromTemplate ? ` TEMPLATE ${inject('templateDatabase')}` : ''}`);
       break;
     } catch (error) {
       // Two files copying the template at the same moment: the server refuses one; try again.
@@ -27,38 +24,30 @@ export async function createTestDatabase(): Promise<Database> {
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
   }
-  const target = new URL(url);
+  const target = new URL(serverUrl);
   target.pathname = `/${name}`;
-  const db = openPostgres(target.toString());
   return {
-    ...db,
-    close: async () => {
-      await db.close();
+    url: target.toString(),
+    drop: async () => {
       await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     },
   };
 }
 
+async function openOnServer(prefix: string, fromTemplate: boolean): Promise<Database> {
+  const { url, drop } = await createServerDatabase(prefix, fromTemplate);
+  const db = openPostgres(url);
+  return { ...db, close: async () => (await db.close(), await drop()) };
+}
+
+export async function createTestDatabase(): Promise<Database> {
+  if (!process.env.TEST_DATABASE_URL) return openPgliteFromDump(new Blob([readFileSync(inject('templateDump'))]));
+  return openOnServer('cx_test', true);
+}
+
 /** A database with nothing in it, not even the migrations (to test migrating from scratch). */
 export async function createEmptyDatabase(): Promise<Database> {
-  const url = process.env.TEST_DATABASE_URL;
-  if (!url) {
-    const { openPglite } = await import('../../src/store/pglite.js');
-    return openPglite(undefined);
-  }
-  const name = `cx_empty_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  const db = openPostgres(target.toString());
-  return {
-    ...db,
-    close: async () => {
-      await db.close();
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
+  if (!process.env.TEST_DATABASE_URL) return openPglite(undefined);
+  return openOnServer('cx_empty', false);
 }

@@ -7,10 +7,9 @@ import { apiKeySchema } from '../../store/api-keys.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
+import { bearerSecurity, jsonResponse } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const security = [{ bearerAuth: [] }];
 const createdKeySchema = z.object({
   apiKey: apiKeySchema,
   key: z.string().describe('The key itself. It is shown this once and never again: store it now.'),
@@ -21,10 +20,10 @@ const create = createRoute({
   path: '/v1/keys',
   tags: ['keys'],
   summary: 'Create an API key',
-  security,
+  security: bearerSecurity,
   middleware: [requireActor('partner', 'admin')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: createApiKeyInput } } } },
-  responses: { 201: json(createdKeySchema, 'Created; the key is in `key`'), ...problemResponses(400, 401, 403, 404) },
+  responses: { 201: jsonResponse(createdKeySchema, 'Created; the key is in `key`'), ...problemResponses(400, 401, 403, 404) },
 });
 
 const list = createRoute({
@@ -32,10 +31,10 @@ const list = createRoute({
   path: '/v1/keys',
   tags: ['keys'],
   summary: 'List API keys (never the keys themselves)',
-  security,
+  security: bearerSecurity,
   middleware: [requireActor('partner', 'admin')] as const,
   request: { query: z.object({ partner: z.string().optional().describe('Admin only: one partner\'s keys.') }) },
-  responses: { 200: json(z.object({ items: z.array(apiKeySchema) }), 'Keys'), ...problemResponses(401, 403, 404) },
+  responses: { 200: jsonResponse(z.object({ items: z.array(apiKeySchema) }), 'Keys'), ...problemResponses(401, 403, 404) },
 });
 
 const revoke = createRoute({
@@ -43,10 +42,10 @@ const revoke = createRoute({
   path: '/v1/keys/{keyId}',
   tags: ['keys'],
   summary: 'Revoke an API key, effective at once',
-  security,
+  security: bearerSecurity,
   middleware: [requireActor('partner', 'admin')] as const,
   request: { params: z.object({ keyId: z.string().max(100) }) },
-  responses: { 200: json(apiKeySchema, 'Revoked'), ...problemResponses(401, 403, 404) },
+  responses: { 200: jsonResponse(apiKeySchema, 'Revoked'), ...problemResponses(401, 403, 404) },
 });
 
 export function registerKeys(app: App): void {

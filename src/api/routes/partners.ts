@@ -7,20 +7,19 @@ import { partnerSchema } from '../../store/partners.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
+import { bearerSecurity, jsonResponse } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const security = [{ bearerAuth: [] }];
 
 const create = createRoute({
   method: 'post',
   path: '/v1/partners',
   tags: ['partners'],
   summary: 'Register a partner enterprise (admin)',
-  security,
+  security: bearerSecurity,
   middleware: [requireActor('admin')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: createPartnerInput } } } },
-  responses: { 201: json(partnerSchema, 'Registered'), ...problemResponses(400, 401, 403, 409) },
+  responses: { 201: jsonResponse(partnerSchema, 'Registered'), ...problemResponses(400, 401, 403, 409) },
 });
 
 const list = createRoute({
@@ -28,9 +27,9 @@ const list = createRoute({
   path: '/v1/partners',
   tags: ['partners'],
   summary: 'List partners (admin, auditor)',
-  security,
+  security: bearerSecurity,
   middleware: [requireActor('admin', 'auditor')] as const,
-  responses: { 200: json(z.object({ items: z.array(partnerSchema) }), 'Partners'), ...problemResponses(401, 403) },
+  responses: { 200: jsonResponse(z.object({ items: z.array(partnerSchema) }), 'Partners'), ...problemResponses(401, 403) },
 });
 
 const me = createRoute({
@@ -38,9 +37,9 @@ const me = createRoute({
   path: '/v1/partners/me',
   tags: ['partners'],
   summary: 'The partner the key acts for',
-  security,
+  security: bearerSecurity,
   middleware: [requireActor('partner')] as const,
-  responses: { 200: json(partnerSchema, 'The partner'), ...problemResponses(401, 403) },
+  responses: { 200: jsonResponse(partnerSchema, 'The partner'), ...problemResponses(401, 403) },
 });
 
 const get = createRoute({
@@ -48,10 +47,10 @@ const get = createRoute({
   path: '/v1/partners/{partner}',
   tags: ['partners'],
   summary: 'One partner, by id or slug',
-  security,
+  security: bearerSecurity,
   middleware: [requireActor()] as const,
   request: { params: z.object({ partner: z.string().min(1).max(100) }) },
-  responses: { 200: json(partnerSchema, 'The partner'), ...problemResponses(401, 404) },
+  responses: { 200: jsonResponse(partnerSchema, 'The partner'), ...problemResponses(401, 404) },
 });
 
 export function registerPartners(app: App): void {
