@@ -172,18 +172,23 @@ export function compileTransform(transform: Transform, mapping: Pick<Mapping, 's
       const parse = memoised((t) => normaliseTimestamp(t, formats));
       return (v) => eachText(v, parse);
     }
-    case 'number':
-      return (v) => (typeof v === 'number' ? v : v === undefined ? undefined : normalising((t) => parseDecimal(t, { decimal: transform.decimal }))(asText(v)!));
-    case 'integer':
+    case 'number': {
+      const parse = normalising((t) => parseDecimal(t, { decimal: transform.decimal }));
+      return (v) => (typeof v === 'number' ? v : v === undefined ? undefined : parse(asText(v)!));
+    }
+    case 'integer': {
+      const parse = normalising((t) => parseDecimal(t));
       return (v) => {
         if (v === undefined) return undefined;
-        const n = typeof v === 'number' ? v : normalising((t) => parseDecimal(t))(asText(v)!);
+        const n = typeof v === 'number' ? v : parse(asText(v)!);
         if (typeof n !== 'number' || !Number.isInteger(n)) throw new TransformError('not a whole number');
         return n;
       };
+    }
     case 'money': {
       const currency = transform.currency ?? source.defaultCurrency;
-      return (v) => (v === undefined ? undefined : normalising((t) => normaliseMoney(t, currency, { decimal: transform.decimal }))(asText(v)!));
+      const parse = normalising((t) => normaliseMoney(t, currency, { decimal: transform.decimal }));
+      return (v) => (v === undefined ? undefined : parse(asText(v)!));
     }
     case 'phone': {
       const country = transform.country ?? source.defaultCountry;

@@ -1,7 +1,6 @@
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import { selectApiKeys, type ApiKey } from '../store/api-keys.js';
 import { selectPartner } from '../store/partners.js';
-import { notFound } from '../errors.js';
 import { actingPartnerId, isExchangeAdmin, type ServiceContext } from './context.js';
 
 /** A partner sees its own keys; administrators see all, or one partner's. */
