@@ -36,8 +36,9 @@ function truncate(value: unknown): string | null {
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
 }
 
-function jsonPath(object: Record<string, unknown>, path: string): unknown {
-  let current: unknown = object;
+/** The value at a dotted path ("contact.emails.0") of a parsed JSON value. */
+export function jsonPath(value: unknown, path: string): unknown {
+  let current: unknown = value;
   for (const part of path.split('.')) {
     if (current === null || typeof current !== 'object') return undefined;
     current = Array.isArray(current) && /^\d+$/.test(part) ? current[Number(part)] : (current as Record<string, unknown>)[part];

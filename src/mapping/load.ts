@@ -73,8 +73,10 @@ export function parseMapping(json: unknown, origin = 'mapping'): Mapping {
 
 /** A shipped mapping's name ("salesforce-contacts") or a path to a mapping file. */
 export function loadMapping(nameOrPath: string): Mapping {
+  // A path that exists is a file; anything else must be the plain name of a shipped mapping.
+  const isShippedName = /^[a-z0-9][a-z0-9-]*(\.json)?$/.test(nameOrPath);
   const file = existsSync(nameOrPath) ? nameOrPath : `${mappingsDir}${nameOrPath.replace(/\.json$/, '')}.json`;
-  if (!/^[a-z0-9./_-]+$/i.test(nameOrPath) || !existsSync(file)) {
+  if (!existsSync(nameOrPath) && (!isShippedName || !existsSync(file))) {
     throw new MappingError(`no mapping "${nameOrPath}": give a file path or one of the shipped mappings (cx mappings list)`);
   }
   let json: unknown;

@@ -4,7 +4,7 @@ import iconv from 'iconv-lite';
 import { createInterface } from 'node:readline';
 import { Readable, Transform } from 'node:stream';
 import type { Mapping } from './mapping-schema.js';
-import type { SourceRow } from './compile.js';
+import { jsonPath, type SourceRow } from './compile.js';
 
 /** The input cannot be read at all (exit 1): wrong encoding, unterminated quote, oversized row. */
 export class InputError extends Error {
@@ -96,9 +96,8 @@ async function* readCsv(input: Readable, source: Mapping['source'], onHeader: (h
 
 async function* readNdjson(input: Readable, source: Mapping['source']): AsyncGenerator<ReadItem> {
   const decoded = input.pipe(decoder(source.encoding));
+  // readline passes a decoding error (invalid UTF-8) on to the loop below.
   const lines = createInterface({ input: decoded, crlfDelay: Infinity });
-  const failure = new Promise<never>((_, reject) => decoded.on('error', reject));
-  failure.catch(() => {});
   let row = 0;
   try {
     for await (const line of lines) {
@@ -136,8 +135,7 @@ async function* readJson(input: Readable, source: Mapping['source']): AsyncGener
   } catch (error) {
     throw new InputError(`the input is not JSON: ${(error as Error).message}`);
   }
-  let records: unknown = document;
-  for (const part of source.recordsPath?.split('.') ?? []) records = (records as Record<string, unknown> | undefined)?.[part];
+  const records = source.recordsPath ? jsonPath(document, source.recordsPath) : document;
   if (!Array.isArray(records)) throw new InputError(`expected an array of records${source.recordsPath ? ` at "${source.recordsPath}"` : ''}`);
   let row = 0;
   for (const value of records) {

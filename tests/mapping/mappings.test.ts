@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMapping, MappingError, parseMapping } from '../../src/mapping/load.js';
 import { InputError } from '../../src/mapping/readers.js';
@@ -134,8 +136,16 @@ describe('mistakes in a mapping are refused when it loads, with their path', () 
     const mapping = testMapping([{ target: 'name.given', from: 'first_name' }]);
     await expect(mapAll(mapping, 'id,given\n1,Ann\n')).rejects.toThrow(/does not fit this file.*rules\.0: column "first_name" is not in the file/);
   });
-  it('a shipped mapping that does not exist', () => {
+  it('a shipped mapping that does not exist, or a name that climbs out of mappings/', () => {
     expect(() => loadMapping('no-such-mapping')).toThrow(MappingError);
+    expect(() => loadMapping('../package')).toThrow(/no mapping "\.\.\/package"/);
+  });
+  it('a mapping file at any path, spaces included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cx mapping '));
+    const file = join(dir, 'my mapping.json');
+    writeFileSync(file, readFileSync(`${samples}../febrl.json`));
+    expect(loadMapping(file).name).toBe('febrl');
+    rmSync(dir, { recursive: true, force: true });
   });
   it('every shipped mapping loads', () => {
     for (const name of ['febrl', 'splink-fake-1000', 'salesforce-contacts', 'hubspot-contacts', 'zoho-contacts', 'cn-bank-customers', 'retail-loyalty']) {
@@ -159,6 +169,11 @@ describe('bad inputs get a readable error', () => {
   it('invalid UTF-8', async () => {
     const bytes = Buffer.concat([Buffer.from('id,name\n1,'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]);
     await expect(mapAll(mapping, bytes)).rejects.toThrow(/not valid UTF-8.*gb18030/);
+  });
+  it('invalid UTF-8 in NDJSON', async () => {
+    const ndjson = parseMapping({ name: 'nd', source: { format: 'ndjson', recordId: 'id' }, rules: [{ target: 'name.given', from: 'n' }] });
+    const bytes = Buffer.concat([Buffer.from('{"id":1,"n":"A"}\n{"id":2,"n":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]);
+    await expect(mapAll(ndjson, bytes)).rejects.toThrow(/not valid UTF-8/);
   });
   it('a 10 MB field', async () => {
     await expect(mapAll(mapping, `id,name\n1,${'x'.repeat(10 * 1024 * 1024)}\n`)).rejects.toThrow(/larger than 1048576 bytes/);
