@@ -14,6 +14,8 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: byteSize.default(1024 * 1024),
   UPLOAD_LIMIT_BYTES: byteSize.default(1024 * 1024 * 1024),
+  UPLOAD_MAX_ROW_BYTES: byteSize.default(1024 * 1024),
+  UPLOAD_MAX_REJECTED_RATIO: z.coerce.number().min(0).max(1).default(0.1),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 

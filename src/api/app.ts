@@ -31,14 +31,13 @@ export function createApp(deps: AppDeps): App {
     await next();
   });
   app.use('*', requestLog(deps.logger));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.config.BODY_LIMIT_BYTES,
-      onError: (c) =>
-        problemResponse(c, new AppError('payload_too_large', `The request body is larger than the limit of ${deps.config.BODY_LIMIT_BYTES} bytes.`)),
-    }),
-  );
+  const jsonBodyLimit = bodyLimit({
+    maxSize: deps.config.BODY_LIMIT_BYTES,
+    onError: (c) => problemResponse(c, new AppError('payload_too_large', `The request body is larger than the limit of ${deps.config.BODY_LIMIT_BYTES} bytes.`)),
+  });
+  // Uploads stream under their own, larger limit (UPLOAD_LIMIT_BYTES, counted as they arrive).
+  const isUpload = (method: string, path: string) => method === 'POST' && /^\/v1\/datasets\/[^/]+\/uploads$/.test(path);
+  app.use('*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next)));
 
   registerRoutes(app);
 

@@ -7,6 +7,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerPartners } from './commands/partners.js';
 import { registerServe } from './commands/serve.js';
 import { registerStandards } from './commands/standards.js';
+import { registerUpload } from './commands/upload.js';
 import { describeFailure } from './runtime.js';
 
 const program = new Command('cx')
@@ -22,6 +23,7 @@ registerKeys(program);
 registerStandards(program);
 registerMappings(program);
 registerMap(program);
+registerUpload(program);
 
 try {
   await program.parseAsync(process.argv);

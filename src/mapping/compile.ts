@@ -252,3 +252,32 @@ function removePath(record: Record<string, unknown>, path: string[]): void {
   if (Array.isArray(node)) node.splice(Number(last), 1);
   else if (node && typeof node === 'object') delete (node as Record<string, unknown>)[last];
 }
+
+/** Canonical NDJSON: each line already is a record of the standard; it is validated, not mapped. */
+export const canonicalMapping: Mapping = {
+  name: 'canonical',
+  description: 'Records already in the canonical form, one JSON object a line.',
+  standardVersion: '1.0.0',
+  source: { format: 'ndjson', encoding: 'utf-8', delimiter: ',', quote: '"', header: true, recordId: 'source.recordId', dateOrder: 'DMY' },
+  rules: [],
+};
+
+export function compileCanonical(): CompiledMapping {
+  return {
+    mapping: canonicalMapping,
+    bindHeader() {},
+    mapRow(row, rowNumber) {
+      const result = customerRecordSchema.safeParse(row.kind === 'object' ? row.object : undefined);
+      if (result.success) return { row: rowNumber, record: result.data, issues: [], fields: [] };
+      const issues = result.error.issues.slice(0, 5).map((issue): RowIssue => ({
+        row: rowNumber,
+        column: null,
+        value: null,
+        field: issue.path.map(String).join('.') || '(record)',
+        reason: issue.message,
+        severity: 'rejected',
+      }));
+      return { row: rowNumber, issues, fields: [] };
+    },
+  };
+}

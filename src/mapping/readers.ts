@@ -13,8 +13,20 @@ export class InputError extends Error {
 
 export type ReadItem = { row: number; data: SourceRow } | { row: number; error: string };
 
-/** The largest row a CSV reader accepts; a larger one is nearly always an unterminated quote. */
+/** The largest row read by default; a larger CSV row is nearly always an unterminated quote. */
 export const MAX_ROW_BYTES = 1024 * 1024;
+
+/** Decodes the input to text; an error of the input (too large, cut off) reaches the reader too, since pipe() alone would drop it. */
+function decode(input: Readable, encoding: Mapping['source']['encoding']): Transform {
+  const decoded = input.pipe(decoder(encoding));
+  if (input.errored) queueMicrotask(() => decoded.destroy(input.errored ?? undefined));
+  else input.on('error', (error) => decoded.destroy(error));
+  return decoded;
+}
+
+function isCsvParseError(error: unknown): error is { code: string; message: string; lines?: number } {
+  return typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('CSV_');
+}
 
 function decoder(encoding: Mapping['source']['encoding']): Transform {
   if (encoding !== 'utf-8') return iconv.decodeStream(encoding) as unknown as Transform;
@@ -41,12 +53,12 @@ function decoder(encoding: Mapping['source']['encoding']): Transform {
   });
 }
 
-function describeCsvError(error: { code?: string; message: string; lines?: number }): string {
+function describeCsvError(error: { code?: string; message: string; lines?: number }, maxRowBytes: number): string {
   switch (error.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
       return `a quoted field is never closed (it starts on or before line ${error.lines ?? '?'}); check the quote character`;
     case 'CSV_MAX_RECORD_SIZE':
-      return `a row near line ${error.lines ?? '?'} is larger than ${MAX_ROW_BYTES} bytes; is a quote left open?`;
+      return `a row near line ${error.lines ?? '?'} is larger than ${maxRowBytes} bytes; is a quote left open?`;
     case 'CSV_INVALID_CLOSING_QUOTE':
       return `a quote is closed in the middle of a field near line ${error.lines ?? '?'}; check the quote character and delimiter`;
     default:
@@ -54,17 +66,17 @@ function describeCsvError(error: { code?: string; message: string; lines?: numbe
   }
 }
 
-async function* readCsv(input: Readable, source: Mapping['source'], onHeader: (header: string[]) => void): AsyncGenerator<ReadItem> {
+async function* readCsv(input: Readable, source: Mapping['source'], onHeader: (header: string[]) => void, maxRowBytes: number): AsyncGenerator<ReadItem> {
   const parser = parse({
     delimiter: source.delimiter,
     quote: source.quote,
     bom: true,
     relax_column_count: true,
     skip_empty_lines: true,
-    max_record_size: MAX_ROW_BYTES,
+    max_record_size: maxRowBytes,
     info: true,
   });
-  const decoded = input.pipe(decoder(source.encoding));
+  const decoded = decode(input, source.encoding);
   decoded.on('error', (error) => parser.destroy(error));
   decoded.pipe(parser);
   let header: string[] | undefined = source.header ? undefined : source.columns;
@@ -88,47 +100,42 @@ async function* readCsv(input: Readable, source: Mapping['source'], onHeader: (h
       yield { row, data: { kind: 'cells', cells: record } };
     }
   } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(describeCsvError(error as { code?: string; message: string }));
+    if (isCsvParseError(error)) throw new InputError(describeCsvError(error, maxRowBytes));
+    throw error;
   }
   if (!header) throw new InputError('the input is empty: no header row');
 }
 
-async function* readNdjson(input: Readable, source: Mapping['source']): AsyncGenerator<ReadItem> {
-  const decoded = input.pipe(decoder(source.encoding));
+async function* readNdjson(input: Readable, source: Mapping['source'], maxRowBytes: number): AsyncGenerator<ReadItem> {
+  const decoded = decode(input, source.encoding);
   // readline passes a decoding error (invalid UTF-8) on to the loop below.
   const lines = createInterface({ input: decoded, crlfDelay: Infinity });
   let row = 0;
-  try {
-    for await (const line of lines) {
-      if (line.trim() === '') continue;
-      row += 1;
-      if (line.length > MAX_ROW_BYTES) {
-        yield { row, error: `line ${row} is larger than ${MAX_ROW_BYTES} bytes` };
-        continue;
-      }
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (error) {
-        yield { row, error: `line ${row} is not JSON: ${(error as Error).message}` };
-        continue;
-      }
-      if (!value || typeof value !== 'object' || Array.isArray(value)) {
-        yield { row, error: `line ${row} is not a JSON object` };
-        continue;
-      }
-      yield { row, data: { kind: 'object', object: value as Record<string, unknown> } };
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    row += 1;
+    if (line.length > maxRowBytes) {
+      yield { row, error: `line ${row} is larger than ${maxRowBytes} bytes` };
+      continue;
     }
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError((error as Error).message);
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      yield { row, error: `line ${row} is not JSON: ${(error as Error).message}` };
+      continue;
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      yield { row, error: `line ${row} is not a JSON object` };
+      continue;
+    }
+    yield { row, data: { kind: 'object', object: value as Record<string, unknown> } };
   }
 }
 
 async function* readJson(input: Readable, source: Mapping['source']): AsyncGenerator<ReadItem> {
   let text = '';
-  for await (const chunk of input.pipe(decoder(source.encoding))) text += chunk;
+  for await (const chunk of decode(input, source.encoding)) text += chunk;
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -146,12 +153,17 @@ async function* readJson(input: Readable, source: Mapping['source']): AsyncGener
 }
 
 /** Reads rows from the input as the mapping's source describes it. */
-export function readRows(input: Readable, source: Mapping['source'], onHeader: (header: string[]) => void): AsyncGenerator<ReadItem> {
+export function readRows(
+  input: Readable,
+  source: Mapping['source'],
+  onHeader: (header: string[]) => void,
+  maxRowBytes = MAX_ROW_BYTES,
+): AsyncGenerator<ReadItem> {
   switch (source.format) {
     case 'csv':
-      return readCsv(input, source, onHeader);
+      return readCsv(input, source, onHeader, maxRowBytes);
     case 'ndjson':
-      return readNdjson(input, source);
+      return readNdjson(input, source, maxRowBytes);
     case 'json':
       return readJson(input, source);
   }

@@ -1,7 +1,7 @@
 /** Maps a whole input: reads, maps each row, flags duplicates and keeps the report. */
 import type { Readable } from 'node:stream';
 import type { CustomerRecord } from '../standard/customer.js';
-import { compileMapping, type RowIssue } from './compile.js';
+import { compileMapping, type CompiledMapping, type RowIssue } from './compile.js';
 import type { Mapping } from './mapping-schema.js';
 import { identityKey } from './merge.js';
 import { readRows } from './readers.js';
@@ -63,11 +63,14 @@ export interface MapInputOptions {
   /** A later row with a source id seen before: the consumer merges it into that record. */
   onDuplicate?: (record: CustomerRecord, row: number) => void | Promise<void>;
   onProgress?: (rows: number) => void;
+  /** Instead of compiling `mapping` (canonical NDJSON brings its own). */
+  compiled?: CompiledMapping;
+  maxRowBytes?: number;
 }
 
 export async function mapInput(options: MapInputOptions): Promise<MappingReport> {
   const { mapping, strict = false } = options;
-  const compiled = compileMapping(mapping);
+  const compiled = options.compiled ?? compileMapping(mapping);
   const report: MappingReport = {
     mapping: mapping.name,
     rows: 0,
@@ -92,7 +95,7 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
   const seenIds = new Map<string, number>();
   const identities = new Map<number, number>();
 
-  for await (const item of readRows(options.input, mapping.source, (header) => compiled.bindHeader(header))) {
+  for await (const item of readRows(options.input, mapping.source, (header) => compiled.bindHeader(header), options.maxRowBytes)) {
     report.rows += 1;
     if (options.onProgress && report.rows % 10_000 === 0) options.onProgress(report.rows);
     if ('error' in item) {

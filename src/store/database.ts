@@ -28,6 +28,7 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-export function copyStatement(table: string, columns: readonly string[]): string {
-  return `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv)`;
+/** COPY … FROM STDIN for a server; PGlite reads the data it is given as the file '/dev/blob'. */
+export function copyStatement(table: string, columns: readonly string[], from: 'STDIN' | "'/dev/blob'" = 'STDIN'): string {
+  return `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM ${from} WITH (FORMAT csv)`;
 }

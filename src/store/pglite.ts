@@ -17,7 +17,7 @@ function queryable(target: PGliteInterface | Transaction): Queryable {
       await target.exec(text);
     },
     async copyCsv(table, columns, csv) {
-      await target.query(copyStatement(table, columns), [], { blob: new Blob([csv]) });
+      await target.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([csv]) });
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { App } from '../app.js';
+import { registerDatasets } from './datasets.js';
 import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
 import { registerPartners } from './partners.js';
@@ -9,4 +10,5 @@ export function registerRoutes(app: App): void {
   registerPartners(app);
   registerKeys(app);
   registerStandards(app);
+  registerDatasets(app);
 }

@@ -1,0 +1,178 @@
+/** Datasets, their uploads and their records: a partner's own data. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { createDataset, createDatasetInput } from '../../services/create-dataset.js';
+import { eraseRecord } from '../../services/erase-record.js';
+import { getRecord } from '../../services/get-record.js';
+import { getUpload } from '../../services/get-upload.js';
+import { getDataset, listDatasets } from '../../services/list-datasets.js';
+import { uploadDataset } from '../../services/upload-dataset.js';
+import { datasetSchema } from '../../store/datasets.js';
+import { uploadSchema } from '../../store/uploads.js';
+import type { App } from '../app.js';
+import { serviceContext } from '../env.js';
+import { requireActor } from '../middleware/require-actor.js';
+import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { problemResponses } from '../problem.js';
+
+const partnerOnly = requireActor('partner');
+const datasetParams = z.object({ datasetId: z.string().max(100) });
+
+const create = createRoute({
+  method: 'post',
+  path: '/v1/datasets',
+  tags: ['datasets'],
+  summary: 'Create a dataset',
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: { body: { required: true, content: { 'application/json': { schema: createDatasetInput } } } },
+  responses: { 201: jsonResponse(datasetSchema, 'Created'), ...problemResponses(400, 401, 403, 409) },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/datasets',
+  tags: ['datasets'],
+  summary: 'Your datasets',
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  responses: { 200: jsonResponse(z.object({ items: z.array(datasetSchema) }), 'Datasets'), ...problemResponses(401, 403) },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/v1/datasets/{datasetId}',
+  tags: ['datasets'],
+  summary: 'One of your datasets',
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: { params: datasetParams },
+  responses: { 200: jsonResponse(datasetSchema, 'The dataset'), ...problemResponses(401, 403, 404) },
+});
+
+const upload = createRoute({
+  method: 'post',
+  path: '/v1/datasets/{datasetId}/uploads',
+  tags: ['datasets'],
+  summary: 'Upload an export into a dataset (streamed; stored whole or not at all)',
+  description:
+    'The body is the export itself: text/csv, application/x-ndjson or application/json (the content type picks the reader). ' +
+    'The mapping is `?mapping=` or the dataset\'s default; NDJSON without a mapping must already be canonical records. ' +
+    'A retry with the same Idempotency-Key returns the first upload instead of loading again.',
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: {
+    params: datasetParams,
+    query: z.object({
+      mapping: z.string().max(100).optional(),
+      strict: z.enum(['true', 'false']).optional().describe('Stop at the first error; store nothing.'),
+    }),
+    headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+    body: { content: { 'text/csv': { schema: z.string() }, 'application/x-ndjson': { schema: z.string() } } },
+  },
+  responses: {
+    201: jsonResponse(uploadSchema, 'Stored'),
+    200: jsonResponse(uploadSchema, 'Already stored under this Idempotency-Key'),
+    ...problemResponses(400, 401, 403, 404, 413, 415, 422),
+  },
+});
+
+const uploadParams = datasetParams.extend({ uploadId: z.string().max(100) });
+
+const getUploadRoute = createRoute({
+  method: 'get',
+  path: '/v1/datasets/{datasetId}/uploads/{uploadId}',
+  tags: ['datasets'],
+  summary: 'An upload: status, counts and the quality report',
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: { params: uploadParams },
+  responses: { 200: jsonResponse(uploadSchema, 'The upload'), ...problemResponses(401, 403, 404) },
+});
+
+const rejectedRows = createRoute({
+  method: 'get',
+  path: '/v1/datasets/{datasetId}/uploads/{uploadId}/rejected.csv',
+  tags: ['datasets'],
+  summary: 'The rejected rows of an upload with their reasons, as CSV',
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: { params: uploadParams },
+  responses: { 200: { description: 'row,column,value,field,reason', content: { 'text/csv': { schema: z.string() } } }, ...problemResponses(401, 403, 404) },
+});
+
+const recordParams = datasetParams.extend({ sourceId: z.string().min(1).max(200) });
+
+const getRecordRoute = createRoute({
+  method: 'get',
+  path: '/v1/datasets/{datasetId}/records/{sourceId}',
+  tags: ['datasets'],
+  summary: 'A record as it is now, or as it was at ?asOf=',
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: { params: recordParams, query: z.object({ asOf: z.iso.datetime({ offset: true }).optional() }) },
+  responses: {
+    200: jsonResponse(
+      z.object({ sourceId: z.string(), version: z.number().int(), validFrom: z.date(), validTo: z.date().nullable(), record: z.record(z.string(), z.unknown()) }),
+      'The record version',
+    ),
+    ...problemResponses(400, 401, 403, 404),
+  },
+});
+
+const eraseRoute = createRoute({
+  method: 'delete',
+  path: '/v1/datasets/{datasetId}/records/{sourceId}',
+  tags: ['datasets'],
+  summary: 'Erase a record: the personal data of every version (right to erasure)',
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: { params: recordParams },
+  responses: { 200: jsonResponse(z.object({ erased: z.literal(true), versions: z.number().int() }), 'Erased'), ...problemResponses(401, 403, 404) },
+});
+
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function registerDatasets(app: App): void {
+  app.openapi(create, async (c) => c.json(await createDataset({ ctx: serviceContext(c), input: c.req.valid('json') }), 201));
+  app.openapi(list, async (c) => c.json({ items: await listDatasets({ ctx: serviceContext(c) }) }, 200));
+  app.openapi(get, async (c) => c.json(await getDataset({ ctx: serviceContext(c), datasetId: c.req.valid('param').datasetId }), 200));
+  app.openapi(upload, async (c) => {
+    const { datasetId } = c.req.valid('param');
+    const { mapping, strict } = c.req.valid('query');
+    const stream = c.req.raw.body;
+    const body = stream ? Readable.fromWeb(stream as unknown as WebReadableStream<Uint8Array>) : Readable.from([]);
+    const result = await uploadDataset({
+      ctx: serviceContext(c),
+      datasetId,
+      input: { body, contentType: c.req.header('content-type'), mapping, strict: strict === 'true', idempotencyKey: c.req.valid('header')['idempotency-key'] },
+    });
+    c.header('location', `/v1/datasets/${datasetId}/uploads/${result.upload.id}`);
+    return c.json(result.upload, result.replayed ? 200 : 201);
+  });
+  app.openapi(getUploadRoute, async (c) => {
+    const { datasetId, uploadId } = c.req.valid('param');
+    return c.json(await getUpload({ ctx: serviceContext(c), datasetId, uploadId }), 200);
+  });
+  app.openapi(rejectedRows, async (c) => {
+    const { datasetId, uploadId } = c.req.valid('param');
+    const found = await getUpload({ ctx: serviceContext(c), datasetId, uploadId });
+    const issues = ((found.report.issues ?? []) as Record<string, unknown>[]).filter((i) => i.severity === 'rejected');
+    const lines = ['row,column,value,field,reason', ...issues.map((i) => ['row', 'column', 'value', 'field', 'reason'].map((k) => csvCell(i[k])).join(','))];
+    return c.body(`${lines.join('\n')}\n`, 200, { 'content-type': 'text/csv; charset=utf-8' });
+  });
+  app.openapi(getRecordRoute, async (c) => {
+    const { datasetId, sourceId } = c.req.valid('param');
+    const version = await getRecord({ ctx: serviceContext(c), datasetId, sourceId, asOf: c.req.valid('query').asOf });
+    return c.json({ sourceId: version.sourceId, version: version.version, validFrom: version.validFrom, validTo: version.validTo, record: version.record }, 200);
+  });
+  app.openapi(eraseRoute, async (c) => {
+    const { datasetId, sourceId } = c.req.valid('param');
+    const { versions } = await eraseRecord({ ctx: serviceContext(c), datasetId, sourceId });
+    return c.json({ erased: true as const, versions }, 200);
+  });
+}

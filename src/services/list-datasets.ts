@@ -1,0 +1,11 @@
+import { selectDatasets, type Dataset } from '../store/datasets.js';
+import type { ServiceContext } from './context.js';
+import { findOwnDataset, requirePartner } from './datasets.js';
+
+export async function listDatasets({ ctx }: { ctx: ServiceContext }): Promise<Dataset[]> {
+  return selectDatasets(ctx.db, requirePartner(ctx));
+}
+
+export async function getDataset({ ctx, datasetId }: { ctx: ServiceContext; datasetId: string }): Promise<Dataset> {
+  return findOwnDataset(ctx.db, requirePartner(ctx), datasetId);
+}

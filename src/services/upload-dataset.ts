@@ -1,0 +1,219 @@
+/**
+ * Uploads an export into a dataset, atomically: the body is mapped as it streams in, staged with
+ * COPY in batches, and published as new record versions in one transaction with its audit event.
+ * A rejected upload (strict mode, too many rejected rows, unusable input, over the size limit) or
+ * a crash leaves no record behind; a rejected one is kept as an upload with its report.
+ */
+import { randomUUID } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { recordEvent } from '../audit/record-event.js';
+import { AppError } from '../errors.js';
+import { compileCanonical, canonicalMapping } from '../mapping/compile.js';
+import { loadMapping, MappingError, type Mapping } from '../mapping/load.js';
+import { mergeRecords } from '../mapping/merge.js';
+import { InputError } from '../mapping/readers.js';
+import { mapInput, StrictModeError, type MappingReport } from '../mapping/run.js';
+import { matchKeys } from '../match/keys.js';
+import type { CustomerRecord } from '../standard/customer.js';
+import { copyToStaging, createStaging, publishStaged, restage, selectStaged, stagingLine } from '../store/records.js';
+import { insertUpload, selectUploadByIdempotencyKey, type Upload } from '../store/uploads.js';
+import type { ServiceContext } from './context.js';
+import { findOwnDataset, requirePartner } from './datasets.js';
+
+const formatsByContentType: Record<string, Mapping['source']['format']> = {
+  'text/csv': 'csv',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/json': 'json',
+};
+const COPY_BATCH_ROWS = 5000;
+
+export interface UploadInput {
+  body: Readable;
+  contentType: string | undefined;
+  mapping?: string;
+  strict?: boolean;
+  idempotencyKey?: string;
+}
+
+class UploadTooLarge extends Error {
+  override readonly name = 'UploadTooLarge';
+}
+class TooManyRejected extends Error {
+  override readonly name = 'TooManyRejected';
+}
+
+/** Counts the bytes of the body and stops it past the limit. */
+function byteCounter(limit: number): Transform & { bytes: number } {
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      counter.bytes += chunk.length;
+      if (counter.bytes > limit) done(new UploadTooLarge(`over ${limit} bytes`));
+      else done(null, chunk);
+    },
+  }) as Transform & { bytes: number };
+  counter.bytes = 0;
+  return counter;
+}
+
+function chooseMapping(contentType: string | undefined, requested: string | undefined, datasetDefault: string | null): { mapping: Mapping; canonical: boolean } {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  const format = formatsByContentType[mediaType];
+  if (!format) {
+    throw new AppError('unsupported_media_type', `Send the body as text/csv, application/x-ndjson or application/json, not "${mediaType || 'nothing'}".`);
+  }
+  const name = requested ?? datasetDefault ?? undefined;
+  if (!name) {
+    if (format === 'ndjson') return { mapping: canonicalMapping, canonical: true };
+    throw new AppError('validation_failed', `A ${format} upload needs a mapping: name one with ?mapping=, or set the dataset's defaultMapping.`, {
+      errors: [{ path: 'mapping', message: 'required for this content type' }],
+    });
+  }
+  if (name === 'canonical') return { mapping: canonicalMapping, canonical: true };
+  let mapping: Mapping;
+  try {
+    mapping = loadMapping(name);
+  } catch (error) {
+    if (error instanceof MappingError) throw new AppError('validation_failed', error.message, { errors: [{ path: 'mapping', message: 'not a shipped mapping' }] });
+    throw error;
+  }
+  if (mapping.source.format !== format) {
+    throw new AppError('unsupported_media_type', `The mapping ${mapping.name} reads ${mapping.source.format}, but the body was sent as ${mediaType}.`);
+  }
+  return { mapping, canonical: false };
+}
+
+export async function uploadDataset({
+  ctx,
+  datasetId,
+  input,
+}: {
+  ctx: ServiceContext;
+  datasetId: string;
+  input: UploadInput;
+}): Promise<{ upload: Upload; replayed: boolean }> {
+  // Before anything awaits: a body can fail (client gone, over the limit) before the reader starts.
+  // The counter then holds the error (stream.errored) and the reader picks it up.
+  const counter = byteCounter(ctx.config.UPLOAD_LIMIT_BYTES);
+  counter.on('error', () => {});
+  input.body.on('error', (error) => counter.destroy(error));
+  const partnerId = requirePartner(ctx);
+  const dataset = await findOwnDataset(ctx.db, partnerId, datasetId);
+  if (input.idempotencyKey) {
+    const earlier = await selectUploadByIdempotencyKey(ctx.db, partnerId, datasetId, input.idempotencyKey);
+    if (earlier) return { upload: earlier, replayed: true };
+  }
+  const { mapping, canonical } = chooseMapping(input.contentType, input.mapping, dataset.defaultMapping);
+  const uploadId = randomUUID();
+  let report: MappingReport | undefined;
+
+  try {
+    const upload = await ctx.db.transaction(async (tx) => {
+      await createStaging(tx);
+      // The body starts flowing only now, once the reader below is there to hear of its errors.
+      const body = input.body.pipe(counter);
+      let batch: string[] = [];
+      const repeats = new Map<string, CustomerRecord[]>();
+      report = await mapInput({
+        input: body,
+        mapping,
+        compiled: canonical ? compileCanonical() : undefined,
+        strict: input.strict ?? false,
+        maxRowBytes: ctx.config.UPLOAD_MAX_ROW_BYTES,
+        onRecord: async (record, row) => {
+          batch.push(stagingLine({ row, record, keys: matchKeys(record) }));
+          if (batch.length >= COPY_BATCH_ROWS) {
+            const full = batch;
+            batch = [];
+            await copyToStaging(tx, full);
+          }
+        },
+        onDuplicate: (record) => {
+          repeats.set(record.source.recordId, [...(repeats.get(record.source.recordId) ?? []), record]);
+        },
+      });
+      await copyToStaging(tx, batch);
+      if (report.rows > 0 && report.rejected / report.rows > ctx.config.UPLOAD_MAX_REJECTED_RATIO) throw new TooManyRejected();
+      // Rows that repeated a source id merge into the first, by the documented rule (mappings/README.md).
+      for (const { sourceId, record } of await selectStaged(tx, [...repeats.keys()])) {
+        const merged = repeats.get(sourceId)!.reduce(mergeRecords, record);
+        await restage(tx, { row: 0, record: merged, keys: matchKeys(merged) });
+      }
+      const counts = await publishStaged(tx, { partnerId, datasetId, uploadId });
+      const saved = await insertUpload(tx, {
+        id: uploadId,
+        partnerId,
+        datasetId,
+        status: 'completed',
+        reason: null,
+        mapping: mapping.name,
+        contentType: input.contentType ?? '',
+        bytes: counter.bytes,
+        accepted: report.accepted,
+        rejected: report.rejected,
+        ...counts,
+        idempotencyKey: input.idempotencyKey ?? null,
+        report: report as unknown as Record<string, unknown>,
+      });
+      await recordEvent(tx, ctx, {
+        action: 'upload.complete',
+        targetType: 'upload',
+        targetId: uploadId,
+        details: { datasetId, mapping: mapping.name, bytes: counter.bytes, rows: report.rows, rejected: report.rejected, ...counts },
+      });
+      return saved;
+    });
+    return { upload, replayed: false };
+  } catch (error) {
+    return handleFailure(ctx, { error, partnerId, datasetId, uploadId, mapping, input, bytes: counter.bytes, report });
+  }
+}
+
+/** Turns a failed upload into a clear answer; nothing of its data was stored (the transaction rolled back). */
+async function handleFailure(
+  ctx: ServiceContext,
+  failure: { error: unknown; partnerId: string; datasetId: string; uploadId: string; mapping: Mapping; input: UploadInput; bytes: number; report: MappingReport | undefined },
+): Promise<never> {
+  const { error, partnerId, datasetId, uploadId, mapping, input, report } = failure;
+  let problem: AppError;
+  let reason: string;
+  if (error instanceof UploadTooLarge) {
+    reason = `the body is larger than the upload limit of ${ctx.config.UPLOAD_LIMIT_BYTES} bytes`;
+    problem = new AppError('payload_too_large', `The upload is larger than the limit of ${ctx.config.UPLOAD_LIMIT_BYTES} bytes; nothing was stored. Split the file.`);
+  } else if (error instanceof StrictModeError) {
+    reason = `strict mode: ${error.message}`;
+    problem = new AppError('unprocessable', `Strict upload stopped at the first error, nothing was stored: ${error.message}. Report: upload ${uploadId}.`);
+  } else if (error instanceof TooManyRejected && report) {
+    reason = `${report.rejected} of ${report.rows} rows rejected, more than the limit of ${ctx.config.UPLOAD_MAX_REJECTED_RATIO * 100}%`;
+    problem = new AppError('unprocessable', `${reason}; nothing was stored. See the report: GET /v1/datasets/${datasetId}/uploads/${uploadId}.`);
+  } else if (error instanceof InputError || error instanceof MappingError) {
+    reason = error.message;
+    problem = new AppError('bad_request', `The upload cannot be read, nothing was stored: ${error.message}`);
+  } else if (error instanceof Error && /aborted|premature close|ECONNRESET/i.test(error.message)) {
+    reason = 'the body ended before it was complete';
+    problem = new AppError('bad_request', 'The upload body ended before it was complete (truncated); nothing was stored. Send it again.');
+  } else {
+    throw error;
+  }
+  await ctx.db.transaction(async (tx) => {
+    await insertUpload(tx, {
+      id: uploadId,
+      partnerId,
+      datasetId,
+      status: 'rejected',
+      reason,
+      mapping: mapping.name,
+      contentType: input.contentType ?? '',
+      bytes: failure.bytes,
+      accepted: report?.accepted ?? 0,
+      rejected: report?.rejected ?? 0,
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      idempotencyKey: null,
+      report: (report ?? {}) as Record<string, unknown>,
+    });
+    await recordEvent(tx, ctx, { action: 'upload.reject', targetType: 'upload', targetId: uploadId, outcome: 'failure', details: { datasetId, reason: problem.code } });
+  });
+  throw problem;
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import type { Queryable } from './database.js';
+
+export const datasetSchema = z.object({
+  id: z.uuid(),
+  partnerId: z.uuid(),
+  name: z.string(),
+  description: z.string().nullable(),
+  defaultMapping: z.string().nullable(),
+  standardVersion: z.string(),
+  createdAt: z.date(),
+  records: z.number().int().describe('Current (not erased) records.'),
+});
+export type Dataset = z.infer<typeof datasetSchema>;
+
+const columns = `d.id, d.partner_id AS "partnerId", d.name, d.description, d.default_mapping AS "defaultMapping",
+  d.standard_version AS "standardVersion", d.created_at AS "createdAt",
+  (SELECT count(*)::int FROM customer_records r
+    WHERE r.partner_id = d.partner_id AND r.dataset_id = d.id AND r.valid_to IS NULL) AS records`;
+
+export async function insertDataset(
+  db: Queryable,
+  input: { partnerId: string; name: string; description: string | null; defaultMapping: string | null; standardVersion: string },
+): Promise<Dataset | undefined> {
+  const rows = await db.query<{ id: string }>(
+    `INSERT INTO datasets (partner_id, name, description, default_mapping, standard_version) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (partner_id, name) DO NOTHING RETURNING id`,
+    [input.partnerId, input.name, input.description, input.defaultMapping, input.standardVersion],
+  );
+  return rows[0] ? selectDataset(db, input.partnerId, rows[0].id) : undefined;
+}
+
+/** A partner's dataset; another partner's id finds nothing, exactly like an id that does not exist. */
+export async function selectDataset(db: Queryable, partnerId: string, id: string): Promise<Dataset | undefined> {
+  if (!z.uuid().safeParse(id).success) return undefined;
+  const rows = await db.query<Dataset>(`SELECT ${columns} FROM datasets d WHERE d.partner_id = $1 AND d.id = $2`, [partnerId, id]);
+  return rows[0];
+}
+
+export async function selectDatasets(db: Queryable, partnerId: string): Promise<Dataset[]> {
+  return db.query<Dataset>(`SELECT ${columns} FROM datasets d WHERE d.partner_id = $1 ORDER BY d.created_at`, [partnerId]);
+}

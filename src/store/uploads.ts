@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import type { Queryable } from './database.js';
+
+export const uploadStatusSchema = z.enum(['completed', 'rejected']);
+
+export const uploadSchema = z.object({
+  id: z.uuid(),
+  datasetId: z.uuid(),
+  status: uploadStatusSchema,
+  reason: z.string().nullable().describe('Why a rejected upload stored nothing.'),
+  mapping: z.string().nullable(),
+  contentType: z.string(),
+  bytes: z.number().int(),
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  inserted: z.number().int().describe('Source ids new to the dataset.'),
+  updated: z.number().int().describe('Source ids whose record changed: a new version was stored.'),
+  unchanged: z.number().int(),
+  idempotencyKey: z.string().nullable(),
+  createdAt: z.date(),
+  report: z.record(z.string(), z.unknown()).describe('The mapping report: per-field quality, duplicates, issues.'),
+});
+export type Upload = z.infer<typeof uploadSchema>;
+export type UploadInput = Omit<Upload, 'createdAt'> & { partnerId: string };
+
+const columns = `id, dataset_id AS "datasetId", status, reason, mapping, content_type AS "contentType", bytes, accepted, rejected,
+  inserted, updated, unchanged, idempotency_key AS "idempotencyKey", created_at AS "createdAt", report`;
+
+export async function insertUpload(db: Queryable, input: UploadInput): Promise<Upload> {
+  const rows = await db.query<Upload>(
+    `INSERT INTO uploads (partner_id, dataset_id, status, reason, mapping, content_type, bytes, accepted, rejected, inserted, updated,
+       unchanged, idempotency_key, report, id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${columns}`,
+    [
+      input.partnerId, input.datasetId, input.status, input.reason, input.mapping, input.contentType, input.bytes, input.accepted,
+      input.rejected, input.inserted, input.updated, input.unchanged, input.idempotencyKey, input.report, input.id,
+    ],
+  );
+  return rows[0]!;
+}
+
+export async function selectUpload(db: Queryable, partnerId: string, datasetId: string, id: string): Promise<Upload | undefined> {
+  if (!z.uuid().safeParse(id).success) return undefined;
+  const rows = await db.query<Upload>(`SELECT ${columns} FROM uploads WHERE partner_id = $1 AND dataset_id = $2 AND id = $3`, [partnerId, datasetId, id]);
+  return rows[0];
+}
+
+export async function selectUploadByIdempotencyKey(db: Queryable, partnerId: string, datasetId: string, key: string): Promise<Upload | undefined> {
+  const rows = await db.query<Upload>(
+    `SELECT ${columns} FROM uploads WHERE partner_id = $1 AND dataset_id = $2 AND idempotency_key = $3`,
+    [partnerId, datasetId, key],
+  );
+  return rows[0];
+}

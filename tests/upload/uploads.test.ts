@@ -1,0 +1,254 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectAuditEvents } from '../../src/store/audit-events.js';
+import { createTestExchange, type TestExchange } from '../helpers/app.js';
+import { engineUnderTest } from '../helpers/database.js';
+import { sharedData } from '../helpers/mapping.js';
+
+type Json = Record<string, unknown>;
+const febrl1 = readFileSync(`${sharedData}febrl/dataset1.csv`, 'utf8');
+const header = 'rec_id, given_name, surname, street_number, address_1, address_2, suburb, postcode, state, date_of_birth, soc_sec_id';
+const row = (id: string, given: string, dob = '19800102') => `${id}, ${given}, smith, 1, main street, , sydney, 2000, nsw, ${dob}, 1234567`;
+
+describe(`uploads on ${engineUnderTest}`, () => {
+  let ex: TestExchange;
+  let acme: { key: string; partner: { id: string } };
+  let globex: { key: string };
+  let datasetId: string;
+
+  const upload = (body: RequestInit['body'], options: { key?: string; type?: string; query?: string; idempotencyKey?: string; dataset?: string } = {}) =>
+    ex.request(`/v1/datasets/${options.dataset ?? datasetId}/uploads${options.query ?? ''}`, {
+      method: 'POST',
+      key: options.key ?? acme.key,
+      headers: { 'content-type': options.type ?? 'text/csv', ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}) },
+      body,
+    });
+  const countRecords = async (dataset = datasetId) =>
+    (await ex.db.query<{ n: number }>('SELECT count(*)::int AS n FROM customer_records WHERE dataset_id = $1', [dataset]))[0]!.n;
+
+  beforeAll(async () => {
+    ex = await createTestExchange({ UPLOAD_LIMIT_BYTES: String(2 * 1024 * 1024) });
+    acme = await ex.addPartner('acme');
+    globex = await ex.addPartner('globex');
+    const created = await ex.request('/v1/datasets', { method: 'POST', key: acme.key, json: { name: 'febrl', defaultMapping: 'febrl' } });
+    expect(created.status).toBe(201);
+    datasetId = ((await created.json()) as Json).id as string;
+  });
+  afterAll(() => ex.close());
+
+  describe('datasets', () => {
+    it('are created, listed and read by their partner only', async () => {
+      const dup = await ex.request('/v1/datasets', { method: 'POST', key: acme.key, json: { name: 'febrl' } });
+      expect(dup.status).toBe(409);
+      const bad = await ex.request('/v1/datasets', { method: 'POST', key: acme.key, json: { name: 'x', defaultMapping: 'nope' } });
+      expect(bad.status).toBe(400);
+      const listed = (await (await ex.request('/v1/datasets', { key: acme.key })).json()) as { items: Json[] };
+      expect(listed.items.map((d) => d.name)).toEqual(['febrl']);
+      expect(((await (await ex.request('/v1/datasets', { key: globex.key })).json()) as { items: Json[] }).items).toEqual([]);
+      expect((await ex.request(`/v1/datasets/${datasetId}`, { key: acme.key })).status).toBe(200);
+      expect((await ex.request('/v1/datasets', { key: ex.adminKey })).status).toBe(403);
+    });
+  });
+
+  describe('a successful upload', () => {
+    it('stores every FEBRL record, with its audit event in the same transaction', async () => {
+      const response = await upload(febrl1);
+      expect(response.status).toBe(201);
+      const body = (await response.json()) as Json;
+      expect(body).toMatchObject({ status: 'completed', mapping: 'febrl', accepted: 1000, rejected: 0, inserted: 1000, updated: 0, unchanged: 0 });
+      expect(response.headers.get('location')).toBe(`/v1/datasets/${datasetId}/uploads/${body.id}`);
+      expect(await countRecords()).toBe(1000);
+      const dataset = (await (await ex.request(`/v1/datasets/${datasetId}`, { key: acme.key })).json()) as Json;
+      expect(dataset.records).toBe(1000);
+      const [event] = (await selectAuditEvents(ex.db, { action: 'upload.complete' })).filter((e) => e.targetId === body.id);
+      expect(event).toMatchObject({ partnerId: acme.partner.id, outcome: 'success', details: { inserted: 1000, rows: 1000 } });
+      // The quality report comes back with the upload.
+      const fetched = (await (await ex.request(`/v1/datasets/${datasetId}/uploads/${body.id}`, { key: acme.key })).json()) as { report: Json };
+      expect(fetched.report).toMatchObject({ rows: 1000, accepted: 1000, fields: { birthDate: { invalid: 3 } } });
+      const birthDate = (fetched.report.fields as Record<string, { filled: number; empty: number; invalid: number }>).birthDate!;
+      expect(birthDate.filled + birthDate.empty + birthDate.invalid).toBe(1000);
+    });
+
+    it('stores the columns matching needs', async () => {
+      const [row122] = await ex.db.query<Json>(
+        `SELECT full_name_key, family_phonetic, birth_date, birth_year, postcode_key FROM customer_records WHERE source_id = 'rec-122-org'`,
+      );
+      expect(row122).toEqual({ full_name_key: 'lachlan berry', family_phonetic: 'PR', birth_date: '1999-02-19', birth_year: 1999, postcode_key: '4814' });
+    });
+  });
+
+  describe('history', () => {
+    it('keeps the old version when a record changes, and serves it asOf', async () => {
+      const first = (await (await upload(`${header}\n${row('h-1', 'anna')}\n${row('h-2', 'bob')}\n`)).json()) as Json;
+      expect(first).toMatchObject({ inserted: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const second = (await (await upload(`${header}\n${row('h-1', 'anne')}\n${row('h-2', 'bob')}\n${row('h-3', 'cy')}\n`)).json()) as Json;
+      expect(second).toMatchObject({ inserted: 1, updated: 1, unchanged: 1 });
+
+      const now = (await (await ex.request(`/v1/datasets/${datasetId}/records/h-1`, { key: acme.key })).json()) as Json;
+      expect(now).toMatchObject({ version: 2, validTo: null, record: { name: { given: 'Anne' } } });
+      const asOf = encodeURIComponent(String(first.createdAt));
+      const before = (await (await ex.request(`/v1/datasets/${datasetId}/records/h-1?asOf=${asOf}`, { key: acme.key })).json()) as Json;
+      expect(before).toMatchObject({ version: 1, record: { name: { given: 'Anna' } } });
+      expect(before.validTo).not.toBeNull();
+      const tooEarly = await ex.request(`/v1/datasets/${datasetId}/records/h-1?asOf=2000-01-01T00:00:00Z`, { key: acme.key });
+      expect(tooEarly.status).toBe(404);
+      const badAsOf = await ex.request(`/v1/datasets/${datasetId}/records/h-1?asOf=yesterday`, { key: acme.key });
+      expect(badAsOf.status).toBe(400);
+    });
+
+    it('merges rows that repeat a source id within one upload', async () => {
+      const csv = `${header}\n${row('m-1', 'dora', '19700101')}\nm-1, dora, smith, 1, main street, , sydney, 2000, nsw, , 7654321\n`;
+      const body = (await (await upload(csv)).json()) as { report: { duplicates: Json } } & Json;
+      expect(body).toMatchObject({ accepted: 2, inserted: 1 });
+      expect(body.report.duplicates).toMatchObject({ sameSourceId: 1 });
+      const record = (await (await ex.request(`/v1/datasets/${datasetId}/records/m-1`, { key: acme.key })).json()) as { record: Json };
+      expect(record.record).toMatchObject({ birthDate: '1970-01-01' });
+      expect((record.record.identifiers as Json[]).map((i) => i.value)).toEqual(['1234567', '7654321']);
+    });
+  });
+
+  describe('idempotent retries', () => {
+    it('return the first upload instead of loading twice', async () => {
+      const csv = `${header}\n${row('i-1', 'ida')}\n`;
+      const first = await upload(csv, { idempotencyKey: 'retry-1' });
+      expect(first.status).toBe(201);
+      const again = await upload(csv.replace('ida', 'idaho'), { idempotencyKey: 'retry-1' });
+      expect(again.status).toBe(200);
+      expect(((await again.json()) as Json).id).toBe(((await first.json()) as Json).id);
+      const versions = await ex.db.query(`SELECT version FROM customer_records WHERE source_id = 'i-1'`);
+      expect(versions).toHaveLength(1);
+    });
+  });
+
+  describe('rejected uploads store nothing', () => {
+    it('strict mode stops at the first error with 422, and the upload keeps its reason', async () => {
+      const before = await countRecords();
+      const response = await upload(`${header}\n${row('s-1', 'sam')}\n${row('s-2', 'sue', '19801301')}\n`, { query: '?strict=true' });
+      expect(response.status).toBe(422);
+      const problem = (await response.json()) as { detail: string };
+      expect(problem.detail).toMatch(/Strict upload stopped at the first error, nothing was stored: row 2: birthDate/);
+      expect(await countRecords()).toBe(before);
+      const uploadId = problem.detail.match(/upload ([0-9a-f-]{36})/)![1];
+      const stored = (await (await ex.request(`/v1/datasets/${datasetId}/uploads/${uploadId}`, { key: acme.key })).json()) as Json;
+      expect(stored).toMatchObject({ status: 'rejected', inserted: 0, reason: expect.stringMatching(/^strict mode/) });
+      const [event] = (await selectAuditEvents(ex.db, { action: 'upload.reject' })).filter((e) => e.targetId === uploadId);
+      expect(event).toMatchObject({ outcome: 'failure' });
+    });
+
+    it('too many rejected rows: 422, nothing stored, the rejected rows downloadable with reasons', async () => {
+      const before = await countRecords();
+      const csv = `${header}\n${row('r-1', 'ok')}\n, nobody, x, 1, s, , s, 2000, nsw, 19800101, 1\n, nobody, y, 1, s, , s, 2000, nsw, 19800101, 1\n`;
+      const response = await upload(csv);
+      expect(response.status).toBe(422);
+      const problem = (await response.json()) as { detail: string };
+      expect(problem.detail).toMatch(/^2 of 3 rows rejected, more than the limit of 10%; nothing was stored/);
+      expect(await countRecords()).toBe(before);
+      const uploadId = problem.detail.match(/uploads\/([0-9a-f-]{36})/)![1];
+      const rejected = await ex.request(`/v1/datasets/${datasetId}/uploads/${uploadId}/rejected.csv`, { key: acme.key });
+      expect(rejected.headers.get('content-type')).toContain('text/csv');
+      expect((await rejected.text()).trim().split('\n')).toEqual([
+        'row,column,value,field,reason',
+        '2,rec_id,,source.recordId,required but empty',
+        '3,rec_id,,source.recordId,required but empty',
+      ]);
+    });
+
+    it.each([
+      ['a wrong content type', { type: 'text/plain' }, 415, /text\/csv, application\/x-ndjson or application\/json/],
+      ['a mapping that does not fit the file', { query: '?mapping=salesforce-contacts' }, 400, /does not fit this file/],
+      ['an unknown mapping', { query: '?mapping=nope' }, 400, /no mapping "nope"/],
+      ['a mapping for another format', { type: 'application/x-ndjson', query: '?mapping=febrl' }, 415, /reads csv/],
+    ] as const)('%s', async (_name, options, status, detail) => {
+      const before = await countRecords();
+      const response = await upload(`${header}\n${row('w-1', 'wes')}\n`, options);
+      expect(response.status).toBe(status);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(((await response.json()) as { detail: string }).detail).toMatch(detail);
+      expect(await countRecords()).toBe(before);
+    });
+
+    it('a body over the upload limit: 413', async () => {
+      const before = await countRecords();
+      const big = `${header}\n${Array.from({ length: 30_000 }, (_, i) => row(`big-${i}`, 'bigname')).join('\n')}\n`;
+      expect(big.length).toBeGreaterThan(2 * 1024 * 1024);
+      const response = await upload(big);
+      expect(response.status).toBe(413);
+      expect(await countRecords()).toBe(before);
+    });
+
+    it('a truncated body: 400, nothing stored', async () => {
+      const before = await countRecords();
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode(`${header}\n${row('t-1', 'tom')}\n`));
+          controller.error(new Error('aborted'));
+        },
+      });
+      const response = await ex.app.request(`/v1/datasets/${datasetId}/uploads`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${acme.key}`, 'content-type': 'text/csv' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { detail: string }).detail).toMatch(/ended before it was complete/);
+      expect(await countRecords()).toBe(before);
+    });
+  });
+
+  describe('canonical NDJSON', () => {
+    it('is validated and stored without a mapping', async () => {
+      const lines = [
+        { standardVersion: '1.0.0', source: { recordId: 'c-1' }, name: { full: '张伟', family: '张', given: '伟' }, birthDate: '1980-01-02' },
+        { standardVersion: '1.0.0', source: { recordId: 'c-2' }, name: { given: 'Ann' } },
+      ].map((r) => JSON.stringify(r));
+      const response = await upload(`${lines.join('\n')}\n`, { type: 'application/x-ndjson', query: '?mapping=canonical' });
+      expect(response.status).toBe(201);
+      expect(await response.json()).toMatchObject({ mapping: 'canonical', inserted: 2 });
+      const [row1] = await ex.db.query<Json>(`SELECT full_name_key, family_phonetic FROM customer_records WHERE source_id = 'c-1'`);
+      expect(row1).toEqual({ full_name_key: '张伟', family_phonetic: '张' });
+    });
+  });
+
+  describe('erasure', () => {
+    it('removes the personal data of every version and audits only that it happened', async () => {
+      const response = await ex.request(`/v1/datasets/${datasetId}/records/h-1`, { method: 'DELETE', key: acme.key });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ erased: true, versions: 2 });
+      const rows = await ex.db.query<Json>(`SELECT record, full_name_key, birth_date, erased_at FROM customer_records WHERE source_id = 'h-1'`);
+      expect(rows).toHaveLength(2);
+      for (const r of rows) expect(r).toMatchObject({ record: null, full_name_key: null, birth_date: null, erased_at: expect.any(Date) });
+      expect((await ex.request(`/v1/datasets/${datasetId}/records/h-1`, { key: acme.key })).status).toBe(404);
+      const [event] = await selectAuditEvents(ex.db, { action: 'record.erase' });
+      expect(event).toMatchObject({ partnerId: acme.partner.id, details: { versions: 2, sourceIdSha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+      expect(JSON.stringify(event)).not.toMatch(/anna|anne|h-1/i);
+      expect((await ex.request(`/v1/datasets/${datasetId}/records/h-1`, { method: 'DELETE', key: acme.key })).status).toBe(404);
+      // Uploaded again later, it starts a new version.
+      const again = (await (await upload(`${header}\n${row('h-1', 'anne')}\n`)).json()) as Json;
+      expect(again).toMatchObject({ inserted: 1 });
+      expect((await (await ex.request(`/v1/datasets/${datasetId}/records/h-1`, { key: acme.key })).json()) as Json).toMatchObject({ version: 3 });
+    });
+  });
+
+  describe('another partner', () => {
+    it('gets 404 for every path under a dataset that is not its own, and nothing changes', async () => {
+      const before = await countRecords();
+      const paths: [string, string][] = [
+        ['GET', `/v1/datasets/${datasetId}`],
+        ['GET', `/v1/datasets/${datasetId}/records/rec-122-org`],
+        ['DELETE', `/v1/datasets/${datasetId}/records/rec-122-org`],
+      ];
+      for (const [method, path] of paths) {
+        const response = await ex.request(path, { method, key: globex.key });
+        expect(response.status, `${method} ${path}`).toBe(404);
+        expect(JSON.stringify(await response.json())).not.toMatch(/berry|lachlan/i);
+      }
+      expect((await upload(`${header}\n${row('x-1', 'xena')}\n`, { key: globex.key })).status).toBe(404);
+      const missing = await upload(`${header}\n${row('x-1', 'xena')}\n`, { dataset: '00000000-0000-4000-8000-000000000000' });
+      expect(missing.status).toBe(404);
+      expect(await countRecords()).toBe(before);
+    });
+  });
+});
