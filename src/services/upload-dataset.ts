@@ -113,8 +113,14 @@ export async function uploadDataset({
       // The body starts flowing only now, once the reader below is there to hear of its errors.
       const body = input.body.pipe(counter);
       let batch: string[] = [];
+      // One COPY in flight while the next batch is mapped, so the database and the mapping overlap.
+      let copying: Promise<void> = Promise.resolve();
+      const flush = async (lines: string[]) => {
+        await copying;
+        copying = copyToStaging(tx, lines);
+      };
       const repeats = new Map<string, CustomerRecord[]>();
-      report = await mapInput({
+      const mapped = mapInput({
         input: body,
         mapping,
         compiled: canonical ? compileCanonical() : undefined,
@@ -125,14 +131,22 @@ export async function uploadDataset({
           if (batch.length >= COPY_BATCH_ROWS) {
             const full = batch;
             batch = [];
-            await copyToStaging(tx, full);
+            await flush(full);
           }
         },
         onDuplicate: (record) => {
           repeats.set(record.source.recordId, [...(repeats.get(record.source.recordId) ?? []), record]);
         },
       });
-      await copyToStaging(tx, batch);
+      try {
+        report = await mapped;
+      } catch (error) {
+        // Let a COPY still in flight finish (or fail) before the transaction rolls back.
+        await copying.catch(() => {});
+        throw error;
+      }
+      await flush(batch);
+      await copying;
       if (report.rows > 0 && report.rejected / report.rows > ctx.config.UPLOAD_MAX_REJECTED_RATIO) throw new TooManyRejected();
       // Rows that repeated a source id merge into the first, by the documented rule (mappings/README.md).
       for (const { sourceId, record } of await selectStaged(tx, [...repeats.keys()])) {

@@ -1,0 +1,100 @@
+/**
+ * npm run bench:ingest [-- rows]: uploads generated records through the HTTP API on PGlite and on
+ * the PostgreSQL server (BENCH_DATABASE_URL, default the local one), as a Salesforce CSV export (mapped)
+ * and as canonical NDJSON (store only), and prints records per second and peak memory.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import postgres from 'postgres';
+import { startServer } from '../src/api/server.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { createApiKey } from '../src/services/create-api-key.js';
+import { createPartner } from '../src/services/create-partner.js';
+import type { Database } from '../src/store/database.js';
+import { migrate } from '../src/store/migrate.js';
+import { openPglite } from '../src/store/pglite.js';
+import { openPostgres } from '../src/store/postgres.js';
+import { random, salesforceExport } from './generate.js';
+
+const rows = Number(process.argv[2] ?? 1_000_000);
+const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function canonicalExport(count: number): Readable {
+  const rand = random(7);
+  let i = 0;
+  return new Readable({
+    read() {
+      let chunk = '';
+      for (let n = 0; n < 1000 && i < count; n += 1, i += 1) {
+        chunk += `${JSON.stringify({
+          standardVersion: '1.0.0',
+          source: { recordId: `c${i}` },
+          name: { given: `Given${Math.floor(rand() * 5000)}`, family: `Family${Math.floor(rand() * 20000)}` },
+          birthDate: `19${String(40 + Math.floor(rand() * 60))}-0${1 + Math.floor(rand() * 9)}-1${Math.floor(rand() * 9)}`,
+          emails: [{ address: `person${i}@example.com` }],
+          phones: [{ number: `+1415${String(2000000 + i).slice(-7)}` }],
+          addresses: [{ postcode: String(10000 + Math.floor(rand() * 80000)), country: 'US' }],
+        })}\n`;
+      }
+      this.push(chunk || null);
+    },
+  });
+}
+
+async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
+  await migrate(db);
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'warn', UPLOAD_LIMIT_BYTES: String(8 * 1024 ** 3) });
+  const logger = createLogger('warn');
+  const operator = { db, config, logger, actor: { type: 'operator' as const }, requestId: null };
+  await createPartner({ ctx: operator, input: { slug: 'bench', name: 'Bench' } });
+  const { key } = await createApiKey({ ctx: operator, input: { name: 'bench', partner: 'bench' } });
+  const server = await startServer({ db, config, logger });
+  const headers = { authorization: `Bearer ${key}` };
+  for (const [label, type, body] of [
+    ['salesforce csv (mapped)', 'text/csv', () => salesforceExport(rows)],
+    ['canonical ndjson', 'application/x-ndjson', () => canonicalExport(rows)],
+  ] as const) {
+    const created = await fetch(`${server.url}/v1/datasets`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name: label }) });
+    const { id } = (await created.json()) as { id: string };
+    const mapping = type === 'text/csv' ? 'salesforce-contacts' : 'canonical';
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+    const started = performance.now();
+    const response = await fetch(`${server.url}/v1/datasets/${id}/uploads?mapping=${mapping}`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': type },
+      body: Readable.toWeb(body()) as unknown as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    const result = (await response.json()) as { inserted?: number; detail?: string };
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    if (!response.ok) throw new Error(`${engine} ${label}: ${response.status} ${result.detail}`);
+    console.log(
+      `bench:ingest ${engine.padEnd(8)} ${label.padEnd(24)} ${rows.toLocaleString('en')} rows: ${seconds.toFixed(1)} s, ` +
+        `${Math.round(result.inserted! / seconds).toLocaleString('en')} records/s, peak RSS ${Math.round(peak / 1024 ** 2)} MB`,
+    );
+  }
+  await server.shutdown('bench done');
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'cx-bench-'));
+try {
+  await run('pglite', await openPglite(join(dir, 'pg')));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const name = `cx_bench_${process.pid}`;
+const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+await admin.unsafe(`CREATE DATABASE ${name}`);
+try {
+  const target = new URL(serverUrl);
+  target.pathname = `/${name}`;
+  await run('postgres', openPostgres(target.toString()));
+} finally {
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+}
