@@ -253,18 +253,20 @@ function removePath(record: Record<string, unknown>, path: string[]): void {
   else if (node && typeof node === 'object') delete (node as Record<string, unknown>)[last];
 }
 
-/** Canonical NDJSON: each line already is a record of the standard; it is validated, not mapped. */
-export const canonicalMapping: Mapping = {
-  name: 'canonical',
-  description: 'Records already in the canonical form, one JSON object a line.',
-  standardVersion: '1.0.0',
-  source: { format: 'ndjson', encoding: 'utf-8', delimiter: ',', quote: '"', header: true, recordId: 'source.recordId', dateOrder: 'DMY' },
-  rules: [],
-};
-
-export function compileCanonical(): CompiledMapping {
+/** Canonical records (NDJSON lines, or a JSON array): already in the standard's form; validated, not mapped. */
+export function canonicalMapping(format: 'ndjson' | 'json' = 'ndjson'): Mapping {
   return {
-    mapping: canonicalMapping,
+    name: 'canonical',
+    description: 'Records already in the canonical form.',
+    standardVersion: '1.0.0',
+    source: { format, encoding: 'utf-8', delimiter: ',', quote: '"', header: true, recordId: 'source.recordId', dateOrder: 'DMY' },
+    rules: [],
+  };
+}
+
+export function compileCanonical(format: 'ndjson' | 'json' = 'ndjson'): CompiledMapping {
+  return {
+    mapping: canonicalMapping(format),
     bindHeader() {},
     mapRow(row, rowNumber) {
       const result = customerRecordSchema.safeParse(row.kind === 'object' ? row.object : undefined);

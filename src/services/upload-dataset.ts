@@ -15,7 +15,7 @@ import { InputError } from '../mapping/readers.js';
 import { mapInput, StrictModeError, type MappingReport } from '../mapping/run.js';
 import { matchKeys } from '../match/keys.js';
 import type { CustomerRecord } from '../standard/customer.js';
-import { copyToStaging, createStaging, publishStaged, restage, selectStaged, stagingLine } from '../store/records.js';
+import { copyToStaging, createStaging, lockDatasetForUpload, publishStaged, restage, selectStaged, stagingLine } from '../store/records.js';
 import { insertUpload, selectUploadByIdempotencyKey, type Upload } from '../store/uploads.js';
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
@@ -64,12 +64,15 @@ function chooseMapping(contentType: string | undefined, requested: string | unde
   }
   const name = requested ?? datasetDefault ?? undefined;
   if (!name) {
-    if (format === 'ndjson') return { mapping: canonicalMapping, canonical: true };
+    if (format === 'ndjson') return { mapping: canonicalMapping('ndjson'), canonical: true };
     throw new AppError('validation_failed', `A ${format} upload needs a mapping: name one with ?mapping=, or set the dataset's defaultMapping.`, {
       errors: [{ path: 'mapping', message: 'required for this content type' }],
     });
   }
-  if (name === 'canonical') return { mapping: canonicalMapping, canonical: true };
+  if (name === 'canonical') {
+    if (format === 'csv') throw new AppError('unsupported_media_type', 'Canonical records come as application/x-ndjson or application/json, not CSV.');
+    return { mapping: canonicalMapping(format), canonical: true };
+  }
   let mapping: Mapping;
   try {
     mapping = loadMapping(name);
@@ -109,6 +112,7 @@ export async function uploadDataset({
 
   try {
     const upload = await ctx.db.transaction(async (tx) => {
+      await lockDatasetForUpload(tx, datasetId);
       await createStaging(tx);
       // The body starts flowing only now, once the reader below is there to hear of its errors.
       const body = input.body.pipe(counter);
@@ -123,7 +127,7 @@ export async function uploadDataset({
       const mapped = mapInput({
         input: body,
         mapping,
-        compiled: canonical ? compileCanonical() : undefined,
+        compiled: canonical ? compileCanonical(mapping.source.format === 'json' ? 'json' : 'ndjson') : undefined,
         strict: input.strict ?? false,
         maxRowBytes: ctx.config.UPLOAD_MAX_ROW_BYTES,
         onRecord: async (record, row) => {
@@ -179,6 +183,12 @@ export async function uploadDataset({
     });
     return { upload, replayed: false };
   } catch (error) {
+    // The same Idempotency-Key sent twice at once: the second transaction loses on the unique index
+    // and rolls back whole; answer with the upload that won.
+    if (input.idempotencyKey && (error as { code?: string }).code === '23505') {
+      const winner = await selectUploadByIdempotencyKey(ctx.db, partnerId, datasetId, input.idempotencyKey);
+      if (winner) return { upload: winner, replayed: true };
+    }
     return handleFailure(ctx, { error, partnerId, datasetId, uploadId, mapping, input, bytes: counter.bytes, report });
   }
 }

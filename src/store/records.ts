@@ -18,6 +18,11 @@ const stagingColumns = [
 ] as const;
 const keyColumns = stagingColumns.slice(3);
 
+/** Serialises the uploads into one dataset (until the transaction ends), so versions never race. */
+export async function lockDatasetForUpload(tx: Queryable, datasetId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`upload:${datasetId}`]);
+}
+
 /** A temporary table for one upload's records; it disappears with the transaction, whatever happens. */
 export async function createStaging(tx: Queryable): Promise<void> {
   await tx.exec(`CREATE TEMP TABLE ${STAGING} (

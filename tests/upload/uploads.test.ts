@@ -119,6 +119,14 @@ describe(`uploads on ${engineUnderTest}`, () => {
       const versions = await ex.db.query(`SELECT version FROM customer_records WHERE source_id = 'i-1'`);
       expect(versions).toHaveLength(1);
     });
+
+    it('sent twice at once, store once and answer both with the same upload', async () => {
+      const csv = `${header}\n${row('i-2', 'ivy')}\n`;
+      const [a, b] = await Promise.all([upload(csv, { idempotencyKey: 'race-1' }), upload(csv, { idempotencyKey: 'race-1' })]);
+      expect([a.status, b.status].sort()).toEqual([200, 201]);
+      expect(((await a.json()) as Json).id).toBe(((await b.json()) as Json).id);
+      expect(await ex.db.query(`SELECT version FROM customer_records WHERE source_id = 'i-2'`)).toHaveLength(1);
+    });
   });
 
   describe('rejected uploads store nothing', () => {
@@ -209,6 +217,23 @@ describe(`uploads on ${engineUnderTest}`, () => {
       expect(await response.json()).toMatchObject({ mapping: 'canonical', inserted: 2 });
       const [row1] = await ex.db.query<Json>(`SELECT full_name_key, family_phonetic FROM customer_records WHERE source_id = 'c-1'`);
       expect(row1).toEqual({ full_name_key: '张伟', family_phonetic: '张' });
+    });
+
+    it('comes as a JSON array too, and invalid records are rejected with their field', async () => {
+      const records = [
+        { standardVersion: '1.0.0', source: { recordId: 'j-1' }, name: { given: 'Jo' } },
+        { standardVersion: '1.0.0', source: { recordId: 'j-2' }, birthDate: '1980-02-30' },
+      ];
+      const response = await upload(JSON.stringify(records), { type: 'application/json', query: '?mapping=canonical' });
+      expect(response.status).toBe(422);
+      const problem = (await response.json()) as { detail: string };
+      expect(problem.detail).toMatch(/^1 of 2 rows rejected/);
+      const uploadId = problem.detail.match(/uploads\/([0-9a-f-]{36})/)![1];
+      const stored = (await (await ex.request(`/v1/datasets/${datasetId}/uploads/${uploadId}`, { key: acme.key })).json()) as { report: { issues: Json[] } };
+      expect(stored.report.issues[0]).toMatchObject({ row: 2, field: 'birthDate', severity: 'rejected' });
+      const ok = await upload(JSON.stringify(records.slice(0, 1)), { type: 'application/json', query: '?mapping=canonical' });
+      expect(ok.status).toBe(201);
+      expect(await ok.json()).toMatchObject({ inserted: 1 });
     });
   });
 
