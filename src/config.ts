@@ -16,6 +16,11 @@ export const configSchema = z.object({
   UPLOAD_LIMIT_BYTES: byteSize.default(1024 * 1024 * 1024),
   UPLOAD_MAX_ROW_BYTES: byteSize.default(1024 * 1024),
   UPLOAD_MAX_REJECTED_RATIO: z.coerce.number().min(0).max(1).default(0.1),
+  /** The exchange's id: the audience (`aud`) every consent token must name. */
+  EXCHANGE_ID: z.string().min(1).max(200).default('urn:customer-exchange'),
+  CONSENT_MAX_LIFETIME_DAYS: z.coerce.number().positive().max(3650).default(90),
+  CONSENT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
+  CONSENT_MAX_TOKEN_BYTES: byteSize.default(8 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 

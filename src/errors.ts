@@ -25,12 +25,15 @@ export interface FieldError {
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly errors: FieldError[] | undefined;
+  /** A machine-readable reason, where one kind of problem has several (a refused consent token). */
+  readonly reason: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { errors?: FieldError[]; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { errors?: FieldError[]; reason?: string; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.errors = options.errors;
+    this.reason = options.reason;
   }
 
   get status(): number {

@@ -12,6 +12,7 @@ export const problemSchema = z.object({
   instance: z.string().describe('The request path.'),
   requestId: z.string().nullable(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  reason: z.string().optional().describe('A machine-readable reason, where one kind of problem has several (for example why a consent token was refused).'),
 });
 export type Problem = z.infer<typeof problemSchema>;
 
@@ -38,6 +39,7 @@ export function problemResponse(c: Context, error: AppError): Response {
     instance: c.req.path,
     requestId: (c.get('requestId') as string | undefined) ?? null,
     ...(error.errors ? { errors: error.errors } : {}),
+    ...(error.reason ? { reason: error.reason } : {}),
   };
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (error.code === 'unauthenticated') headers['www-authenticate'] = 'Bearer realm="customer-exchange"';

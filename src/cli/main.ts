@@ -1,5 +1,6 @@
 /** `cx`: the exchange's command-line tool. */
 import { Command, CommanderError } from 'commander';
+import { registerConsent } from './commands/consent.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMap } from './commands/map.js';
 import { registerMappings } from './commands/mappings.js';
@@ -24,6 +25,7 @@ registerStandards(program);
 registerMappings(program);
 registerMap(program);
 registerUpload(program);
+registerConsent(program);
 
 try {
   await program.parseAsync(process.argv);

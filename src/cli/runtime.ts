@@ -1,5 +1,6 @@
 /** What CLI commands share: configuration, a logger on stderr, the database, and one-line errors. */
 import { loadConfig, type Config } from '../config.js';
+import { ConsentToolError } from '../consent/mint.js';
 import { AppError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ServiceContext } from '../services/context.js';
@@ -34,6 +35,7 @@ export async function withOperator<T>(fn: (ctx: ServiceContext) => Promise<T>): 
 /** The one line a failed command prints. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+  if (error instanceof ConsentToolError) return { message: error.message, exitCode: 1 };
   if (error instanceof AppError) {
     const fields = error.errors?.map((e) => `${e.path}: ${e.message}`).join('; ');
     return { message: fields ? `${error.message} (${fields})` : error.message, exitCode: 1 };

@@ -15,6 +15,22 @@ export const purposes = [
 ] as const;
 
 /** GDPR Art. 6(1)(a)–(f). */
+/**
+ * How a record's own consents govern each purpose. Opt-in purposes need a current `granted`
+ * statement for that purpose in the record's `consents[]`; opt-out purposes are allowed unless the
+ * latest statement for the purpose denies or withdraws it. Either way a denial or withdrawal wins.
+ */
+export const purposePolicies: Record<(typeof purposes)[number], 'opt_in' | 'opt_out'> = {
+  identity_verification: 'opt_out',
+  fraud_prevention: 'opt_out',
+  credit_assessment: 'opt_out',
+  customer_service: 'opt_out',
+  marketing: 'opt_in',
+  analytics: 'opt_in',
+  research: 'opt_in',
+  regulatory_reporting: 'opt_out',
+};
+
 export const lawfulBases = ['consent', 'contract', 'legal_obligation', 'vital_interests', 'public_task', 'legitimate_interests'] as const;
 
 export const consentStatuses = ['granted', 'denied', 'withdrawn'] as const;

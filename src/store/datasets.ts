@@ -40,3 +40,9 @@ export async function selectDataset(db: Queryable, partnerId: string, id: string
 export async function selectDatasets(db: Queryable, partnerId: string): Promise<Dataset[]> {
   return db.query<Dataset>(`SELECT ${columns} FROM datasets d WHERE d.partner_id = $1 ORDER BY d.created_at`, [partnerId]);
 }
+
+/** Datasets among `datasetIds` that the partner owns. */
+export async function selectOwnedDatasetIds(db: Queryable, partnerId: string, datasetIds: string[]): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(`SELECT id FROM datasets WHERE partner_id = $1 AND id = ANY($2::uuid[])`, [partnerId, datasetIds]);
+  return rows.map((r) => r.id);
+}

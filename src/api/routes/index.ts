@@ -1,4 +1,5 @@
 import type { App } from '../app.js';
+import { registerConsents } from './consents.js';
 import { registerDatasets } from './datasets.js';
 import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
@@ -7,6 +8,7 @@ import { registerStandards } from './standards.js';
 
 export function registerRoutes(app: App): void {
   registerHealth(app);
+  registerConsents(app);
   registerPartners(app);
   registerKeys(app);
   registerStandards(app);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { startServer } from '../../api/server.js';
+import { ensureExchangeSigningKey } from '../../consent/exchange-keys.js';
 import { ensureAdminKey } from '../../services/ensure-admin-key.js';
 import { migrate } from '../../store/migrate.js';
 import { describeDatabase, openDatabase } from '../../store/open.js';
@@ -19,6 +20,7 @@ export function registerServe(program: Command): void {
         const applied = await migrate(db);
         logger.info({ database: describeDatabase(config), applied }, 'database ready');
         const keyFile = await ensureAdminKey({ ctx: { db, config, logger, actor: { type: 'system' }, requestId: null } });
+        await ensureExchangeSigningKey(db);
         if (keyFile) logger.info({ keyFile }, 'new exchange: the first admin key was written to this file');
       } catch (error) {
         await db.close();

@@ -1,0 +1,30 @@
+/**
+ * The exchange's own signing keys (Ed25519), published at /.well-known/jwks.json so partners and
+ * auditors can check what the exchange signs (audit checkpoints).
+ */
+import { randomUUID } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { insertExchangeKey, selectExchangeKeys } from '../store/consent.js';
+import type { Database } from '../store/database.js';
+
+/** Makes the first signing key of a new exchange; concurrent starts make only one. */
+export async function ensureExchangeSigningKey(db: Database): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('exchange-signing-key', 0))`);
+    if ((await selectExchangeKeys(tx)).length > 0) return;
+    const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = `cx-${(await calculateJwkThumbprint(publicJwk)).slice(0, 16)}-${randomUUID().slice(0, 8)}`;
+    await insertExchangeKey(tx, {
+      kid,
+      alg: 'EdDSA',
+      publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
+      privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'EdDSA' },
+    });
+  });
+}
+
+/** The public half of every current signing key. */
+export async function exchangeJwks(db: Database): Promise<{ keys: Record<string, unknown>[] }> {
+  return { keys: (await selectExchangeKeys(db)).map((key) => key.publicJwk) };
+}
