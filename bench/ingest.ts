@@ -3,24 +3,17 @@
  * the PostgreSQL server (BENCH_DATABASE_URL, default the local one), as a Salesforce CSV export (mapped)
  * and as canonical NDJSON (store only), and prints records per second and peak memory.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import postgres from 'postgres';
 import { startServer } from '../src/api/server.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createApiKey } from '../src/services/create-api-key.js';
 import { createPartner } from '../src/services/create-partner.js';
 import type { Database } from '../src/store/database.js';
-import { migrate } from '../src/store/migrate.js';
-import { openPglite } from '../src/store/pglite.js';
-import { openPostgres } from '../src/store/postgres.js';
+import { onBothEngines } from './engines.js';
 import { random, salesforceExport } from './generate.js';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
-const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function canonicalExport(count: number): Readable {
   const rand = random(7);
@@ -45,7 +38,6 @@ function canonicalExport(count: number): Readable {
 }
 
 async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
-  await migrate(db);
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'warn', UPLOAD_LIMIT_BYTES: String(8 * 1024 ** 3) });
   const logger = createLogger('warn');
   const operator = { db, config, logger, actor: { type: 'operator' as const }, requestId: null };
@@ -81,20 +73,4 @@ async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
   await server.shutdown('bench done');
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'cx-bench-'));
-try {
-  await run('pglite', await openPglite(join(dir, 'pg')));
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-const name = `cx_bench_${process.pid}`;
-const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-await admin.unsafe(`CREATE DATABASE ${name}`);
-try {
-  const target = new URL(serverUrl);
-  target.pathname = `/${name}`;
-  await run('postgres', openPostgres(target.toString()));
-} finally {
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
-}
+await onBothEngines(run);

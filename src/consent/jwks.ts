@@ -4,7 +4,8 @@
  * common mistake), no private material (a partner publishing its private key by accident must learn
  * of it here, not after a forged token).
  */
-import { importJWK, type CryptoKey, type JWK } from 'jose';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { importJWK } from 'jose';
 import { z } from 'zod';
 import { AppError, type FieldError } from '../errors.js';
 import { consentAlgorithms } from './token.js';
@@ -81,16 +82,20 @@ export async function parsePartnerJwks(input: z.infer<typeof jwksSchema>): Promi
   return keys;
 }
 
-/** Imported keys by their JWK, so verification does not import the same key again. */
-const importedKeys = new Map<string, CryptoKey | Uint8Array>();
+/** Public keys as node:crypto KeyObjects, by their JWK, so verification never imports a key twice. */
+const keyObjects = new Map<string, KeyObject>();
 
-export async function importPublicKey(jwk: PublicJwk): Promise<CryptoKey | Uint8Array> {
-  const cacheKey = JSON.stringify([jwk.kty, jwk.kid, jwk.x, 'y' in jwk ? jwk.y : null]);
-  let key = importedKeys.get(cacheKey);
+/** One string per distinct public key. */
+export function keyIdentity(jwk: PublicJwk): string {
+  return `${jwk.kty}:${jwk.kid}:${jwk.x}:${'y' in jwk ? jwk.y : ''}`;
+}
+
+export function publicKeyObject(jwk: PublicJwk, cacheKey = keyIdentity(jwk)): KeyObject {
+  let key = keyObjects.get(cacheKey);
   if (!key) {
-    key = await importJWK(jwk as JWK, algorithmOf(jwk));
-    if (importedKeys.size > 10_000) importedKeys.clear();
-    importedKeys.set(cacheKey, key);
+    key = createPublicKey({ key: jwk, format: 'jwk' });
+    if (keyObjects.size > 10_000) keyObjects.clear();
+    keyObjects.set(cacheKey, key);
   }
   return key;
 }

@@ -29,7 +29,7 @@ const disclosableField = z.string().refine((path) => disclosableFields.has(path)
 
 export const customerMatchDetailSchema = z
   .object({
-    type: z.literal('customer_match'),
+    type: z.literal('customer_match').describe('Always "customer_match".'),
     actions: z.array(z.enum(consentActions)).min(1).max(2).describe('`match`: find candidates; `disclose`: return their granted fields.'),
     datasets: z.array(z.uuid()).min(1).max(100).optional().describe("The grantor's datasets the grant covers; absent means all of them."),
     fields: z.array(disclosableField).max(100).default([]).describe('Canonical field paths that may be disclosed.'),

@@ -1,6 +1,6 @@
 /** The standard's published forms, generated from the zod definition: JSON Schema, field dictionary, target paths. */
 import { z } from 'zod';
-import { codeLists } from './code-lists.js';
+import { codeLists, purposePolicies } from './code-lists.js';
 import { customerRecordSchema, STANDARD_NAME, STANDARD_VERSION } from './customer.js';
 
 type JsonSchema = {
@@ -110,6 +110,12 @@ export function customerDictionaryMarkdown(): string {
     '## Code lists',
     '',
     ...lists,
+    '',
+    '## Purposes and record consent',
+    '',
+    "A record's `consents[]` govern whether it may be matched or disclosed for a purpose; the latest statement for the purpose decides. Opt-in purposes need a current `granted` statement; opt-out purposes are allowed unless denied or withdrawn. See [the consent token](../../consent/v1/README.md).",
+    '',
+    ...Object.entries(purposePolicies).map(([purpose, policy]) => `- \`${purpose}\`: ${policy === 'opt_in' ? 'opt-in' : 'opt-out'}`),
     '',
   ].join('\n');
 }

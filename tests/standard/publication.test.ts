@@ -38,7 +38,10 @@ describe('the standard over HTTP', () => {
 
   it('lists the standards and serves the JSON Schema and the dictionary, without a key', async () => {
     const index = (await (await ex.request('/v1/standards')).json()) as { items: { name: string; version: string }[]; codeLists: Record<string, string[]> };
-    expect(index.items).toEqual([expect.objectContaining({ name: 'customer', version: STANDARD_VERSION })]);
+    expect(index.items).toEqual([
+      expect.objectContaining({ name: 'customer', version: STANDARD_VERSION }),
+      expect.objectContaining({ name: 'consent', version: '1.0.0', schema: '/v1/standards/consent/1' }),
+    ]);
     expect(index.codeLists.purpose).toContain('marketing');
     const schema = await ex.request('/v1/standards/customer/1');
     expect(schema.headers.get('content-type')).toContain('application/schema+json');
@@ -47,6 +50,12 @@ describe('the standard over HTTP', () => {
     expect(await markdown.text()).toBe(readFileSync(`${standardsDir}customer/v1/README.md`, 'utf8'));
     const json = (await (await ex.request('/v1/standards/customer/1/dictionary')).json()) as { items: { path: string }[] };
     expect(json.items.map((e) => e.path)).toContain('birthDate');
+    // The consent token's claims are published the same way.
+    expect(await (await ex.request('/v1/standards/consent/1')).json()).toEqual(JSON.parse(readFileSync(`${standardsDir}consent/v1/claims.schema.json`, 'utf8')));
+    const consentMarkdown = await ex.request('/v1/standards/consent/1/dictionary', { headers: { accept: 'text/markdown' } });
+    expect(await consentMarkdown.text()).toBe(readFileSync(`${standardsDir}consent/v1/README.md`, 'utf8'));
+    const claims = (await (await ex.request('/v1/standards/consent/1/dictionary')).json()) as { items: { claim: string }[] };
+    expect(claims.items.map((e) => e.claim)).toEqual(['iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti', 'purpose', 'lawful_basis', 'authorization_details']);
   });
 
   it('answers 404 for a standard it does not have', async () => {

@@ -3,6 +3,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { customerDictionary, customerDictionaryMarkdown, customerJsonSchema, standardsIndex } from '../../standard/publish.js';
 import { codeLists } from '../../standard/code-lists.js';
 import { AppError } from '../../errors.js';
+import { consentReadmeMarkdown } from '../../consent/publish.js';
+import { consentClaimsJsonSchema } from '../../consent/token.js';
 import type { App } from '../app.js';
 import { problemResponses } from '../problem.js';
 
@@ -48,25 +50,39 @@ const dictionary = createRoute({
   },
 });
 
-function requireKnown(name: string, major: string): void {
-  if (!standardsIndex.some((s) => s.name === name && String(s.major) === major)) {
-    throw new AppError('not_found', `There is no standard "${name}" version ${major}; see GET /v1/standards.`);
-  }
+/** Each published standard by name and major version: its JSON Schema, dictionary entries and Markdown. */
+const publications: Record<string, { schema: () => object; entries: () => object[]; markdown: () => string }> = {
+  'customer/1': { schema: customerJsonSchema, entries: customerDictionary, markdown: customerDictionaryMarkdown },
+  'consent/1': {
+    schema: consentClaimsJsonSchema,
+    entries: () => Object.entries((consentClaimsJsonSchema().properties ?? {}) as Record<string, object>).map(([claim, node]) => ({ claim, ...node })),
+    markdown: consentReadmeMarkdown,
+  },
+};
+
+const publishedIndex = [
+  ...standardsIndex,
+  { name: 'consent', version: '1.0.0', major: 1, schema: '/v1/standards/consent/1', dictionary: '/v1/standards/consent/1/dictionary' },
+];
+
+function publication(name: string, major: string) {
+  const found = publications[`${name}/${major}`];
+  if (!found) throw new AppError('not_found', `There is no standard "${name}" version ${major}; see GET /v1/standards.`);
+  return found;
 }
 
 export function registerStandards(app: App): void {
-  app.openapi(index, (c) => c.json({ items: standardsIndex, codeLists: codeLists as unknown as Record<string, string[]> }, 200));
+  app.openapi(index, (c) => c.json({ items: publishedIndex, codeLists: codeLists as unknown as Record<string, string[]> }, 200));
   app.openapi(schema, (c) => {
     const { name, major } = c.req.valid('param');
-    requireKnown(name, major);
-    return c.json(customerJsonSchema() as Record<string, unknown>, 200, { 'content-type': 'application/schema+json' });
+    return c.json(publication(name, major).schema() as Record<string, unknown>, 200, { 'content-type': 'application/schema+json' });
   });
   app.openapi(dictionary, (c) => {
     const { name, major } = c.req.valid('param');
-    requireKnown(name, major);
+    const published = publication(name, major);
     if ((c.req.header('accept') ?? '').includes('text/markdown')) {
-      return c.body(customerDictionaryMarkdown(), 200, { 'content-type': 'text/markdown; charset=utf-8' });
+      return c.body(published.markdown(), 200, { 'content-type': 'text/markdown; charset=utf-8' });
     }
-    return c.json({ items: customerDictionary() as unknown as Record<string, unknown>[] }, 200);
+    return c.json({ items: published.entries() as Record<string, unknown>[] }, 200);
   });
 }

@@ -35,11 +35,14 @@ export function registerConsent(program: Command): void {
   consent
     .command('register')
     .description('register your public keys (a JWKS file) on the exchange; keys left out are retired')
-    .argument('<jwks>', 'JWKS file ({"keys": [...]}, public keys only)')
+    .argument('<jwks>', 'JWKS file ({"keys": [...]}, public keys only) or one public JWK')
     .addOption(urlOption())
     .addOption(keyOption())
     .action(async (file: string, options: ExchangeOptions) => {
-      const registered = await callExchange(options, 'PUT', '/v1/partners/me/jwks', readJson(file, 'a JWKS'));
+      const content = readJson(file, 'a JWKS') as Record<string, unknown>;
+      // A single JWK is registered as a set of one.
+      const jwks = content && typeof content === 'object' && 'kty' in content ? { keys: [content] } : content;
+      const registered = await callExchange(options, 'PUT', '/v1/partners/me/jwks', jwks);
       const kids = (registered.keys as { kid: string }[]).map((k) => k.kid);
       process.stdout.write(`registered keys: ${kids.join(', ')}\n`);
     });

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { customerDictionaryMarkdown, customerJsonSchema, standardsIndex } from '../../standard/publish.js';
 import { mappingJsonSchema } from '../../mapping/load.js';
+import { consentReadmeMarkdown } from '../../consent/publish.js';
+import { consentClaimsJsonSchema } from '../../consent/token.js';
 
 export const standardsDir = fileURLToPath(new URL('../../../standards/', import.meta.url));
 
@@ -12,6 +14,8 @@ export function publishedStandardFiles(): Record<string, string> {
     'customer/v1/schema.json': `${JSON.stringify(customerJsonSchema(), null, 2)}\n`,
     'customer/v1/README.md': customerDictionaryMarkdown(),
     'mapping/v1/schema.json': `${JSON.stringify(mappingJsonSchema(), null, 2)}\n`,
+    'consent/v1/claims.schema.json': `${JSON.stringify(consentClaimsJsonSchema(), null, 2)}\n`,
+    'consent/v1/README.md': consentReadmeMarkdown(),
   };
 }
 

@@ -1,0 +1,41 @@
+/** Runs a benchmark on both engines: PGlite in a temporary directory, then a scratch database on the PostgreSQL server. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import type { Database } from '../src/store/database.js';
+import { migrate } from '../src/store/migrate.js';
+import { openPglite } from '../src/store/pglite.js';
+import { openPostgres } from '../src/store/postgres.js';
+
+/** The server benchmarks use: BENCH_DATABASE_URL, default the local one. */
+export const benchServerUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A benchmark that served HTTP has closed the database with the server already. */
+const closeQuietly = (db: Database) => db.close().catch(() => {});
+
+export async function onBothEngines(run: (engine: 'pglite' | 'postgres', db: Database) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cx-bench-'));
+  try {
+    const db = await openPglite(join(dir, 'pg'));
+    await migrate(db);
+    await run('pglite', db);
+    await closeQuietly(db);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const name = `cx_bench_${process.pid}`;
+  const admin = postgres(benchServerUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  try {
+    const target = new URL(benchServerUrl);
+    target.pathname = `/${name}`;
+    const db = openPostgres(target.toString());
+    await migrate(db);
+    await run('postgres', db);
+    await closeQuietly(db);
+  } finally {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
