@@ -1,6 +1,7 @@
 /** `cx`: the exchange's command-line tool. */
 import { Command, CommanderError } from 'commander';
 import { registerConsent } from './commands/consent.js';
+import { registerLink } from './commands/link.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMap } from './commands/map.js';
 import { registerMappings } from './commands/mappings.js';
@@ -26,6 +27,7 @@ registerMappings(program);
 registerMap(program);
 registerUpload(program);
 registerConsent(program);
+registerLink(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,6 +15,9 @@ export interface MatchKeys {
   postcodeKey: string | null;
   emailKeys: string[];
   phoneKeys: string[];
+  /** `scheme:VALUE` of each identifier. */
+  identifierKeys: string[];
+  givenPhonetic: string | null;
 }
 
 /** Double Metaphone primary code of a Latin name; Chinese names are compared on their characters. */
@@ -40,5 +43,7 @@ export function matchKeys(record: CustomerRecord): MatchKeys {
     postcodeKey: record.addresses?.find((a) => a.postcode)?.postcode?.replace(/\s+/g, '') ?? null,
     emailKeys: [...new Set((record.emails ?? []).map((e) => e.address))],
     phoneKeys: [...new Set((record.phones ?? []).map((p) => p.number))],
+    identifierKeys: [...new Set((record.identifiers ?? []).map((i) => `${i.scheme}:${i.value.toUpperCase()}`))],
+    givenPhonetic: name.given ? phoneticKey(name.given) : null,
   };
 }

@@ -56,6 +56,16 @@ function byteCounter(limit: number): Transform & { bytes: number } {
   return counter;
 }
 
+/**
+ * After a large upload the planner's statistics must know the new rows, or candidate retrieval
+ * picks nested loops (PGlite has no autovacuum to do it; a server's may come too late).
+ */
+const ANALYZE_AFTER_ROWS = 1000;
+
+async function refreshPlannerStatistics(db: ServiceContext['db']): Promise<void> {
+  await db.exec('ANALYZE customer_records');
+}
+
 function chooseMapping(contentType: string | undefined, requested: string | undefined, datasetDefault: string | null): { mapping: Mapping; canonical: boolean } {
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
   const format = formatsByContentType[mediaType];
@@ -181,6 +191,7 @@ export async function uploadDataset({
       });
       return saved;
     });
+    if (upload.inserted + upload.updated >= ANALYZE_AFTER_ROWS) await refreshPlannerStatistics(ctx.db);
     return { upload, replayed: false };
   } catch (error) {
     // The same Idempotency-Key sent twice at once: the second transaction loses on the unique index

@@ -14,7 +14,7 @@ const STAGING = 'upload_staging';
 const NOW = "date_trunc('milliseconds', now())";
 const stagingColumns = [
   'row_no', 'source_id', 'record', 'full_name_key', 'given_name_key', 'family_name_key', 'family_phonetic',
-  'birth_date', 'birth_year', 'postcode_key', 'email_keys', 'phone_keys',
+  'birth_date', 'birth_year', 'postcode_key', 'email_keys', 'phone_keys', 'identifier_keys', 'given_phonetic',
 ] as const;
 const keyColumns = stagingColumns.slice(3);
 
@@ -28,7 +28,8 @@ export async function createStaging(tx: Queryable): Promise<void> {
   await tx.exec(`CREATE TEMP TABLE ${STAGING} (
     row_no integer NOT NULL, source_id text PRIMARY KEY, record jsonb NOT NULL,
     full_name_key text, given_name_key text, family_name_key text, family_phonetic text,
-    birth_date date, birth_year smallint, postcode_key text, email_keys text[], phone_keys text[]
+    birth_date date, birth_year smallint, postcode_key text, email_keys text[], phone_keys text[],
+    identifier_keys text[], given_phonetic text
   ) ON COMMIT DROP`);
 }
 
@@ -63,6 +64,8 @@ export function stagingLine({ row, record, keys }: StagedRecord): string {
     csvCell(keys.postcodeKey),
     csvCell(arrayLiteral(keys.emailKeys)),
     csvCell(arrayLiteral(keys.phoneKeys)),
+    csvCell(arrayLiteral(keys.identifierKeys)),
+    csvCell(keys.givenPhonetic),
   ].join(',');
 }
 
@@ -79,10 +82,11 @@ export async function restage(tx: Queryable, staged: StagedRecord): Promise<void
   const { record, keys } = staged;
   await tx.query(
     `UPDATE ${STAGING} SET record = $2, full_name_key = $3, given_name_key = $4, family_name_key = $5, family_phonetic = $6,
-       birth_date = $7, birth_year = $8, postcode_key = $9, email_keys = $10, phone_keys = $11 WHERE source_id = $1`,
+       birth_date = $7, birth_year = $8, postcode_key = $9, email_keys = $10, phone_keys = $11,
+       identifier_keys = $12, given_phonetic = $13 WHERE source_id = $1`,
     [
       record.source.recordId, record, keys.fullNameKey, keys.givenNameKey, keys.familyNameKey, keys.familyPhonetic,
-      keys.birthDate, keys.birthYear, keys.postcodeKey, keys.emailKeys, keys.phoneKeys,
+      keys.birthDate, keys.birthYear, keys.postcodeKey, keys.emailKeys, keys.phoneKeys, keys.identifierKeys, keys.givenPhonetic,
     ],
   );
 }

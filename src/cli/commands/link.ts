@@ -1,0 +1,187 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { evaluatePairs, parsePairsCsv, precisionRecallCurve } from '../../match/evaluate.js';
+import type { Link } from '../../match/link.js';
+import { defaultModel, defaultThresholds, loadModel, type MatchModel } from '../../match/model.js';
+import { linkDatasets, trainOnDatasets } from '../../services/link-datasets.js';
+import { CliError } from '../runtime.js';
+import { openWorkspace } from '../workspace.js';
+
+const probability = (value: string) => {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new CliError(`--threshold must be a probability between 0 and 1, not ${value}`);
+  return n;
+};
+
+function writePairs(links: Link[], out: string | undefined): void {
+  const lines = ['left_id,right_id,probability,grade', ...links.map((l) => `${l.leftId},${l.rightId},${l.probability.toFixed(6)},${l.grade ?? ''}`)];
+  const text = `${lines.join('\n')}\n`;
+  if (out) writeFileSync(out, text);
+  else process.stdout.write(text);
+}
+
+const progress = (stage: string, done: number, total: number) => {
+  if (process.stderr.isTTY || total >= 50_000) process.stderr.write(`  ${stage}: ${done.toLocaleString('en')} of ${total.toLocaleString('en')}\n`);
+};
+
+function chooseModel(file: string | undefined): MatchModel {
+  return file ? loadModel(file) : defaultModel();
+}
+
+/** Offline record linkage on files: link, dedupe, eval, and the model's training. */
+export function registerLink(program: Command): void {
+  program
+    .command('link')
+    .description('link the records of two files (embedded engine in a temporary directory); writes left_id,right_id,probability,grade')
+    .argument('<left>', 'left file')
+    .argument('<right>', 'right file')
+    .requiredOption('-m, --mapping <m>', 'mapping of the left file (and the right, unless --right-mapping)')
+    .option('--right-mapping <m>', 'mapping of the right file')
+    .option('-t, --threshold <p>', 'lowest probability kept (default: the model\'s "possible" grade)')
+    .option('--one-to-one', 'link each record at most once, best first')
+    .option('--model <file>', 'a model from cx model train (default: the shipped one)')
+    .option('-o, --out <file>', 'where to write the pairs (default: standard output)')
+    .action(async (leftFile: string, rightFile: string, options: { mapping: string; rightMapping?: string; threshold?: string; oneToOne?: boolean; model?: string; out?: string }) => {
+      const model = chooseModel(options.model);
+      const workspace = await openWorkspace();
+      try {
+        const started = performance.now();
+        const left = await workspace.load(leftFile, options.mapping, 'left');
+        const right = await workspace.load(rightFile, options.rightMapping ?? options.mapping, 'right');
+        const result = await linkDatasets(workspace.db, left, right, {
+          model,
+          threshold: options.threshold ? probability(options.threshold) : model.thresholds.possible,
+          oneToOne: options.oneToOne,
+          onProgress: progress,
+        });
+        writePairs(result.links, options.out);
+        process.stderr.write(
+          `linked ${result.leftRecords} × ${result.rightRecords} records: ${result.candidatePairs} candidate pairs compared, ${result.links.length} links, ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+        );
+      } finally {
+        await workspace.close();
+      }
+    });
+
+  program
+    .command('dedupe')
+    .description('find the records of one file that are the same customer; writes left_id,right_id,probability,grade')
+    .argument('<file>', 'the file')
+    .requiredOption('-m, --mapping <m>', 'its mapping')
+    .option('-t, --threshold <p>', 'lowest probability kept (default: the model\'s "possible" grade)')
+    .option('--cluster', 'also write the pairs that transitive links imply')
+    .option('--model <file>', 'a model from cx model train (default: the shipped one)')
+    .option('-o, --out <file>', 'where to write the pairs (default: standard output)')
+    .action(async (file: string, options: { mapping: string; threshold?: string; cluster?: boolean; model?: string; out?: string }) => {
+      const model = chooseModel(options.model);
+      const workspace = await openWorkspace();
+      try {
+        const started = performance.now();
+        const data = await workspace.load(file, options.mapping, 'data');
+        const result = await linkDatasets(workspace.db, data, data, {
+          model,
+          threshold: options.threshold ? probability(options.threshold) : model.thresholds.possible,
+          cluster: options.cluster,
+          onProgress: progress,
+        });
+        writePairs(result.links, options.out);
+        process.stderr.write(`deduplicated ${result.leftRecords} records: ${result.candidatePairs} candidate pairs compared, ${result.links.length} pairs, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      } finally {
+        await workspace.close();
+      }
+    });
+
+  program
+    .command('eval')
+    .description('precision, recall and F1 of found pairs against the true pairs')
+    .requiredOption('--pairs <file>', 'found pairs (CSV: left_id,right_id[,probability])')
+    .option('--truth <file>', 'true pairs (CSV: id,id)')
+    .option('--truth-clusters <file>', 'or a CSV whose rows sharing a cluster are the same entity')
+    .option('--id-column <c>', 'id column of --truth-clusters', 'unique_id')
+    .option('--cluster-column <c>', 'cluster column of --truth-clusters', 'cluster')
+    .option('--curve', 'also print precision and recall at a range of thresholds (needs the probability column)')
+    .action((options: { pairs: string; truth?: string; truthClusters?: string; idColumn: string; clusterColumn: string; curve?: boolean }) => {
+      const read = (file: string) => {
+        try {
+          return readFileSync(file, 'utf8');
+        } catch {
+          throw new CliError(`cannot read ${file}`);
+        }
+      };
+      const found = parsePairsCsv(read(options.pairs));
+      let truth: [string, string][];
+      if (options.truth) truth = parsePairsCsv(read(options.truth));
+      else if (options.truthClusters) truth = pairsFromClusters(read(options.truthClusters), options.idColumn, options.clusterColumn);
+      else throw new CliError('give the truth: --truth <pairs.csv> or --truth-clusters <file.csv>');
+      const result = evaluatePairs(found, truth);
+      process.stdout.write(
+        `precision ${result.precision.toFixed(4)}  recall ${result.recall.toFixed(4)}  F1 ${result.f1.toFixed(4)}  ` +
+          `(${result.truePositives} of ${result.found} found pairs true; ${result.truePairs} true pairs)\n`,
+      );
+      if (options.curve) {
+        const scored = found.map(([leftId, rightId], i) => ({ leftId, rightId, probability: Number(read(options.pairs).split(/\r?\n/)[i + 1]?.split(',')[2] ?? 1) }));
+        for (const point of precisionRecallCurve(scored, truth)) {
+          process.stdout.write(`  threshold ${point.threshold.toString().padEnd(5)}  precision ${point.precision.toFixed(4)}  recall ${point.recall.toFixed(4)}  F1 ${point.f1.toFixed(4)}\n`);
+        }
+      }
+    });
+
+  const model = program.command('model').description('the match model: train one without labels, or show one');
+  model
+    .command('train')
+    .description('train a model without labels: u from random pairs, m and the prior by EM on blocked pairs')
+    .requiredOption('-i, --input <mapping=file...>', 'training data, each as mapping=file; add ,file2 to link two files instead of deduplicating one')
+    .option('-o, --out <file>', 'where to write the model (default: standard output)')
+    .action(async (options: { input: string[]; out?: string }) => {
+      const workspace = await openWorkspace();
+      try {
+        const sides = [];
+        for (const [index, spec] of options.input.entries()) {
+          const match = /^([^=]+)=([^,]+)(?:,(.+))?$/.exec(spec);
+          if (!match) throw new CliError(`--input ${spec}: use mapping=file or mapping=left-file,right-file`);
+          const [, mapping, leftFile, rightFile] = match as unknown as [string, string, string, string | undefined];
+          const left = await workspace.load(leftFile, mapping, `train-${index}-left`);
+          const right = rightFile ? await workspace.load(rightFile, mapping, `train-${index}-right`) : left;
+          sides.push({ left, right, label: rightFile ? `${leftFile} × ${rightFile}` : leftFile });
+        }
+        const { model: trained, iterations, pairs } = await trainOnDatasets(workspace.db, sides, { thresholds: defaultThresholds, termFrequency: ['given_name', 'family_name'] });
+        const text = `${JSON.stringify(trained, null, 2)}\n`;
+        if (options.out) writeFileSync(options.out, text);
+        else process.stdout.write(text);
+        process.stderr.write(`trained on ${pairs} candidate pairs in ${iterations} EM iterations; prior ${trained.prior}\n`);
+      } finally {
+        await workspace.close();
+      }
+    });
+  model
+    .command('show')
+    .description('print a model\'s levels with their m, u and match weight')
+    .argument('[file]', 'a model file (default: the shipped one)')
+    .action((file: string | undefined) => {
+      const shown = chooseModel(file);
+      process.stdout.write(`prior ${shown.prior}; thresholds certain ${shown.thresholds.certain}, probable ${shown.thresholds.probable}, possible ${shown.thresholds.possible}\n`);
+      for (const [comparison, levels] of Object.entries(shown.comparisons)) {
+        process.stdout.write(`${comparison}\n`);
+        for (const [label, { m, u }] of Object.entries(levels)) {
+          process.stdout.write(`  ${label.padEnd(20)} m ${m.toFixed(4).padStart(7)}  u ${u.toExponential(2).padStart(9)}  weight ${Math.log2(m / u).toFixed(2).padStart(6)}\n`);
+        }
+      }
+    });
+}
+
+/** True pairs from a file of records with a cluster column. */
+export function pairsFromClusters(text: string, idColumn: string, clusterColumn: string): [string, string][] {
+  const [header, ...rows] = text.split(/\r?\n/).filter((l) => l.trim());
+  const columns = header!.split(',').map((c) => c.trim());
+  const id = columns.indexOf(idColumn);
+  const cluster = columns.indexOf(clusterColumn);
+  if (id < 0 || cluster < 0) throw new CliError(`the truth file has no ${id < 0 ? idColumn : clusterColumn} column`);
+  const members = new Map<string, string[]>();
+  for (const row of rows) {
+    const cells = row.split(',');
+    members.set(cells[cluster]!, [...(members.get(cells[cluster]!) ?? []), cells[id]!]);
+  }
+  const pairs: [string, string][] = [];
+  for (const ids of members.values()) for (let i = 0; i < ids.length; i += 1) for (let j = i + 1; j < ids.length; j += 1) pairs.push([ids[i]!, ids[j]!]);
+  return pairs;
+}

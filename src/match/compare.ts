@@ -1,0 +1,230 @@
+/**
+ * Comparisons, as in Splink: each compares one aspect of two records and answers a level, from
+ * "null" (nothing to compare) through the strongest agreement to "different". Pure functions over
+ * prepared records; string metrics from natural (Jaro-Winkler, Damerau-Levenshtein), phonetic keys
+ * by Double Metaphone, Chinese names on their characters and their pinyin.
+ */
+import JaroWinklerDistance from 'natural/lib/natural/distance/jaro-winkler_distance.js';
+import { DamerauLevenshteinDistance } from 'natural/lib/natural/distance/levenshtein_distance.js';
+import { pinyin } from 'pinyin-pro';
+import type { CustomerRecord } from '../standard/customer.js';
+import { isHanName, nameKey } from '../standard/normalise/names.js';
+import { phoneticKey } from './keys.js';
+import { areNicknames } from './nicknames.js';
+
+/** A record in the forms comparisons need, computed once per record. */
+export interface Comparable {
+  id: string;
+  given: string | null;
+  family: string | null;
+  givenPhonetic: string | null;
+  familyPhonetic: string | null;
+  birthDate: string | null;
+  emails: string[];
+  phones: string[];
+  postcode: string | null;
+  street: Set<string>;
+  locality: string | null;
+  region: string | null;
+  identifiers: Map<string, string>;
+}
+
+/** A Han name by its pinyin syllables; a Latin name by its Double Metaphone code. */
+function soundOf(name: string | null): string | null {
+  if (!name) return null;
+  if (isHanName(name)) return pinyin(name, { toneType: 'none', type: 'array' }).join('');
+  return phoneticKey(name);
+}
+
+export function prepare(record: CustomerRecord): Comparable {
+  const name = record.name ?? {};
+  const fold = (value: string | undefined) => (value ? nameKey(value) || null : null);
+  let given = fold(name.given);
+  let family = fold(name.family);
+  if (!given && !family && name.full) {
+    const parts = nameKey(name.full).split(' ');
+    family = parts.length > 1 ? parts.pop()! : null;
+    given = parts.join(' ') || null;
+  }
+  const address = record.addresses?.[0];
+  return {
+    id: record.source.recordId,
+    given,
+    family,
+    givenPhonetic: soundOf(given),
+    familyPhonetic: soundOf(family),
+    birthDate: record.birthDate ?? null,
+    emails: [...new Set((record.emails ?? []).map((e) => e.address.toLowerCase()))],
+    phones: [...new Set((record.phones ?? []).map((p) => p.number))],
+    postcode: address?.postcode?.replace(/\s+/g, '').toUpperCase() ?? record.addresses?.find((a) => a.postcode)?.postcode?.replace(/\s+/g, '') ?? null,
+    street: new Set((address?.lines ?? []).join(' ').toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean)),
+    locality: fold(address?.locality),
+    region: address?.region?.toLowerCase() ?? null,
+    identifiers: new Map((record.identifiers ?? []).map((i) => [i.scheme, i.value.toUpperCase()])),
+  };
+}
+
+export const jaroWinkler = (a: string, b: string): number => JaroWinklerDistance(a, b);
+
+/** At most one insertion, deletion, substitution or adjacent transposition apart. */
+export function oneEditApart(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  return DamerauLevenshteinDistance(a, b) <= 1;
+}
+
+export interface Comparison {
+  name: string;
+  /** Level labels; index 0 is always "null" (no information, weight 0). */
+  levels: readonly string[];
+  /** The level index two records reach. */
+  compare(a: Comparable, b: Comparable): number;
+  /** The value whose frequency adjusts an exact match (term-frequency adjustment), if any. */
+  tfValue?(record: Comparable): string | null;
+}
+
+function nameComparison(name: 'given_name' | 'family_name', own: 'given' | 'family', other: 'given' | 'family', phonetic: 'givenPhonetic' | 'familyPhonetic'): Comparison {
+  const levels = ['null', 'exact', ...(own === 'given' ? ['nickname'] : []), 'jaro_winkler_0.92', 'phonetic', 'jaro_winkler_0.80', 'swapped', 'initial', 'different'] as const;
+  const level = (label: (typeof levels)[number]) => levels.indexOf(label);
+  return {
+    name,
+    levels,
+    compare(a, b) {
+      const x = a[own];
+      const y = b[own];
+      if (!x || !y) return 0;
+      if (x === y) return level('exact');
+      if (own === 'given' && areNicknames(x, y)) return level('nickname');
+      const similarity = jaroWinkler(x, y);
+      if (similarity >= 0.92) return level('jaro_winkler_0.92');
+      if (a[phonetic] && a[phonetic] === b[phonetic]) return level('phonetic');
+      if (similarity >= 0.8) return level('jaro_winkler_0.80');
+      if ((a[other] && a[other] === y) || (b[other] && b[other] === x)) return level('swapped');
+      if ((x.length === 1 || y.length === 1) && x[0] === y[0]) return level('initial');
+      return level('different');
+    },
+    tfValue: (record) => record[own],
+  };
+}
+
+const birthDate: Comparison = {
+  name: 'birth_date',
+  levels: ['null', 'exact', 'day_month_swapped', 'one_typo', 'same_year', 'different'],
+  compare(a, b) {
+    const x = a.birthDate;
+    const y = b.birthDate;
+    if (!x || !y) return 0;
+    if (x === y) return 1;
+    if (x.slice(0, 4) === y.slice(0, 4) && x.slice(5, 7) === y.slice(8, 10) && x.slice(8, 10) === y.slice(5, 7)) return 2;
+    if (oneEditApart(x.replaceAll('-', ''), y.replaceAll('-', ''))) return 3;
+    if (x.slice(0, 4) === y.slice(0, 4)) return 4;
+    return 5;
+  },
+};
+
+const email: Comparison = {
+  name: 'email',
+  levels: ['null', 'exact', 'jaro_winkler_0.90', 'same_local_part', 'different'],
+  compare(a, b) {
+    if (!a.emails.length || !b.emails.length) return 0;
+    let best = 4;
+    for (const x of a.emails) {
+      for (const y of b.emails) {
+        if (x === y) return 1;
+        if (jaroWinkler(x, y) >= 0.9) best = Math.min(best, 2);
+        else if (x.split('@')[0] === y.split('@')[0]) best = Math.min(best, 3);
+      }
+    }
+    return best;
+  },
+};
+
+const phone: Comparison = {
+  name: 'phone',
+  levels: ['null', 'exact', 'same_last_7_digits', 'different'],
+  compare(a, b) {
+    if (!a.phones.length || !b.phones.length) return 0;
+    let best = 3;
+    for (const x of a.phones) {
+      for (const y of b.phones) {
+        if (x === y) return 1;
+        if (x.slice(-7) === y.slice(-7)) best = 2;
+      }
+    }
+    return best;
+  },
+};
+
+const postcode: Comparison = {
+  name: 'postcode',
+  levels: ['null', 'exact', 'one_typo', 'different'],
+  compare(a, b) {
+    if (!a.postcode || !b.postcode) return 0;
+    if (a.postcode === b.postcode) return 1;
+    return oneEditApart(a.postcode, b.postcode) ? 2 : 3;
+  },
+};
+
+const street: Comparison = {
+  name: 'street',
+  levels: ['null', 'same_tokens', 'overlap_0.5', 'some_overlap', 'different'],
+  compare(a, b) {
+    if (!a.street.size || !b.street.size) return 0;
+    let shared = 0;
+    for (const token of a.street) if (b.street.has(token)) shared += 1;
+    const jaccard = shared / (a.street.size + b.street.size - shared);
+    if (jaccard === 1) return 1;
+    if (jaccard >= 0.5) return 2;
+    return shared > 0 ? 3 : 4;
+  },
+};
+
+const locality: Comparison = {
+  name: 'locality',
+  levels: ['null', 'exact', 'jaro_winkler_0.88', 'different'],
+  compare(a, b) {
+    if (!a.locality || !b.locality) return 0;
+    if (a.locality === b.locality) return 1;
+    return jaroWinkler(a.locality, b.locality) >= 0.88 ? 2 : 3;
+  },
+};
+
+const region: Comparison = {
+  name: 'region',
+  levels: ['null', 'exact', 'different'],
+  compare: (a, b) => (!a.region || !b.region ? 0 : a.region === b.region ? 1 : 2),
+};
+
+const identifier: Comparison = {
+  name: 'identifier',
+  levels: ['null', 'exact', 'one_typo', 'different'],
+  compare(a, b) {
+    let best = 0;
+    for (const [scheme, x] of a.identifiers) {
+      const y = b.identifiers.get(scheme);
+      if (y === undefined) continue;
+      if (x === y) return 1;
+      best = oneEditApart(x, y) ? 2 : best === 2 ? 2 : 3;
+    }
+    return best;
+  },
+};
+
+export const comparisons: readonly Comparison[] = [
+  nameComparison('given_name', 'given', 'family', 'givenPhonetic'),
+  nameComparison('family_name', 'family', 'given', 'familyPhonetic'),
+  birthDate,
+  email,
+  phone,
+  postcode,
+  street,
+  locality,
+  region,
+  identifier,
+];
+
+/** The level each comparison reaches for a pair: the comparison vector. */
+export function compareRecords(a: Comparable, b: Comparable): Uint8Array {
+  const vector = new Uint8Array(comparisons.length);
+  for (let i = 0; i < comparisons.length; i += 1) vector[i] = comparisons[i]!.compare(a, b);
+  return vector;
+}

@@ -1,0 +1,80 @@
+/** Given names that stand for one another (English diminutives); each group shares one canonical form. */
+const groups: string[][] = [
+  ['robert', 'rob', 'robbie', 'bob', 'bobby', 'bert'],
+  ['william', 'will', 'bill', 'billy', 'willy', 'liam'],
+  ['elizabeth', 'liz', 'lizzie', 'beth', 'betty', 'eliza', 'elisabeth', 'lisa', 'libby', 'bess'],
+  ['margaret', 'maggie', 'meg', 'peggy', 'marge', 'greta'],
+  ['katherine', 'kate', 'katie', 'kathy', 'catherine', 'cathy', 'kat', 'kathryn', 'kitty'],
+  ['jennifer', 'jen', 'jenny'],
+  ['james', 'jim', 'jimmy', 'jamie'],
+  ['john', 'jack', 'johnny', 'jon', 'jonathan'],
+  ['michael', 'mike', 'mick', 'mickey'],
+  ['richard', 'rick', 'ricky', 'dick', 'rich'],
+  ['thomas', 'tom', 'tommy'],
+  ['charles', 'charlie', 'chuck', 'chas'],
+  ['edward', 'ed', 'eddie', 'ted', 'ned'],
+  ['anthony', 'tony'],
+  ['joseph', 'joe', 'joey'],
+  ['daniel', 'dan', 'danny'],
+  ['matthew', 'matt'],
+  ['christopher', 'chris', 'kit'],
+  ['nicholas', 'nick', 'nicky'],
+  ['alexander', 'alex', 'sandy', 'alec'],
+  ['alexandra', 'alex', 'sandra', 'lexi'],
+  ['benjamin', 'ben', 'benny'],
+  ['samuel', 'sam', 'sammy'],
+  ['samantha', 'sam', 'sammy'],
+  ['andrew', 'andy', 'drew'],
+  ['david', 'dave', 'davy'],
+  ['steven', 'steve', 'stephen', 'stevie'],
+  ['joshua', 'josh'],
+  ['zachary', 'zach', 'zack'],
+  ['timothy', 'tim', 'timmy'],
+  ['patrick', 'pat', 'paddy'],
+  ['patricia', 'pat', 'patty', 'trish'],
+  ['susan', 'sue', 'susie', 'suzanne'],
+  ['deborah', 'deb', 'debbie', 'debra'],
+  ['rebecca', 'becky', 'becca'],
+  ['victoria', 'vicky', 'tori'],
+  ['christine', 'chris', 'chrissy', 'christina', 'tina'],
+  ['jessica', 'jess', 'jessie'],
+  ['abigail', 'abby', 'gail'],
+  ['olivia', 'liv', 'livvy'],
+  ['isabella', 'bella', 'izzy', 'isabel', 'isobel'],
+  ['harold', 'harry', 'hal'],
+  ['henry', 'harry', 'hank'],
+  ['frederick', 'fred', 'freddie'],
+  ['lawrence', 'larry', 'laurence'],
+  ['gregory', 'greg'],
+  ['peter', 'pete'],
+  ['douglas', 'doug'],
+  ['kenneth', 'ken', 'kenny'],
+  ['ronald', 'ron', 'ronnie'],
+  ['donald', 'don', 'donnie'],
+  ['gerald', 'gerry', 'jerry'],
+  ['raymond', 'ray'],
+  ['dorothy', 'dot', 'dottie'],
+  ['eleanor', 'ellie', 'nell', 'nora'],
+  ['helen', 'nell', 'ellen'],
+  ['mary', 'molly', 'polly', 'mae'],
+  ['sarah', 'sara', 'sally'],
+  ['amanda', 'mandy'],
+  ['frances', 'fran', 'frankie'],
+  ['francis', 'frank', 'frankie'],
+  ['louise', 'lou', 'louisa'],
+  ['joshua', 'josh'],
+  ['oliver', 'ollie'],
+  ['theodore', 'theo', 'ted', 'teddy'],
+];
+
+const canonical = new Map<string, string[]>();
+for (const group of groups) {
+  for (const name of group) canonical.set(name, [...(canonical.get(name) ?? []), group[0]!]);
+}
+
+/** Whether two folded given names are nicknames of one name (Bob and Robert, Liz and Elizabeth). */
+export function areNicknames(a: string, b: string): boolean {
+  const left = canonical.get(a);
+  const right = canonical.get(b);
+  return !!left && !!right && left.some((name) => right.includes(name));
+}

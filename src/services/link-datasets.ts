@@ -1,0 +1,81 @@
+import type { Comparable } from '../match/compare.js';
+import { compareRecords } from '../match/compare.js';
+import { clusterPairs, clusters, oneToOne as oneEach, prepareAll, scorePairs, termFrequencies, type Link } from '../match/link.js';
+import type { MatchModel } from '../match/model.js';
+import { estimateU, trainModel, type TrainingResult } from '../match/train.js';
+import { selectCandidatePairs, selectDatasetRecords, type DatasetScope } from '../store/candidates.js';
+import type { Queryable } from '../store/database.js';
+
+export interface LinkOptions {
+  model: MatchModel;
+  threshold: number;
+  /** Each record linked at most once, best first. */
+  oneToOne?: boolean;
+  /** Add the pairs that transitive links imply (within clusters). */
+  cluster?: boolean;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+export interface LinkResult {
+  links: Link[];
+  candidatePairs: number;
+  leftRecords: number;
+  rightRecords: number;
+  clusters?: Map<string, string>;
+}
+
+async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope) {
+  const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
+  const leftRecords = prepareAll(await selectDatasetRecords(db, left));
+  const rightRecords = within ? leftRecords : prepareAll(await selectDatasetRecords(db, right));
+  return { within, leftRecords, rightRecords };
+}
+
+/**
+ * Links the records of `left` to those of `right` (or deduplicates one dataset when both are the
+ * same): candidate pairs by the blocking rules in SQL, scored with the model, kept at or above the
+ * threshold. Term frequencies come from the right-hand side, the data being searched.
+ */
+export async function linkDatasets(db: Queryable, left: DatasetScope, right: DatasetScope, options: LinkOptions): Promise<LinkResult> {
+  const pairs = await selectCandidatePairs(db, left, right);
+  options.onProgress?.('candidates', pairs.length, pairs.length);
+  const { within, leftRecords, rightRecords } = await loadSides(db, left, right);
+  let links = scorePairs(pairs, leftRecords, rightRecords, options.model, {
+    threshold: options.threshold,
+    tf: termFrequencies(rightRecords.values()),
+    onProgress: (done) => options.onProgress?.('scored', done, pairs.length),
+  });
+  if (options.oneToOne && !within) links = oneEach(links);
+  let assignment: Map<string, string> | undefined;
+  if (options.cluster) {
+    assignment = clusters(links, within);
+    if (within) {
+      // Transitive links become pairs, scored by the pair's own weight where it was a candidate.
+      const scored = new Map(links.map((l) => [`${l.leftId}\u0000${l.rightId}`, l]));
+      links = clusterPairs(assignment).map(
+        (pair) => scored.get(`${pair.leftId}\u0000${pair.rightId}`) ?? scored.get(`${pair.rightId}\u0000${pair.leftId}`) ?? { ...pair, probability: options.threshold, matchWeight: Number.NaN, grade: null },
+      );
+    }
+  }
+  return { links, candidatePairs: pairs.length, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment };
+}
+
+/** Trains a model without labels on datasets: u from random pairs, m and the prior by EM on their candidate pairs. */
+export async function trainOnDatasets(
+  db: Queryable,
+  sides: { left: DatasetScope; right: DatasetScope; label: string }[],
+  start: Pick<MatchModel, 'thresholds' | 'termFrequency'>,
+): Promise<TrainingResult> {
+  const vectors: Uint8Array[] = [];
+  let uCounts: number[][] | undefined;
+  const trainedOn: Record<string, unknown> = {};
+  for (const { left, right, label } of sides) {
+    const pairs = await selectCandidatePairs(db, left, right);
+    const { leftRecords, rightRecords } = await loadSides(db, left, right);
+    for (const pair of pairs) vectors.push(compareRecords(leftRecords.get(pair.leftId)!, rightRecords.get(pair.rightId)!));
+    const counts = estimateU([...leftRecords.values()] as Comparable[], [...rightRecords.values()] as Comparable[]);
+    uCounts = uCounts ? uCounts.map((row, i) => row.map((c, j) => c + counts[i]![j]!)) : counts;
+    trainedOn[label] = { records: leftRecords.size + (left.datasetId === right.datasetId ? 0 : rightRecords.size), candidatePairs: pairs.length };
+  }
+  return trainModel(vectors, uCounts!, start, { trainedOn });
+}

@@ -1,0 +1,158 @@
+/**
+ * Candidate retrieval (blocking) for the matcher: a union of index-backed rules, so that recall
+ * stays high while few pairs are compared. A single query probes a grantor's records with the
+ * probe's keys; batch linkage joins two datasets on the same rules. Another partner's records are
+ * only reached under a verified grant, whose scope (datasets, each record's consent) applies in SQL.
+ */
+import { assertVerifiedGrant, type ConsentGrant } from '../consent/grant.js';
+import type { MatchKeys } from '../match/keys.js';
+import type { CustomerRecord } from '../standard/customer.js';
+import type { Queryable } from './database.js';
+
+/** Trigram similarity a name must reach to pass a name rule: pg_trgm's default threshold for `%`. */
+const NAME_SIMILARITY = 0.3;
+
+/** Each blocking rule of a single query: a name and its condition on `r`, given the probe's keys. */
+export const probeRules = [
+  { name: 'phonetic_family_birth_year', needs: ['familyPhonetic', 'birthYear'], where: 'r.family_phonetic = $f AND r.birth_year = $y' },
+  { name: 'postcode_similar_given', needs: ['postcodeKey', 'givenNameKey'], where: 'r.postcode_key = $p AND r.given_name_key % $g' },
+  { name: 'birth_date_similar_name', needs: ['birthDate', 'fullNameKey'], where: 'r.birth_date = $d::date AND r.full_name_key % $n' },
+  { name: 'similar_full_name', needs: ['fullNameKey'], where: 'r.full_name_key % $n' },
+  { name: 'phonetic_names', needs: ['givenPhonetic', 'familyPhonetic'], where: 'r.given_phonetic = $gp AND r.family_phonetic = $f' },
+  { name: 'email', needs: ['emailKeys'], where: 'r.email_keys && $e::text[]' },
+  { name: 'phone', needs: ['phoneKeys'], where: 'r.phone_keys && $t::text[]' },
+  { name: 'identifier', needs: ['identifierKeys'], where: 'r.identifier_keys && $i::text[]' },
+] as const;
+
+const probeParams: Record<string, (keys: MatchKeys) => unknown> = {
+  f: (k) => k.familyPhonetic,
+  y: (k) => k.birthYear,
+  p: (k) => k.postcodeKey,
+  g: (k) => k.givenNameKey,
+  d: (k) => k.birthDate,
+  n: (k) => k.fullNameKey,
+  gp: (k) => k.givenPhonetic,
+  e: (k) => k.emailKeys,
+  t: (k) => k.phoneKeys,
+  i: (k) => k.identifierKeys,
+};
+
+export interface Candidate {
+  datasetId: string;
+  sourceId: string;
+  /** The whole record, for scoring inside the exchange only; never returned to the grantee. */
+  record: CustomerRecord;
+  /** The record cut down to the grant's fields: what may leave. */
+  disclosed: Record<string, unknown>;
+  /** The blocking rules that found it. */
+  rules: string[];
+}
+
+function usable(keys: MatchKeys, needs: readonly string[]): boolean {
+  return needs.every((need) => {
+    const value = keys[need as keyof MatchKeys];
+    return Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined;
+  });
+}
+
+/** The SQL of a single query's rules, numbered parameters from $first; for the EXPLAIN test too. */
+export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, perRule: number): { sql: string; params: unknown[]; rules: string[] } {
+  const params: unknown[] = [];
+  const numbers = new Map<string, number>();
+  const ruleSql: string[] = [];
+  const rules: string[] = [];
+  for (const rule of probeRules) {
+    if (!usable(keys, rule.needs)) continue;
+    const where = rule.where.replace(/\$([a-z]+)/g, (_, name: string) => {
+      if (!numbers.has(name)) {
+        params.push(probeParams[name]!(keys));
+        numbers.set(name, first + params.length - 1);
+      }
+      return `$${numbers.get(name)}`;
+    });
+    rules.push(rule.name);
+    ruleSql.push(`(SELECT r.dataset_id, r.source_id, '${rule.name}' AS rule FROM customer_records r WHERE ${scopeWhere} AND ${where} LIMIT ${perRule})`);
+  }
+  return { sql: ruleSql.join('\nUNION ALL\n'), params, rules };
+}
+
+/**
+ * Candidates for one probe among the grantor's records the grant reaches, at most `perRule` per
+ * rule. The grant's scope and each record's consent are conditions of every rule.
+ */
+export async function selectProbeCandidates(db: Queryable, grant: ConsentGrant, keys: MatchKeys, perRule = 200): Promise<Candidate[]> {
+  assertVerifiedGrant(grant, 'match');
+  const scope = `r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL
+    AND ($2::uuid[] IS NULL OR r.dataset_id = ANY($2::uuid[])) AND cx_record_permits(r.record, $3, $4)`;
+  const { sql, params } = probeSql(keys, scope, 6, perRule);
+  if (!sql) return [];
+  return db.query<Candidate>(
+    `WITH found AS (${sql})
+     SELECT r.dataset_id AS "datasetId", r.source_id AS "sourceId", r.record, cx_disclose(r.record, $5::text[]) AS disclosed,
+       array_agg(DISTINCT found.rule ORDER BY found.rule) AS rules
+     FROM found JOIN customer_records r ON r.partner_id = $1 AND r.dataset_id = found.dataset_id AND r.source_id = found.source_id AND r.valid_to IS NULL
+     GROUP BY r.dataset_id, r.source_id, r.record`,
+    [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, grant.fields, ...params],
+  );
+}
+
+export interface DatasetScope {
+  partnerId: string;
+  datasetId: string;
+  /** Needed when the dataset is another partner's than the caller's: a grant verified for `match`. */
+  grant?: ConsentGrant;
+}
+
+function sideSql(scope: DatasetScope, partner: string, dataset: string, consent: string): string {
+  const grantConditions = scope.grant ? ` AND cx_record_permits(record, ${consent}::text, ${scope.grant.optIn})` : '';
+  return `SELECT source_id, family_phonetic, birth_year, postcode_key, given_name_key, full_name_key, birth_date, given_phonetic,
+      email_keys, phone_keys, identifier_keys
+    FROM customer_records WHERE partner_id = ${partner} AND dataset_id = ${dataset} AND valid_to IS NULL AND record IS NOT NULL${grantConditions}`;
+}
+
+/** The batch rules, each a join of the two sides; array keys join through unnest (hash joins). */
+const pairRules = [
+  'l.family_phonetic = r.family_phonetic AND l.birth_year = r.birth_year',
+  `l.postcode_key = r.postcode_key AND similarity(l.given_name_key, r.given_name_key) >= ${NAME_SIMILARITY}`,
+  'l.birth_date = r.birth_date',
+  'l.given_phonetic = r.given_phonetic AND l.family_phonetic = r.family_phonetic',
+];
+const arrayRules = ['email_keys', 'phone_keys', 'identifier_keys'];
+
+/**
+ * Candidate pairs between two datasets (or within one, when left and right are the same dataset:
+ * each unordered pair once). The right side may be another partner's, under a verified grant.
+ */
+export async function selectCandidatePairs(db: Queryable, left: DatasetScope, right: DatasetScope): Promise<{ leftId: string; rightId: string }[]> {
+  if (right.partnerId !== left.partnerId || right.grant) {
+    if (!right.grant) throw new Error('cross-partner linkage without a verified consent grant');
+    assertVerifiedGrant(right.grant, 'match');
+    if (right.grant.grantorId !== right.partnerId || (right.grant.datasets && !right.grant.datasets.includes(right.datasetId))) {
+      throw new Error('the grant does not cover the right-hand dataset');
+    }
+  }
+  const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
+  const order = within ? ' AND l.source_id < r.source_id' : '';
+  const joins = [
+    ...pairRules.map((rule) => `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${rule}${order}`),
+    ...arrayRules.map(
+      (column) => `SELECT l.source_id, r.source_id FROM (SELECT source_id, unnest(${column}) AS k FROM l) l JOIN (SELECT source_id, unnest(${column}) AS k FROM r) r ON l.k = r.k${order}`,
+    ),
+  ];
+  return db.query(
+    `WITH l AS MATERIALIZED (${sideSql(left, '$1', '$2', '$5')}), r AS MATERIALIZED (${sideSql(right, '$3', '$4', '$5')})
+     ${joins.join('\nUNION\n')}`,
+    [left.partnerId, left.datasetId, right.partnerId, right.datasetId, ...(right.grant ? [right.grant.purpose] : [])],
+  );
+}
+
+/** The current records of a dataset (own data, or another partner's under a grant's scope). */
+export async function selectDatasetRecords(db: Queryable, scope: DatasetScope): Promise<{ sourceId: string; record: CustomerRecord }[]> {
+  if (scope.grant) assertVerifiedGrant(scope.grant, 'match');
+  const consent = scope.grant ? ` AND cx_record_permits(record, $3, ${scope.grant.optIn})` : '';
+  return db.query(
+    `SELECT source_id AS "sourceId", record FROM customer_records
+     WHERE partner_id = $1 AND dataset_id = $2 AND valid_to IS NULL AND record IS NOT NULL${consent}`,
+    [scope.partnerId, scope.datasetId, ...(scope.grant ? [scope.grant.purpose] : [])],
+  );
+}
