@@ -5,6 +5,7 @@
  */
 import { mkdtempSync, rmSync, createReadStream, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { loadConfig } from '../config.js';
@@ -27,13 +28,26 @@ export interface Workspace {
   close(): Promise<void>;
 }
 
+/** A workspace in a new embedded database in a temporary directory, removed on close. */
 export async function openWorkspace(): Promise<Workspace> {
   const dir = mkdtempSync(join(tmpdir(), 'cx-link-'));
   const db = await openPglite(join(dir, 'pg'));
   await migrate(db);
+  const workspace = await createWorkspace(db);
+  return {
+    ...workspace,
+    async close() {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A workspace on a migrated database (the tests run it on both engines). */
+export async function createWorkspace(db: Database): Promise<Workspace> {
   const config = loadConfig({ LOG_LEVEL: 'warn', UPLOAD_MAX_REJECTED_RATIO: '1', UPLOAD_LIMIT_BYTES: String(64 * 1024 ** 3) });
   const operator: ServiceContext = { db, config, logger: createLogger('warn'), actor: { type: 'operator' }, requestId: null };
-  const partner = await createPartner({ ctx: operator, input: { slug: 'local', name: 'Local files' } });
+  const partner = await createPartner({ ctx: operator, input: { slug: `local-${randomBytes(4).toString('hex')}`, name: 'Local files' } });
   const ctx: ServiceContext = { ...operator, actor: { type: 'api_key', keyId: 'offline', role: 'partner', partnerId: partner.id } };
   return {
     db,
@@ -50,9 +64,6 @@ export async function openWorkspace(): Promise<Workspace> {
       });
       return { partnerId: partner.id, datasetId: dataset.id, rejected: report.rejected + upload.rejected };
     },
-    async close() {
-      await db.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => db.close(),
   };
 }

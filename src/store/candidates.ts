@@ -56,13 +56,13 @@ function usable(keys: MatchKeys, needs: readonly string[]): boolean {
 }
 
 /** The SQL of a single query's rules, numbered parameters from $first; for the EXPLAIN test too. */
-export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, perRule: number): { sql: string; params: unknown[]; rules: string[] } {
+export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, perRule: number, only?: string[]): { sql: string; params: unknown[]; rules: string[] } {
   const params: unknown[] = [];
   const numbers = new Map<string, number>();
   const ruleSql: string[] = [];
   const rules: string[] = [];
   for (const rule of probeRules) {
-    if (!usable(keys, rule.needs)) continue;
+    if (!usable(keys, rule.needs) || (only && !only.includes(rule.name))) continue;
     const where = rule.where.replace(/\$([a-z]+)/g, (_, name: string) => {
       if (!numbers.has(name)) {
         params.push(probeParams[name]!(keys));
@@ -155,4 +155,24 @@ export async function selectDatasetRecords(db: Queryable, scope: DatasetScope): 
      WHERE partner_id = $1 AND dataset_id = $2 AND valid_to IS NULL AND record IS NOT NULL${consent}`,
     [scope.partnerId, scope.datasetId, ...(scope.grant ? [scope.grant.purpose] : [])],
   );
+}
+
+/** How many of the grantor's current records share the probe's given and family names, and how many there are. */
+export async function selectNameFrequencies(
+  db: Queryable,
+  grant: ConsentGrant,
+  names: { given: string | null; family: string | null },
+): Promise<{ given: number; family: number }> {
+  assertVerifiedGrant(grant, 'match');
+  const [row] = await db.query<{ given: number; family: number }>(
+    `SELECT count(*) FILTER (WHERE given_name_key = $2)::int AS given, count(*) FILTER (WHERE family_name_key = $3)::int AS family
+     FROM customer_records WHERE partner_id = $1 AND valid_to IS NULL AND (given_name_key = $2 OR family_name_key = $3)`,
+    [grant.grantorId, names.given, names.family],
+  );
+  return row!;
+}
+
+export async function countCurrentRecords(db: Queryable, partnerId: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM customer_records WHERE partner_id = $1 AND valid_to IS NULL AND record IS NOT NULL`, [partnerId]);
+  return row!.n;
 }

@@ -1,5 +1,6 @@
 import type { App } from '../app.js';
 import { registerConsents } from './consents.js';
+import { registerMatch } from './match.js';
 import { registerDatasets } from './datasets.js';
 import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
@@ -13,4 +14,5 @@ export function registerRoutes(app: App): void {
   registerKeys(app);
   registerStandards(app);
   registerDatasets(app);
+  registerMatch(app);
 }

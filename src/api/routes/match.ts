@@ -1,0 +1,65 @@
+/** Fuzzy matching of a customer against a grantor's records, under its consent token. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { matchCustomer, matchInput, matchResultSchema, type MatchResult } from '../../services/match-customer.js';
+import type { App } from '../app.js';
+import { serviceContext } from '../env.js';
+import { requireActor } from '../middleware/require-actor.js';
+import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { problemResponses } from '../problem.js';
+
+const match = createRoute({
+  method: 'post',
+  path: '/v1/match',
+  tags: ['matching'],
+  summary: "Which of the grantor's customers is this? Scored, graded and explained candidates",
+  description:
+    "Needs a consent token (Consent-Token header) that grants `match` to you for `purpose`. Results are graded certain, probable or possible " +
+    "(FHIR match grades), no weaker than the token's min_grade and at most its max_results; `record` holds only the fields it discloses. " +
+    'Send `?format=fhir` (or Accept: application/fhir+json) for a FHIR Bundle with search.score and the match-grade extension.',
+  security: bearerSecurity,
+  middleware: [requireActor('partner')] as const,
+  request: {
+    headers: z.object({ 'consent-token': z.string().optional().describe("The grantor's signed consent token.") }),
+    query: z.object({ format: z.enum(['json', 'fhir']).optional() }),
+    body: { required: true, content: { 'application/json': { schema: matchInput } } },
+  },
+  responses: {
+    200: jsonResponse(z.object({ results: z.array(matchResultSchema), candidates: z.number().int().describe('Candidates the blocking rules retrieved and the model scored.') }), 'Candidates, best first'),
+    ...problemResponses(400, 401, 403),
+  },
+});
+
+/** A FHIR R4 searchset Bundle, as $match answers: score and match grade per entry. */
+function fhirBundle(results: MatchResult[]) {
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: results.length,
+    entry: results.map((result) => {
+      const record = (result.record ?? {}) as { name?: { given?: string; family?: string; full?: string }; birthDate?: string; gender?: string };
+      return {
+        resource: {
+          resourceType: 'Patient',
+          identifier: [{ system: `urn:customer-exchange:dataset:${result.datasetId}`, value: result.sourceId }],
+          ...(record.name ? { name: [{ ...(record.name.family ? { family: record.name.family } : {}), ...(record.name.given ? { given: [record.name.given] } : {}), ...(record.name.full ? { text: record.name.full } : {}) }] } : {}),
+          ...(record.birthDate ? { birthDate: record.birthDate } : {}),
+        },
+        search: {
+          mode: 'match',
+          score: result.probability,
+          extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/match-grade', valueCode: result.grade }],
+        },
+      };
+    }),
+  };
+}
+
+export function registerMatch(app: App): void {
+  app.openapi(match, async (c) => {
+    const answer = await matchCustomer({ ctx: serviceContext(c), token: c.req.valid('header')['consent-token'], input: c.req.valid('json') });
+    if (c.req.valid('query').format === 'fhir' || (c.req.header('accept') ?? '').includes('application/fhir+json')) {
+      return c.body(JSON.stringify(fhirBundle(answer.results)), 200, { 'content-type': 'application/fhir+json' }) as never;
+    }
+    return c.json(answer, 200);
+  });
+}

@@ -1,0 +1,179 @@
+import Fuse from 'fuse.js';
+import { z } from 'zod';
+import { recordEvent } from '../audit/record-event.js';
+import { authorizeConsent } from '../consent/authorize.js';
+import { matchGrades } from '../consent/token.js';
+import { AppError } from '../errors.js';
+import { prepare } from '../match/compare.js';
+import { matchKeys } from '../match/keys.js';
+import { defaultModel, scorePair, type FieldExplanation, type MatchGrade } from '../match/model.js';
+import { identifierSchemes, purposes } from '../standard/code-lists.js';
+import { STANDARD_VERSION, type CustomerRecord } from '../standard/customer.js';
+import { NormaliseError, normaliseDate, normaliseEmail, normalisePhone, normalisePostcode } from '../standard/normalise/index.js';
+import { countCurrentRecords, selectNameFrequencies, selectProbeCandidates } from '../store/candidates.js';
+import type { ServiceContext } from './context.js';
+import { requirePartner } from './datasets.js';
+
+const text = (max = 200) => z.string().trim().min(1).max(max);
+
+export const matchInput = z
+  .object({
+    purpose: z.enum(purposes).describe('Why you ask; must be the purpose your consent token grants.'),
+    criteria: z
+      .object({
+        given: text().optional(),
+        family: text().optional(),
+        full: text().optional().describe('The whole name as written, when given and family are not known apart.'),
+        birthDate: text(40).optional().describe('Any of the standard\'s date formats: 1980-01-02, 02/01/1980, 19800102, 1980年1月2日…'),
+        email: text(254).optional(),
+        phone: text(40).optional(),
+        postcode: text(20).optional(),
+        locality: text().optional(),
+        street: text(300).optional(),
+        country: z.string().regex(/^[A-Z]{2}$/).optional().describe('ISO country for phones and postcodes without one.'),
+        identifier: z.object({ scheme: z.enum(identifierSchemes), value: text(100) }).strict().optional(),
+      })
+      .strict()
+      .default({}),
+    q: z.string().trim().min(1).max(500).optional().describe('Free text, e.g. "jon smyth shanghai 1980": candidates are ranked by it (fuse.js).'),
+    limit: z.number().int().min(1).max(100).default(10),
+    minGrade: z.enum(matchGrades).optional().describe("The weakest grade wanted; never weaker than the token's min_grade."),
+  })
+  .strict()
+  .refine((input) => input.q || Object.keys(input.criteria).length > 0, { message: 'give criteria, q, or both', path: ['criteria'] });
+
+export const matchResultSchema = z.object({
+  datasetId: z.uuid(),
+  sourceId: z.string(),
+  probability: z.number().describe('Fellegi-Sunter match probability, 0–1.'),
+  matchWeight: z.number().describe('Sum of log2(m/u) over the fields, with the prior.'),
+  grade: z.enum(matchGrades),
+  explanation: z.array(z.object({ comparison: z.string(), level: z.string(), weight: z.number() })).describe('Per field: the level reached and the weight it added.'),
+  textScore: z.number().optional().describe('fuse.js score of q against the record (0 best), when q was given.'),
+  record: z.record(z.string(), z.unknown()).optional().describe('Only the fields the token discloses; absent when it grants no disclose.'),
+});
+export type MatchResult = z.infer<typeof matchResultSchema>;
+
+const gradeRank: Record<MatchGrade, number> = { certain: 0, probable: 1, possible: 2 };
+
+/** The criteria as a canonical record, normalised as uploads are; a value that cannot be read is a 400 naming it. */
+function probeRecord(input: z.infer<typeof matchInput>): CustomerRecord {
+  const c = input.criteria;
+  const errors: { path: string; message: string }[] = [];
+  const normalise = <T>(path: string, fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof NormaliseError) errors.push({ path: `criteria.${path}`, message: error.message });
+      else throw error;
+      return undefined;
+    }
+  };
+  const words = input.q?.split(/\s+/) ?? [];
+  const year = words.find((w) => /^(19|20)\d\d$/.test(w));
+  const nameWords = words.filter((w) => w !== year);
+  const birthDate = c.birthDate ? normalise('birthDate', () => normaliseDate(c.birthDate!)) : undefined;
+  const email = c.email ? normalise('email', () => normaliseEmail(c.email!)) : undefined;
+  const phone = c.phone ? normalise('phone', () => normalisePhone(c.phone!, c.country)) : undefined;
+  const postcode = c.postcode ? normalise('postcode', () => normalisePostcode(c.postcode!, c.country)) : undefined;
+  if (errors.length) throw new AppError('validation_failed', 'Some criteria cannot be read.', { errors });
+  const full = c.full ?? (!c.given && !c.family && nameWords.length ? nameWords.join(' ') : undefined);
+  const address = { ...(c.street ? { lines: [c.street] } : {}), ...(c.locality ? { locality: c.locality } : {}), ...(postcode ? { postcode } : {}), ...(c.country ? { country: c.country } : {}) };
+  return {
+    standardVersion: STANDARD_VERSION,
+    source: { recordId: 'query' },
+    name: { ...(c.given ? { given: c.given } : {}), ...(c.family ? { family: c.family } : {}), ...(full ? { full } : {}) },
+    ...(birthDate ? { birthDate } : {}),
+    ...(email ? { emails: [{ address: email }] } : {}),
+    ...(phone ? { phones: [{ number: phone }] } : {}),
+    ...(Object.keys(address).length ? { addresses: [address] } : {}),
+    ...(c.identifier ? { identifiers: [{ scheme: c.identifier.scheme, value: c.identifier.value.toUpperCase().replace(/[\s-]/g, '') }] } : {}),
+  } as CustomerRecord;
+}
+
+/** Per grantor, how many records it has: term frequencies divide by it; refreshed each minute. */
+const recordCounts = new Map<string, { count: number; at: number }>();
+
+/**
+ * "Which of the grantor's customers is this?": candidates by the blocking rules in SQL within the
+ * grant's scope, scored with the Fellegi-Sunter model, graded, explained, cut down to the granted
+ * fields, at most the token's max_results and no weaker than its min_grade.
+ */
+export async function matchCustomer({ ctx, token, input }: { ctx: ServiceContext; token: string | undefined; input: z.input<typeof matchInput> }): Promise<{ results: MatchResult[]; candidates: number }> {
+  const callerId = requirePartner(ctx);
+  const request = matchInput.parse(input);
+  const grant = await authorizeConsent(ctx, { token, callerId, purpose: request.purpose, action: 'match' });
+  const probe = probeRecord(request);
+  const keys = matchKeys(probe);
+  const model = defaultModel();
+  const comparable = prepare(probe);
+
+  const [candidates, frequencies] = await Promise.all([
+    selectProbeCandidates(ctx.db, grant, keys),
+    selectNameFrequencies(ctx.db, grant, { given: comparable.given, family: comparable.family }),
+  ]);
+  let total = recordCounts.get(grant.grantorId);
+  if (!total || Date.now() - total.at > 60_000) {
+    total = { count: await countCurrentRecords(ctx.db, grant.grantorId), at: Date.now() };
+    recordCounts.set(grant.grantorId, total);
+  }
+  const population = Math.max(total.count, 1);
+  const tf = (comparison: string, value: string) => {
+    const count = comparison === 'given_name' && value === comparable.given ? frequencies.given : comparison === 'family_name' && value === comparable.family ? frequencies.family : 0;
+    return count > 0 ? count / population : undefined;
+  };
+
+  // The token's min_grade is the weakest allowed; a request may only ask for stronger.
+  const weakest = Math.min(gradeRank[grant.minGrade], gradeRank[request.minGrade ?? grant.minGrade]);
+  const disclose = grant.actions.includes('disclose');
+  let results: (MatchResult & { explanation: FieldExplanation[] })[] = [];
+  for (const candidate of candidates) {
+    const score = scorePair(model, comparable, prepare(candidate.record), { tf, explain: true });
+    if (!score.grade || gradeRank[score.grade] > weakest) continue;
+    results.push({
+      datasetId: candidate.datasetId,
+      sourceId: candidate.sourceId,
+      probability: Math.round(score.probability * 1e6) / 1e6,
+      matchWeight: score.matchWeight,
+      grade: score.grade,
+      explanation: score.explanation,
+      ...(disclose ? { record: candidate.disclosed } : {}),
+    });
+  }
+  results.sort((a, b) => b.matchWeight - a.matchWeight);
+  if (request.q) {
+    // Free text ranks what was retrieved, over the fields the model compared (never more than it saw).
+    const documents = candidates.map((c) => ({
+      key: `${c.datasetId}/${c.sourceId}`,
+      text: [c.record.name?.full, c.record.name?.given, c.record.name?.family, c.record.birthDate?.slice(0, 4), c.record.addresses?.[0]?.locality].filter(Boolean).join(' '),
+    }));
+    const fuse = new Fuse(documents, { keys: ['text'], includeScore: true, ignoreLocation: true, threshold: 0.6, useExtendedSearch: false });
+    const scores = new Map<string, number>();
+    for (const word of request.q.split(/\s+/)) {
+      for (const hit of fuse.search(word)) scores.set(hit.item.key, (scores.get(hit.item.key) ?? 0) + (1 - (hit.score ?? 1)));
+    }
+    const words = request.q.split(/\s+/).length;
+    results = results.map((r) => ({ ...r, textScore: Math.round((1 - (scores.get(`${r.datasetId}/${r.sourceId}`) ?? 0) / words) * 1000) / 1000 }));
+    results.sort((a, b) => a.textScore! - b.textScore! || b.matchWeight - a.matchWeight);
+  }
+  results = results.slice(0, Math.min(request.limit, grant.maxResults));
+
+  await ctx.db.transaction((tx) =>
+    recordEvent(tx, ctx, {
+      action: 'match.query',
+      targetType: 'consent',
+      targetId: grant.jti,
+      partnerId: grant.grantorId,
+      details: {
+        jti: grant.jti,
+        grantee: callerId,
+        purpose: grant.purpose,
+        criteria: Object.keys(request.criteria).concat(request.q ? ['q'] : []),
+        candidates: candidates.length,
+        results: results.map((r) => ({ datasetId: r.datasetId, sourceId: r.sourceId, grade: r.grade })),
+        disclosedFields: disclose ? grant.fields : [],
+      },
+    }),
+  );
+  return { results, candidates: candidates.length };
+}

@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
+import { matchKeys } from '../../src/match/keys.js';
+import { STANDARD_VERSION, type CustomerRecord } from '../../src/standard/customer.js';
+import { selectAuditEvents } from '../../src/store/audit-events.js';
+import { probeRules, probeSql } from '../../src/store/candidates.js';
+import { createTestExchange, type TestExchange } from '../helpers/app.js';
+import { engineUnderTest } from '../helpers/database.js';
+import { sharedData } from '../helpers/mapping.js';
+
+type Json = Record<string, unknown>;
+type Result = { sourceId: string; probability: number; grade: string; explanation: { comparison: string; level: string; weight: number }[]; record?: Json; textScore?: number };
+
+describe(`single-query matching on ${engineUnderTest}`, () => {
+  let ex: TestExchange;
+  let acme: { key: string; partner: { id: string } };
+  let globex: { key: string; partner: { id: string } };
+  let dataset: string;
+  let key: Awaited<ReturnType<typeof generateSigningKey>>['privateJwk'];
+
+  const mint = async (options: Partial<MintOptions> = {}) =>
+    (
+      await mintConsentToken({
+        privateJwk: key, grantor: acme.partner.id, grantee: globex.partner.id, audience: ex.config.EXCHANGE_ID,
+        purpose: 'fraud_prevention', lawfulBasis: 'legitimate_interests', actions: ['match', 'disclose'],
+        fields: ['name', 'birthDate'], ttlSeconds: 600, ...options,
+      })
+    ).token;
+  const match = async (body: Json, token?: string, query = '') => {
+    const response = await ex.request(`/v1/match${query}`, { method: 'POST', key: globex.key, json: { purpose: 'fraud_prevention', ...body }, headers: token ? { 'consent-token': token } : {} });
+    return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Json };
+  };
+
+  beforeAll(async () => {
+    ex = await createTestExchange();
+    acme = await ex.addPartner('acme');
+    globex = await ex.addPartner('globex');
+    const created = (await (await ex.request('/v1/datasets', { method: 'POST', key: acme.key, json: { name: 'febrl', defaultMapping: 'febrl' } })).json()) as Json;
+    dataset = String(created.id);
+    const upload = await ex.request(`/v1/datasets/${dataset}/uploads`, { method: 'POST', key: acme.key, headers: { 'content-type': 'text/csv' }, body: readFileSync(`${sharedData}febrl/dataset1.csv`, 'utf8') });
+    expect(upload.status).toBe(201);
+    const withdrawn: CustomerRecord = {
+      standardVersion: STANDARD_VERSION, source: { recordId: 'withdrawn-1' }, name: { given: 'Zebedee', family: 'Quartermaine' }, birthDate: '1970-03-04',
+      consents: [{ purpose: 'fraud_prevention', status: 'withdrawn' }],
+    };
+    const canonical = await ex.request(`/v1/datasets/${dataset}/uploads?mapping=canonical`, { method: 'POST', key: acme.key, headers: { 'content-type': 'application/x-ndjson' }, body: JSON.stringify(withdrawn) });
+    expect(canonical.status).toBe(201);
+    key = (await generateSigningKey('EdDSA', 'acme-1')).privateJwk;
+    const { d: _d, ...publicJwk } = key;
+    expect((await ex.request('/v1/partners/me/jwks', { method: 'PUT', key: acme.key, json: { keys: [publicJwk] } })).status).toBe(200);
+  });
+  afterAll(() => ex.close());
+
+  it('finds a customer from criteria with typos, graded, explained and cut down to the granted fields', async () => {
+    // rec-122-org is Lachlan Berry, born 1999-02-19, postcode 4814: asked with a typo and another date format.
+    const { status, body } = await match({ criteria: { given: 'lachlan', family: 'bery', birthDate: '19/02/1999', postcode: '4814', country: 'AU' } }, await mint());
+    expect(status).toBe(200);
+    const results = body.results as Result[];
+    expect(results[0]).toMatchObject({ sourceId: 'rec-122-org', grade: 'certain', record: { standardVersion: STANDARD_VERSION, source: { recordId: 'rec-122-org' }, name: { given: 'Lachlan', family: 'Berry' }, birthDate: '1999-02-19' } });
+    expect(Object.keys(results[0]!.record!).sort()).toEqual(['birthDate', 'name', 'source', 'standardVersion']);
+    const levels = Object.fromEntries(results[0]!.explanation.map((e) => [e.comparison, e.level]));
+    expect(levels).toMatchObject({ given_name: 'exact', family_name: 'jaro_winkler_0.92', birth_date: 'exact', postcode: 'exact' });
+    expect(results[0]!.explanation.every((e) => e.weight > 0)).toBe(true);
+    expect(results[0]!.probability).toBeGreaterThan(0.99);
+    expect(results.every((r, i) => i === 0 || r.probability <= results[i - 1]!.probability || r.grade !== results[i - 1]!.grade)).toBe(true);
+  });
+
+  it('returns no fields without disclose, and no more than max_results, no weaker than min_grade', async () => {
+    const matchOnly = await match({ criteria: { family: 'berry' } }, await mint({ actions: ['match'] }));
+    expect(matchOnly.status).toBe(200);
+    expect((matchOnly.body.results as Result[]).every((r) => r.record === undefined)).toBe(true);
+    const capped = await match({ criteria: { family: 'berry' }, limit: 50 }, await mint({ maxResults: 1, minGrade: 'possible' }));
+    expect((capped.body.results as Result[]).length).toBeLessThanOrEqual(1);
+    const certainOnly = await match({ criteria: { given: 'lachlan', family: 'berry', birthDate: '1999-02-19' } }, await mint({ minGrade: 'certain' }));
+    expect((certainOnly.body.results as Result[]).every((r) => r.grade === 'certain')).toBe(true);
+  });
+
+  it('ranks by free text with fuse.js', async () => {
+    const { body } = await match({ q: 'lachlan berry 1999' }, await mint());
+    const results = body.results as Result[];
+    expect(results[0]).toMatchObject({ sourceId: expect.stringMatching(/^rec-122-/) });
+    expect(results[0]!.textScore).toBeLessThan(0.5);
+  });
+
+  it('answers a FHIR Bundle on request', async () => {
+    const { type, body } = await match({ criteria: { given: 'lachlan', family: 'berry', birthDate: '1999-02-19' } }, await mint(), '?format=fhir');
+    expect(type).toBe('application/fhir+json');
+    expect(body).toMatchObject({ resourceType: 'Bundle', type: 'searchset' });
+    const [entry] = body.entry as Json[];
+    expect(entry).toMatchObject({
+      resource: { resourceType: 'Patient', identifier: [{ value: expect.stringMatching(/^rec-122-/) }], birthDate: '1999-02-19' },
+      search: { mode: 'match', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/match-grade', valueCode: 'certain' }] },
+    });
+  });
+
+  it('never returns a record whose own consent refuses the purpose', async () => {
+    const { body } = await match({ criteria: { given: 'zebedee', family: 'quartermaine', birthDate: '1970-03-04' } }, await mint());
+    expect(body.results).toEqual([]);
+  });
+
+  it('refuses a match without a valid token or for another purpose, and says which criterion it cannot read', async () => {
+    expect((await match({ criteria: { family: 'berry' } })).status).toBe(401);
+    const other = await match({ criteria: { family: 'berry' } }, await mint({ purpose: 'marketing', lawfulBasis: 'consent' }));
+    expect([other.status, other.body.reason]).toEqual([403, 'purpose_mismatch']);
+    const bad = await match({ criteria: { birthDate: '31/02/1999' } }, await mint());
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ path: 'criteria.birthDate', message: expect.any(String) }]);
+  });
+
+  it('audits each query with the jti, without the criteria values', async () => {
+    const token = await mint({ jti: 'match-audit-1' });
+    await match({ criteria: { given: 'lachlan', family: 'berry' } }, token);
+    const [event] = (await selectAuditEvents(ex.db, { action: 'match.query' })).filter((e) => e.targetId === 'match-audit-1');
+    expect(event).toMatchObject({ partnerId: acme.partner.id, details: { jti: 'match-audit-1', grantee: globex.partner.id, criteria: ['given', 'family'] } });
+    expect(JSON.stringify(event!.details)).not.toContain('lachlan');
+  });
+
+  it('retrieves candidates with an index for every blocking rule', async () => {
+    const probe: CustomerRecord = {
+      standardVersion: STANDARD_VERSION, source: { recordId: 'q' }, name: { given: 'lachlan', family: 'berry' }, birthDate: '1999-02-19',
+      emails: [{ address: 'l@example.com' }], phones: [{ number: '+61412345678' }], addresses: [{ postcode: '4814' }], identifiers: [{ scheme: 'social_security', value: '7364009' }],
+    };
+    const keys = matchKeys(probe);
+    for (const rule of probeRules) {
+      const { sql, params, rules } = probeSql(keys, 'r.partner_id = $1 AND r.valid_to IS NULL', 2, 50, [rule.name]);
+      expect(rules).toEqual([rule.name]);
+      const plan = await ex.db.transaction(async (tx) => {
+        // Tiny tables favour sequential scans; forbidding them shows whether an index can serve the rule.
+        await tx.exec('SET LOCAL enable_seqscan = off');
+        return (await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, [acme.partner.id, ...params])).map((row) => row['QUERY PLAN']).join('\n');
+      });
+      expect(plan, rule.name).toMatch(/Index Scan|Bitmap Index Scan|Index Only Scan/);
+      expect(plan, rule.name).not.toMatch(/Seq Scan on customer_records/);
+    }
+  });
+});
