@@ -13,20 +13,18 @@ export async function authorizeConsent(ctx: ServiceContext, request: ConsentRequ
   const requested = { purpose: request.purpose, action: request.action, grantee: request.callerId };
   try {
     const grant = await verifyConsentToken(ctx.db, ctx.config, request);
-    await ctx.db.transaction((tx) =>
-      recordEvent(tx, ctx, {
+    // One statement: it commits on its own, whatever the request does next.
+    await recordEvent(ctx.db, ctx, {
         action: 'consent.verify',
         targetType: 'consent',
         targetId: grant.jti,
         partnerId: grant.grantorId,
         details: { ...requested, decision: 'permit', jti: grant.jti, grantor: grant.grantorId, datasets: grant.datasets, fields: grant.fields },
-      }),
-    );
+      });
     return grant;
   } catch (error) {
     if (!(error instanceof ConsentDenial)) throw error;
-    await ctx.db.transaction((tx) =>
-      recordEvent(tx, ctx, {
+    await recordEvent(ctx.db, ctx, {
         action: 'consent.verify',
         targetType: 'consent',
         targetId: error.claimed.jti ?? null,
@@ -41,8 +39,7 @@ export async function authorizeConsent(ctx: ServiceContext, request: ConsentRequ
           signatureVerified: error.claimed.verified,
           ...(error.claimed.verified ? { grantor: error.claimed.grantorId } : {}),
         },
-      }),
-    );
+      });
     throw new AppError(error.status === 401 ? 'unauthenticated' : 'forbidden', error.message, { reason: error.reason, cause: error });
   }
 }

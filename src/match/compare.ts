@@ -29,11 +29,17 @@ export interface Comparable {
   identifiers: Map<string, string>;
 }
 
-/** A Han name by its pinyin syllables; a Latin name by its Double Metaphone code. */
+/** A Han name by its pinyin syllables; a Latin name by its Double Metaphone code (memoised: names repeat). */
+const sounds = new Map<string, string | null>();
 function soundOf(name: string | null): string | null {
   if (!name) return null;
-  if (isHanName(name)) return pinyin(name, { toneType: 'none', type: 'array' }).join('');
-  return phoneticKey(name);
+  let sound = sounds.get(name);
+  if (sound === undefined) {
+    sound = isHanName(name) ? pinyin(name, { toneType: 'none', type: 'array' }).join('') : phoneticKey(name);
+    if (sounds.size > 100_000) sounds.clear();
+    sounds.set(name, sound);
+  }
+  return sound;
 }
 
 export function prepare(record: CustomerRecord): Comparable {
@@ -68,6 +74,19 @@ export const jaroWinkler = (a: string, b: string): number => JaroWinklerDistance
 
 /** At most one insertion, deletion, substitution or adjacent transposition apart. */
 export function oneEditApart(a: string, b: string): boolean {
+  if (a.length === b.length) {
+    // Same length: one substitution, or one adjacent transposition; decided without a matrix.
+    let first = -1;
+    let differences = 0;
+    for (let i = 0; i < a.length; i += 1) {
+      if (a[i] === b[i]) continue;
+      differences += 1;
+      if (differences === 1) first = i;
+      else if (differences > 2) return false;
+    }
+    if (differences <= 1) return true;
+    return a[first] === b[first + 1] && a[first + 1] === b[first] && differences === 2;
+  }
   if (Math.abs(a.length - b.length) > 1) return false;
   return DamerauLevenshteinDistance(a, b) <= 1;
 }

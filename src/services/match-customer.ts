@@ -10,7 +10,7 @@ import { defaultModel, scorePair, type FieldExplanation, type MatchGrade } from 
 import { identifierSchemes, purposes } from '../standard/code-lists.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../standard/customer.js';
 import { NormaliseError, normaliseDate, normaliseEmail, normalisePhone, normalisePostcode } from '../standard/normalise/index.js';
-import { countCurrentRecords, selectNameFrequencies, selectProbeCandidates } from '../store/candidates.js';
+import { countCurrentRecords, selectDisclosedMatches, selectNameFrequencies, selectProbeCandidates } from '../store/candidates.js';
 import type { ServiceContext } from './context.js';
 import { requirePartner } from './datasets.js';
 
@@ -137,7 +137,6 @@ export async function matchCustomer({ ctx, token, input }: { ctx: ServiceContext
       matchWeight: score.matchWeight,
       grade: score.grade,
       explanation: score.explanation,
-      ...(disclose ? { record: candidate.disclosed } : {}),
     });
   }
   results.sort((a, b) => b.matchWeight - a.matchWeight);
@@ -157,9 +156,13 @@ export async function matchCustomer({ ctx, token, input }: { ctx: ServiceContext
     results.sort((a, b) => a.textScore! - b.textScore! || b.matchWeight - a.matchWeight);
   }
   results = results.slice(0, Math.min(request.limit, grant.maxResults));
+  if (disclose) {
+    const disclosed = await selectDisclosedMatches(ctx.db, grant, results);
+    results = results.map((r) => ({ ...r, record: disclosed.get(`${r.datasetId}/${r.sourceId}`) ?? {} }));
+  }
 
-  await ctx.db.transaction((tx) =>
-    recordEvent(tx, ctx, {
+  // A query changes nothing: its audit event is one statement of its own.
+  await recordEvent(ctx.db, ctx, {
       action: 'match.query',
       targetType: 'consent',
       targetId: grant.jti,
@@ -173,7 +176,6 @@ export async function matchCustomer({ ctx, token, input }: { ctx: ServiceContext
         results: results.map((r) => ({ datasetId: r.datasetId, sourceId: r.sourceId, grade: r.grade })),
         disclosedFields: disclose ? grant.fields : [],
       },
-    }),
-  );
+    });
   return { results, candidates: candidates.length };
 }

@@ -17,7 +17,9 @@ export const probeRules = [
   { name: 'phonetic_family_birth_year', needs: ['familyPhonetic', 'birthYear'], where: 'r.family_phonetic = $f AND r.birth_year = $y' },
   { name: 'postcode_similar_given', needs: ['postcodeKey', 'givenNameKey'], where: 'r.postcode_key = $p AND r.given_name_key % $g' },
   { name: 'birth_date_similar_name', needs: ['birthDate', 'fullNameKey'], where: 'r.birth_date = $d::date AND r.full_name_key % $n' },
-  { name: 'similar_full_name', needs: ['fullNameKey'], where: 'r.full_name_key % $n' },
+  // The catch-all fuzzy name rule, for name-only probes: a trigram search over every name is the
+  // costliest rule, and with a date, postcode or contact point the rules above find typo'd names.
+  { name: 'similar_full_name', needs: ['fullNameKey'], unless: ['birthDate', 'postcodeKey', 'emailKeys', 'phoneKeys', 'identifierKeys'], where: 'r.full_name_key % $n' },
   { name: 'phonetic_names', needs: ['givenPhonetic', 'familyPhonetic'], where: 'r.given_phonetic = $gp AND r.family_phonetic = $f' },
   { name: 'email', needs: ['emailKeys'], where: 'r.email_keys && $e::text[]' },
   { name: 'phone', needs: ['phoneKeys'], where: 'r.phone_keys && $t::text[]' },
@@ -42,17 +44,17 @@ export interface Candidate {
   sourceId: string;
   /** The whole record, for scoring inside the exchange only; never returned to the grantee. */
   record: CustomerRecord;
-  /** The record cut down to the grant's fields: what may leave. */
-  disclosed: Record<string, unknown>;
   /** The blocking rules that found it. */
   rules: string[];
 }
 
-function usable(keys: MatchKeys, needs: readonly string[]): boolean {
-  return needs.every((need) => {
-    const value = keys[need as keyof MatchKeys];
-    return Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined;
-  });
+const present = (keys: MatchKeys, key: string) => {
+  const value = keys[key as keyof MatchKeys];
+  return Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined;
+};
+
+function usable(keys: MatchKeys, rule: (typeof probeRules)[number]): boolean {
+  return rule.needs.every((need) => present(keys, need)) && !('unless' in rule && rule.unless.some((key) => present(keys, key)));
 }
 
 /** The SQL of a single query's rules, numbered parameters from $first; for the EXPLAIN test too. */
@@ -62,7 +64,7 @@ export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, per
   const ruleSql: string[] = [];
   const rules: string[] = [];
   for (const rule of probeRules) {
-    if (!usable(keys, rule.needs) || (only && !only.includes(rule.name))) continue;
+    if ((!only && !usable(keys, rule)) || (only && !only.includes(rule.name))) continue;
     const where = rule.where.replace(/\$([a-z]+)/g, (_, name: string) => {
       if (!numbers.has(name)) {
         params.push(probeParams[name]!(keys));
@@ -80,20 +82,36 @@ export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, per
  * Candidates for one probe among the grantor's records the grant reaches, at most `perRule` per
  * rule. The grant's scope and each record's consent are conditions of every rule.
  */
-export async function selectProbeCandidates(db: Queryable, grant: ConsentGrant, keys: MatchKeys, perRule = 200): Promise<Candidate[]> {
+export async function selectProbeCandidates(db: Queryable, grant: ConsentGrant, keys: MatchKeys, perRule = 50): Promise<Candidate[]> {
   assertVerifiedGrant(grant, 'match');
   const scope = `r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL
     AND ($2::uuid[] IS NULL OR r.dataset_id = ANY($2::uuid[])) AND cx_record_permits(r.record, $3, $4)`;
-  const { sql, params } = probeSql(keys, scope, 6, perRule);
+  const { sql, params } = probeSql(keys, scope, 5, perRule);
   if (!sql) return [];
   return db.query<Candidate>(
     `WITH found AS (${sql})
-     SELECT r.dataset_id AS "datasetId", r.source_id AS "sourceId", r.record, cx_disclose(r.record, $5::text[]) AS disclosed,
-       array_agg(DISTINCT found.rule ORDER BY found.rule) AS rules
+     SELECT r.dataset_id AS "datasetId", r.source_id AS "sourceId", r.record, array_agg(DISTINCT found.rule ORDER BY found.rule) AS rules
      FROM found JOIN customer_records r ON r.partner_id = $1 AND r.dataset_id = found.dataset_id AND r.source_id = found.source_id AND r.valid_to IS NULL
      GROUP BY r.dataset_id, r.source_id, r.record`,
-    [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, grant.fields, ...params],
+    [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, ...params],
   );
+}
+
+/**
+ * What may leave of the matched records: each cut down to the grant's fields in SQL, for a grant
+ * that includes `disclose`, within the same scope as the match.
+ */
+export async function selectDisclosedMatches(db: Queryable, grant: ConsentGrant, matches: { datasetId: string; sourceId: string }[]): Promise<Map<string, Record<string, unknown>>> {
+  assertVerifiedGrant(grant, 'match');
+  if (!grant.actions.includes('disclose') || matches.length === 0) return new Map();
+  const rows = await db.query<{ datasetId: string; sourceId: string; disclosed: Record<string, unknown> }>(
+    `SELECT r.dataset_id AS "datasetId", r.source_id AS "sourceId", cx_disclose(r.record, $5::text[]) AS disclosed
+     FROM customer_records r JOIN unnest($6::uuid[], $7::text[]) AS m(dataset_id, source_id) ON r.dataset_id = m.dataset_id AND r.source_id = m.source_id
+     WHERE r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL
+       AND ($2::uuid[] IS NULL OR r.dataset_id = ANY($2::uuid[])) AND cx_record_permits(r.record, $3, $4)`,
+    [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, grant.fields, matches.map((m) => m.datasetId), matches.map((m) => m.sourceId)],
+  );
+  return new Map(rows.map((row) => [`${row.datasetId}/${row.sourceId}`, row.disclosed]));
 }
 
 export interface DatasetScope {

@@ -1,0 +1,142 @@
+/**
+ * npm run bench:match [-- sizes]: single-query latency (p50, p95) with 100,000 and 1,000,000 stored
+ * records on PGlite and on the PostgreSQL server (BENCH_DATABASE_URL), batch linkage of 100,000
+ * against 100,000 records, and the naive baseline (fuse.js over every record) in the same run.
+ * Queries are stored records with a typo in the surname, through the HTTP app in process.
+ */
+import { Readable } from 'node:stream';
+import Fuse from 'fuse.js';
+import { createApp } from '../src/api/app.js';
+import { loadConfig } from '../src/config.js';
+import { generateSigningKey, mintConsentToken } from '../src/consent/mint.js';
+import { createLogger } from '../src/logger.js';
+import { defaultModel } from '../src/match/model.js';
+import { createApiKey } from '../src/services/create-api-key.js';
+import { createDataset } from '../src/services/create-dataset.js';
+import { createPartner } from '../src/services/create-partner.js';
+import type { ServiceContext } from '../src/services/context.js';
+import { linkDatasets } from '../src/services/link-datasets.js';
+import { uploadDataset } from '../src/services/upload-dataset.js';
+import { replacePartnerKeys } from '../src/store/consent.js';
+import type { Database } from '../src/store/database.js';
+import { onBothEngines } from './engines.js';
+import { random } from './generate.js';
+
+const sizes = (process.argv[2] ?? '100000,1000000').split(',').map(Number);
+const linkageSize = Number(process.env.BENCH_LINKAGE ?? 100_000);
+const queries = 200;
+const syllables = ['ka', 'lo', 'mi', 'ran', 'te', 'su', 'vo', 'ber', 'li', 'na', 'dor', 'fi', 'gan', 'ho', 'jo', 'ke', 'mar', 'ne', 'pa', 'ri', 'sto', 'ta', 'ul', 've', 'wil', 'xa', 'yo', 'zen', 'chi', 'sha'];
+const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
+interface Person { id: string; given: string; family: string; birthDate: string; postcode: string; email: string }
+
+function person(i: number, seed = 7): Person {
+  const rand = random(i * 7919 + seed);
+  const pick = () => syllables[Math.floor(rand() * syllables.length)]!;
+  const family = cap(pick() + pick() + (rand() < 0.5 ? pick() : ''));
+  const given = cap(pick() + pick());
+  const year = 1940 + Math.floor(rand() * 65);
+  const birthDate = `${year}-${String(1 + Math.floor(rand() * 12)).padStart(2, '0')}-${String(1 + Math.floor(rand() * 28)).padStart(2, '0')}`;
+  return { id: `p${i}`, given, family, birthDate, postcode: String(10000 + Math.floor(rand() * 89999)), email: `${given}.${family}${i}@example.com`.toLowerCase() };
+}
+
+const canonical = (p: Person) =>
+  JSON.stringify({ standardVersion: '1.0.0', source: { recordId: p.id }, name: { given: p.given, family: p.family }, birthDate: p.birthDate, emails: [{ address: p.email }], addresses: [{ postcode: p.postcode, country: 'US' }] });
+
+function records(from: number, to: number, transform: (p: Person) => Person = (p) => p): Readable {
+  let i = from;
+  return new Readable({
+    read() {
+      let chunk = '';
+      for (let n = 0; n < 2000 && i < to; n += 1, i += 1) chunk += `${canonical(transform(person(i)))}\n`;
+      this.push(chunk || null);
+    },
+  });
+}
+
+/** A typo: two neighbouring letters of the surname swapped. */
+const typo = (p: Person): Person => ({ ...p, family: p.family.length > 3 ? `${p.family.slice(0, 1)}${p.family.slice(2, 3)}${p.family.slice(1, 2)}${p.family.slice(3)}` : p.family, email: `x${p.email}` });
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', UPLOAD_LIMIT_BYTES: String(8 * 1024 ** 3) });
+  const logger = createLogger('silent');
+  const operator: ServiceContext = { db, config, logger, actor: { type: 'operator' }, requestId: null };
+  const grantor = await createPartner({ ctx: operator, input: { slug: 'grantor', name: 'Grantor' } });
+  const grantee = await createPartner({ ctx: operator, input: { slug: 'grantee', name: 'Grantee' } });
+  const { key: granteeKey } = await createApiKey({ ctx: operator, input: { name: 'bench', partner: 'grantee' } });
+  const asGrantor: ServiceContext = { ...operator, actor: { type: 'api_key', keyId: 'bench', role: 'partner', partnerId: grantor.id } };
+  const signing = (await generateSigningKey('EdDSA', 'bench')).privateJwk;
+  const { d: _d, ...publicJwk } = signing;
+  await db.transaction((tx) => replacePartnerKeys(tx, grantor.id, [{ kid: 'bench', alg: 'EdDSA', jwk: publicJwk as Record<string, unknown> }]));
+  const { token } = await mintConsentToken({
+    privateJwk: signing, grantor: grantor.id, grantee: grantee.id, audience: config.EXCHANGE_ID, purpose: 'fraud_prevention',
+    lawfulBasis: 'legitimate_interests', actions: ['match', 'disclose'], fields: ['name', 'birthDate'], ttlSeconds: 86_400,
+  });
+  const app = createApp({ db, config, logger });
+  const dataset = await createDataset({ ctx: asGrantor, input: { name: 'customers' } });
+  const load = async (from: number, to: number, datasetId: string, transform?: (p: Person) => Person) => {
+    const started = performance.now();
+    await uploadDataset({ ctx: asGrantor, datasetId, input: { body: records(from, to, transform), contentType: 'application/x-ndjson', mapping: 'canonical' } });
+    return (performance.now() - started) / 1000;
+  };
+
+  let stored = 0;
+  for (const size of sizes) {
+    const seconds = await load(stored, size, dataset.id);
+    stored = size;
+    const latencies: number[] = [];
+    let found = 0;
+    for (let n = 0; n < queries; n += 1) {
+      const target = person(Math.floor((n * 2654435761) % size));
+      const query = typo(target);
+      const started = performance.now();
+      const response = await app.request('/v1/match', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${granteeKey}`, 'consent-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ purpose: 'fraud_prevention', criteria: { given: query.given, family: query.family, birthDate: query.birthDate, postcode: query.postcode } }),
+      });
+      const body = (await response.json()) as { results: { sourceId: string }[] };
+      latencies.push(performance.now() - started);
+      if (body.results?.[0]?.sourceId === target.id) found += 1;
+    }
+    latencies.sort((a, b) => a - b);
+    console.log(
+      `bench:match ${engine.padEnd(8)} single query, ${size.toLocaleString('en')} records (loaded in ${seconds.toFixed(0)} s): ` +
+        `p50 ${quantile(latencies, 0.5).toFixed(1)} ms, p95 ${quantile(latencies, 0.95).toFixed(1)} ms; right record first in ${found} of ${queries}`,
+    );
+  }
+
+  // Batch linkage: a dataset of typo'd copies (half of them) and new people, against the first records.
+  const left = await createDataset({ ctx: asGrantor, input: { name: 'left' } });
+  const right = await createDataset({ ctx: asGrantor, input: { name: 'right' } });
+  await load(0, linkageSize, left.id);
+  await load(linkageSize / 2, linkageSize * 1.5, right.id, (p) => (Number(p.id.slice(1)) < linkageSize ? typo(p) : p));
+  const started = performance.now();
+  const model = defaultModel();
+  const result = await linkDatasets(db, { partnerId: grantor.id, datasetId: left.id }, { partnerId: grantor.id, datasetId: right.id }, { model, threshold: model.thresholds.possible });
+  const seconds = (performance.now() - started) / 1000;
+  const correct = result.links.filter((l) => l.leftId === l.rightId).length;
+  console.log(
+    `bench:match ${engine.padEnd(8)} batch linkage ${linkageSize.toLocaleString('en')} × ${linkageSize.toLocaleString('en')}: ${seconds.toFixed(1)} s, ` +
+      `${result.candidatePairs.toLocaleString('en')} candidate pairs (${Math.round(result.candidatePairs / seconds).toLocaleString('en')} compared pairs/s), ` +
+      `${result.links.length.toLocaleString('en')} links, ${correct.toLocaleString('en')} of ${(linkageSize / 2).toLocaleString('en')} true pairs found`,
+  );
+}
+
+// The naive baseline: fuse.js searching every record, no blocking.
+{
+  const people = Array.from({ length: 100_000 }, (_, i) => person(i));
+  const fuse = new Fuse(people, { keys: ['given', 'family', 'birthDate', 'postcode'], includeScore: true, threshold: 0.4 });
+  const latencies: number[] = [];
+  for (let n = 0; n < 5; n += 1) {
+    const query = typo(person(n * 9973));
+    const started = performance.now();
+    fuse.search(`${query.given} ${query.family} ${query.birthDate}`, { limit: 10 });
+    latencies.push(performance.now() - started);
+  }
+  console.log(`bench:match naive fuse.js over 100,000 records, no blocking: ${(latencies.reduce((a, b) => a + b) / latencies.length).toFixed(0)} ms per query (mean of 5)`);
+}
+
+await onBothEngines(run);
