@@ -14,6 +14,7 @@ import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
 import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { csvCell } from '../csv.js';
 import { problemResponses } from '../problem.js';
 
 const partnerOnly = requireActor('partner');
@@ -132,10 +133,6 @@ const eraseRoute = createRoute({
   responses: { 200: jsonResponse(z.object({ erased: z.literal(true), versions: z.number().int() }), 'Erased'), ...problemResponses(401, 403, 404) },
 });
 
-function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
 
 export function registerDatasets(app: App): void {
   app.openapi(create, async (c) => c.json(await createDataset({ ctx: serviceContext(c), input: c.req.valid('json') }), 201));

@@ -1,6 +1,7 @@
 import type { App } from '../app.js';
 import { registerConsents } from './consents.js';
 import { registerMatch } from './match.js';
+import { registerLinkageJobs } from './linkage-jobs.js';
 import { registerDatasets } from './datasets.js';
 import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
@@ -15,4 +16,5 @@ export function registerRoutes(app: App): void {
   registerStandards(app);
   registerDatasets(app);
   registerMatch(app);
+  registerLinkageJobs(app);
 }

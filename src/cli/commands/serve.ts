@@ -4,6 +4,7 @@ import { createLogger } from '../../logger.js';
 import { startServer } from '../../api/server.js';
 import { ensureExchangeSigningKey } from '../../consent/exchange-keys.js';
 import { ensureAdminKey } from '../../services/ensure-admin-key.js';
+import { failInterruptedJobs } from '../../store/linkage-jobs.js';
 import { migrate } from '../../store/migrate.js';
 import { describeDatabase, openDatabase } from '../../store/open.js';
 
@@ -21,6 +22,8 @@ export function registerServe(program: Command): void {
         logger.info({ database: describeDatabase(config), applied }, 'database ready');
         const keyFile = await ensureAdminKey({ ctx: { db, config, logger, actor: { type: 'system' }, requestId: null } });
         await ensureExchangeSigningKey(db);
+        const interrupted = await failInterruptedJobs(db);
+        if (interrupted) logger.warn({ interrupted }, 'linkage jobs interrupted by the last stop were marked failed');
         if (keyFile) logger.info({ keyFile }, 'new exchange: the first admin key was written to this file');
       } catch (error) {
         await db.close();

@@ -1,0 +1,95 @@
+/** Batch linkage jobs: one of your datasets against a grantor's, under its consent token, in the background. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { stream } from 'hono/streaming';
+import { createLinkageJob, createLinkageJobInput } from '../../services/create-linkage-job.js';
+import { allLinkageResults, getLinkageJob, listLinkageResults } from '../../services/get-linkage-job.js';
+import { linkageJobSchema, linkageResultSchema } from '../../store/linkage-jobs.js';
+import type { App } from '../app.js';
+import { serviceContext } from '../env.js';
+import { requireActor } from '../middleware/require-actor.js';
+import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { csvCell } from '../csv.js';
+import { problemResponses } from '../problem.js';
+
+const partnerOnly = requireActor('partner');
+const jobParams = z.object({ jobId: z.string().max(100) });
+
+const create = createRoute({
+  method: 'post',
+  path: '/v1/linkage-jobs',
+  tags: ['matching'],
+  summary: "Link one of your datasets against a grantor's, in the background",
+  description: "Needs a consent token granting `match` for the purpose and covering the grantor's dataset. Poll the job for progress; its links are paged and downloadable.",
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: {
+    headers: z.object({ 'consent-token': z.string().optional() }),
+    body: { required: true, content: { 'application/json': { schema: createLinkageJobInput } } },
+  },
+  responses: { 202: jsonResponse(linkageJobSchema, 'Accepted; runs in the background'), ...problemResponses(400, 401, 403, 404) },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/v1/linkage-jobs/{jobId}',
+  tags: ['matching'],
+  summary: 'A linkage job: status and progress',
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: { params: jobParams },
+  responses: { 200: jsonResponse(linkageJobSchema, 'The job'), ...problemResponses(401, 403, 404) },
+});
+
+const results = createRoute({
+  method: 'get',
+  path: '/v1/linkage-jobs/{jobId}/results',
+  tags: ['matching'],
+  summary: "A job's links, best first, a page at a time",
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: { params: jobParams, query: z.object({ cursor: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(10_000).default(1000) }) },
+  responses: { 200: jsonResponse(z.object({ items: z.array(linkageResultSchema), nextCursor: z.number().int().nullable() }), 'A page of links'), ...problemResponses(400, 401, 403, 404) },
+});
+
+const download = (format: 'csv' | 'ndjson') =>
+  createRoute({
+    method: 'get',
+    path: `/v1/linkage-jobs/{jobId}/results.${format}`,
+    tags: ['matching'],
+    summary: `All of a job's links as ${format === 'csv' ? 'CSV' : 'NDJSON'}`,
+    security: bearerSecurity,
+    middleware: partnerOnly,
+    request: { params: jobParams },
+    responses: {
+      200: { description: 'The links, best first', content: { [format === 'csv' ? 'text/csv' : 'application/x-ndjson']: { schema: z.string() } } },
+      ...problemResponses(401, 403, 404),
+    },
+  });
+
+export function registerLinkageJobs(app: App): void {
+  app.openapi(create, async (c) => {
+    const job = await createLinkageJob({ ctx: serviceContext(c), token: c.req.valid('header')['consent-token'], input: c.req.valid('json') });
+    c.header('location', `/v1/linkage-jobs/${job.id}`);
+    return c.json(job, 202);
+  });
+  app.openapi(get, async (c) => c.json(await getLinkageJob({ ctx: serviceContext(c), jobId: c.req.valid('param').jobId }), 200));
+  app.openapi(results, async (c) => {
+    const { cursor, limit } = c.req.valid('query');
+    return c.json(await listLinkageResults({ ctx: serviceContext(c), jobId: c.req.valid('param').jobId, cursor, limit }), 200);
+  });
+  for (const format of ['csv', 'ndjson'] as const) {
+    app.openapi(download(format), async (c) => {
+      const { jobId } = c.req.valid('param');
+      const ctx = serviceContext(c);
+      const job = await getLinkageJob({ ctx, jobId });
+      c.header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
+      c.header('content-disposition', `attachment; filename="linkage-${job.id}.${format}"`);
+      return stream(c, async (out) => {
+        if (format === 'csv') await out.write('left_id,right_id,probability,grade,match_weight,cluster\n');
+        for await (const r of allLinkageResults(ctx, job.id)) {
+          await out.write(format === 'csv' ? `${csvCell(r.leftId)},${csvCell(r.rightId)},${r.probability},${r.grade},${r.matchWeight},${csvCell(r.cluster)}\n` : `${JSON.stringify(r)}\n`);
+        }
+      }) as never;
+    });
+  }
+}

@@ -1,0 +1,70 @@
+import { recordEvent } from '../audit/record-event.js';
+import type { ConsentGrant } from '../consent/grant.js';
+import type { Link } from '../match/link.js';
+import { defaultModel, type MatchGrade } from '../match/model.js';
+import { insertLinkageResults, updateLinkageJob, type LinkageJob } from '../store/linkage-jobs.js';
+import type { ServiceContext } from './context.js';
+import { linkDatasets } from './link-datasets.js';
+
+const gradeRank: Record<MatchGrade, number> = { certain: 0, probable: 1, possible: 2 };
+
+/**
+ * Runs a created job: candidate pairs within the grant (SQL), scored; links no weaker than the
+ * token's min_grade and at most its max_results per record of the caller are stored with the
+ * job's completion and its audit event, in one transaction.
+ */
+export async function runLinkageJob(ctx: ServiceContext, job: LinkageJob, grant: ConsentGrant): Promise<void> {
+  const partnerId = grant.granteeId;
+  await updateLinkageJob(ctx.db, partnerId, job.id, { status: 'running', progress: { stage: 'candidates' } });
+  let lastUpdate = 0;
+  const result = await linkDatasets(
+    ctx.db,
+    { partnerId, datasetId: job.leftDatasetId },
+    { partnerId: grant.grantorId, datasetId: job.rightDatasetId, grant },
+    {
+      model: defaultModel(),
+      threshold: Number(job.options.threshold),
+      oneToOne: Boolean(job.options.oneToOne),
+      cluster: Boolean(job.options.cluster),
+      onProgress: (stage, done, total) => {
+        if (Date.now() - lastUpdate < 1000 && done < total) return;
+        lastUpdate = Date.now();
+        void updateLinkageJob(ctx.db, partnerId, job.id, { progress: { stage, done, total } }).catch(() => {});
+      },
+    },
+  );
+  const perLeft = new Map<string, number>();
+  const kept: Link[] = result.links.filter((link) => {
+    if (!link.grade || gradeRank[link.grade] > gradeRank[grant.minGrade]) return false;
+    const count = (perLeft.get(link.leftId) ?? 0) + 1;
+    perLeft.set(link.leftId, count);
+    return count <= grant.maxResults;
+  });
+  await ctx.db.transaction(async (tx) => {
+    await insertLinkageResults(
+      tx,
+      partnerId,
+      job.id,
+      kept.map((link) => ({
+        leftId: link.leftId,
+        rightId: link.rightId,
+        probability: Math.round(link.probability * 1e6) / 1e6,
+        matchWeight: link.matchWeight,
+        grade: link.grade!,
+        cluster: result.clusters?.get(`L:${link.leftId}`) ?? null,
+      })),
+    );
+    await updateLinkageJob(tx, partnerId, job.id, {
+      status: 'completed',
+      links: kept.length,
+      progress: { stage: 'completed', candidatePairs: result.candidatePairs, leftRecords: result.leftRecords, rightRecords: result.rightRecords },
+    });
+    await recordEvent(tx, { ...ctx }, {
+      action: 'linkage_job.complete',
+      targetType: 'linkage_job',
+      targetId: job.id,
+      partnerId,
+      details: { jti: grant.jti, grantor: grant.grantorId, candidatePairs: result.candidatePairs, links: kept.length },
+    });
+  });
+}

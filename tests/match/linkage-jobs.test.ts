@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
+import { evaluatePairs, parsePairsCsv } from '../../src/match/evaluate.js';
+import { runningJobs } from '../../src/services/create-linkage-job.js';
+import { selectAuditEvents } from '../../src/store/audit-events.js';
+import { createTestExchange, type TestExchange } from '../helpers/app.js';
+import { engineUnderTest } from '../helpers/database.js';
+import { sharedData } from '../helpers/mapping.js';
+
+type Json = Record<string, unknown>;
+
+describe(`batch linkage jobs on ${engineUnderTest}`, () => {
+  let ex: TestExchange;
+  let acme: { key: string; partner: { id: string } };
+  let globex: { key: string; partner: { id: string } };
+  const datasets: Record<string, string> = {};
+  let signing: Awaited<ReturnType<typeof generateSigningKey>>['privateJwk'];
+
+  const upload = async (party: { key: string }, name: string, csv: string) => {
+    const created = (await (await ex.request('/v1/datasets', { method: 'POST', key: party.key, json: { name, defaultMapping: 'febrl' } })).json()) as Json;
+    expect((await ex.request(`/v1/datasets/${String(created.id)}/uploads`, { method: 'POST', key: party.key, headers: { 'content-type': 'text/csv' }, body: csv })).status).toBe(201);
+    return String(created.id);
+  };
+  const mint = async (options: Partial<MintOptions> = {}) =>
+    (
+      await mintConsentToken({
+        privateJwk: signing, grantor: acme.partner.id, grantee: globex.partner.id, audience: ex.config.EXCHANGE_ID, purpose: 'identity_verification',
+        lawfulBasis: 'legitimate_interests', actions: ['match'], fields: [], datasets: [datasets.org!], ttlSeconds: 600, minGrade: 'possible', maxResults: 10, ...options,
+      })
+    ).token;
+  const createJob = (token: string | undefined, body: Json = {}) =>
+    ex.request('/v1/linkage-jobs', {
+      method: 'POST', key: globex.key, headers: token ? { 'consent-token': token } : {},
+      json: { purpose: 'identity_verification', leftDatasetId: datasets.dup, rightDatasetId: datasets.org, ...body },
+    });
+
+  beforeAll(async () => {
+    ex = await createTestExchange();
+    acme = await ex.addPartner('acme');
+    globex = await ex.addPartner('globex');
+    const [header, ...rows] = readFileSync(`${sharedData}febrl/dataset3.csv`, 'utf8').split('\n').filter(Boolean);
+    datasets.org = await upload(acme, 'febrl3-org', [header, ...rows.filter((r) => r.includes('-org,'))].join('\n'));
+    datasets.other = await upload(acme, 'other', [header, ...rows.slice(0, 10)].join('\n'));
+    datasets.dup = await upload(globex, 'febrl3-dup', [header, ...rows.filter((r) => r.includes('-dup-'))].join('\n'));
+    signing = (await generateSigningKey('EdDSA', 'acme')).privateJwk;
+    const { d: _d, ...publicJwk } = signing;
+    await ex.request('/v1/partners/me/jwks', { method: 'PUT', key: acme.key, json: { keys: [publicJwk] } });
+  });
+  afterAll(() => ex.close());
+
+  it('links the grantee\'s dataset against the grantor\'s in the background, with progress, pages and downloads', async () => {
+    const response = await createJob(await mint({ jti: 'job-1' }));
+    expect(response.status).toBe(202);
+    const job = (await response.json()) as Json;
+    expect(response.headers.get('location')).toBe(`/v1/linkage-jobs/${String(job.id)}`);
+    await Promise.all(runningJobs);
+    const done = (await (await ex.request(`/v1/linkage-jobs/${String(job.id)}`, { key: globex.key })).json()) as Json;
+    expect(done).toMatchObject({ status: 'completed', progress: { stage: 'completed', leftRecords: 3000, rightRecords: 2000 } });
+
+    const first = (await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results?limit=1000`, { key: globex.key })).json()) as { items: Json[]; nextCursor: number };
+    expect(first.items).toHaveLength(1000);
+    expect(first.nextCursor).toBe(1000);
+    const csv = await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results.csv`, { key: globex.key })).text();
+    const lines = csv.trim().split('\n');
+    expect(lines[0]).toBe('left_id,right_id,probability,grade,match_weight,cluster');
+    expect(lines.length - 1).toBe(done.links);
+    const ndjson = await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results.ndjson`, { key: globex.key })).text();
+    expect(ndjson.trim().split('\n')).toHaveLength(Number(done.links));
+
+    const truth = parsePairsCsv(readFileSync(`${sharedData}febrl/febrl3_true_pairs.csv`, 'utf8')).filter(([a, b]) => a.includes('-org') !== b.includes('-org'));
+    const quality = evaluatePairs(parsePairsCsv(csv).map(([a, b]) => [a, b]), truth);
+    expect(quality.f1).toBeGreaterThanOrEqual(0.95);
+
+    const events = (await selectAuditEvents(ex.db)).filter((e) => e.targetId === job.id);
+    expect(events.map((e) => e.action)).toEqual(['linkage_job.create', 'linkage_job.complete']);
+    expect(events[0]!.details).toMatchObject({ jti: 'job-1', grantor: acme.partner.id });
+  });
+
+  it('refuses without a token, and outside the token\'s datasets answers as for a dataset that does not exist', async () => {
+    expect((await createJob(undefined)).status).toBe(401);
+    const outside = await createJob(await mint(), { rightDatasetId: datasets.other });
+    const missing = await createJob(await mint(), { rightDatasetId: '00000000-0000-4000-8000-000000000000' });
+    expect([outside.status, missing.status]).toEqual([404, 404]);
+    expect(((await outside.json()) as Json).detail).toBe(((await missing.json()) as Json).detail);
+    // Another partner's job is not found either.
+    expect((await ex.request('/v1/linkage-jobs/00000000-0000-4000-8000-000000000000', { key: acme.key })).status).toBe(404);
+  });
+
+  it('keeps at most max_results links per record and none weaker than min_grade', async () => {
+    const response = await createJob(await mint({ maxResults: 1, minGrade: 'certain' }), { threshold: 0.01 });
+    const job = (await response.json()) as Json;
+    await Promise.all(runningJobs);
+    const csv = await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results.csv`, { key: globex.key })).text();
+    const rows = csv.trim().split('\n').slice(1).map((line) => line.split(','));
+    expect(rows.every((r) => r[3] === 'certain')).toBe(true);
+    expect(new Set(rows.map((r) => r[0])).size).toBe(rows.length);
+  });
+});
