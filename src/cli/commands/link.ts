@@ -43,6 +43,7 @@ export function registerLink(program: Command): void {
     .option('-o, --out <file>', 'where to write the pairs (default: standard output)')
     .action(async (leftFile: string, rightFile: string, options: { mapping: string; rightMapping?: string; threshold?: string; oneToOne?: boolean; model?: string; out?: string }) => {
       const model = chooseModel(options.model);
+      const threshold = options.threshold ? probability(options.threshold) : model.thresholds.possible;
       const workspace = await openWorkspace();
       try {
         const started = performance.now();
@@ -50,7 +51,7 @@ export function registerLink(program: Command): void {
         const right = await workspace.load(rightFile, options.rightMapping ?? options.mapping, 'right');
         const result = await linkDatasets(workspace.db, left, right, {
           model,
-          threshold: options.threshold ? probability(options.threshold) : model.thresholds.possible,
+          threshold,
           oneToOne: options.oneToOne,
           onProgress: progress,
         });
@@ -74,13 +75,14 @@ export function registerLink(program: Command): void {
     .option('-o, --out <file>', 'where to write the pairs (default: standard output)')
     .action(async (file: string, options: { mapping: string; threshold?: string; cluster?: boolean; model?: string; out?: string }) => {
       const model = chooseModel(options.model);
+      const threshold = options.threshold ? probability(options.threshold) : model.thresholds.possible;
       const workspace = await openWorkspace();
       try {
         const started = performance.now();
         const data = await workspace.load(file, options.mapping, 'data');
         const result = await linkDatasets(workspace.db, data, data, {
           model,
-          threshold: options.threshold ? probability(options.threshold) : model.thresholds.possible,
+          threshold,
           cluster: options.cluster,
           onProgress: progress,
         });

@@ -1,0 +1,55 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseModel } from '../../src/match/model.js';
+import { runCx } from '../helpers/cli.js';
+import { sharedData } from '../helpers/mapping.js';
+
+/** The offline tools run on an embedded engine in a temporary directory, whatever the tests' engine. */
+describe('cx dedupe, link, eval and model', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cx-link-test-'));
+
+  it('deduplicates FEBRL dataset1 and evaluates the pairs against the truth', async () => {
+    const pairs = join(dir, 'pairs.csv');
+    const dedupe = await runCx(['dedupe', `${sharedData}febrl/dataset1.csv`, '--mapping', 'febrl', '--out', pairs], {});
+    expect(dedupe.code, dedupe.stderr).toBe(0);
+    expect(dedupe.stderr).toMatch(/deduplicated 1000 records: \d+ candidate pairs compared, \d+ pairs/);
+    expect(readFileSync(pairs, 'utf8').split('\n')[0]).toBe('left_id,right_id,probability,grade');
+    const evaluated = await runCx(['eval', '--pairs', pairs, '--truth', `${sharedData}febrl/febrl1_true_pairs.csv`, '--curve'], {});
+    const [, f1] = /F1 (\d\.\d+)/.exec(evaluated.stdout)!;
+    expect(Number(f1)).toBeGreaterThanOrEqual(0.95);
+    expect(evaluated.stdout).toMatch(/threshold 0\.99 +precision/);
+  });
+
+  it('links two files, one to one, with the source record ids', async () => {
+    const left = await runCx(['link', `${sharedData}febrl/dataset1.csv`, `${sharedData}febrl/dataset1.csv`, '--mapping', 'febrl', '--one-to-one', '--threshold', '0.9'], {});
+    expect(left.code, left.stderr).toBe(0);
+    const rows = left.stdout.trim().split('\n').slice(1).map((line) => line.split(','));
+    expect(rows.length).toBe(1000);
+    // Each record's best link is itself, or a duplicate that ties with it on every compared field.
+    const entity = (id: string) => id.split('-')[1];
+    expect(rows.filter(([a, b]) => a === b).length).toBeGreaterThan(800);
+    expect(rows.every(([a, b]) => entity(a!) === entity(b!))).toBe(true);
+  });
+
+  it('trains a model without labels and shows it', async () => {
+    const out = join(dir, 'model.json');
+    const trained = await runCx(['model', 'train', '--input', `splink-fake-1000=${sharedData}splink/fake_1000.csv`, '--out', out], {});
+    expect(trained.code, trained.stderr).toBe(0);
+    const model = parseModel(JSON.parse(readFileSync(out, 'utf8')));
+    expect(model.comparisons.email!.exact!.m).toBeGreaterThan(model.comparisons.email!.exact!.u);
+    const shown = await runCx(['model', 'show', out], {});
+    expect(shown.stdout).toMatch(/^prior /);
+    expect(shown.stdout).toMatch(/birth_date\n {2}exact +m/);
+  });
+
+  it('says in one line what is wrong', async () => {
+    const missing = await runCx(['dedupe', 'no-such.csv', '--mapping', 'febrl'], {});
+    expect([missing.code, missing.stderr]).toEqual([1, 'cx: no such file: no-such.csv\n']);
+    const badThreshold = await runCx(['dedupe', `${sharedData}febrl/dataset1.csv`, '--mapping', 'febrl', '--threshold', '2'], {});
+    expect(badThreshold.stderr).toBe('cx: --threshold must be a probability between 0 and 1, not 2\n');
+    const noTruth = await runCx(['eval', '--pairs', join(dir, 'pairs.csv')], {});
+    expect(noTruth.stderr).toBe('cx: give the truth: --truth <pairs.csv> or --truth-clusters <file.csv>\n');
+  });
+});

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { comparisons, compareRecords, oneEditApart, prepare } from '../../src/match/compare.js';
+import { evaluatePairs, parsePairsCsv, precisionRecallCurve } from '../../src/match/evaluate.js';
+import { clusterPairs, clusters, oneToOne, type Link } from '../../src/match/link.js';
+import { defaultModel, parseModel, scorePair, ModelError } from '../../src/match/model.js';
+import { estimateU, trainModel } from '../../src/match/train.js';
+import { STANDARD_VERSION, type CustomerRecord } from '../../src/standard/customer.js';
+
+const person = (id: string, fields: Omit<CustomerRecord, 'standardVersion' | 'source'>): CustomerRecord => ({ standardVersion: STANDARD_VERSION, source: { recordId: id }, ...fields });
+const levelOf = (name: string, a: CustomerRecord, b: CustomerRecord) => {
+  const index = comparisons.findIndex((c) => c.name === name);
+  return comparisons[index]!.levels[compareRecords(prepare(a), prepare(b))[index]!];
+};
+
+describe('comparisons', () => {
+  it('grade given names: exact, nickname, Jaro-Winkler, phonetic, swapped, initial', () => {
+    const given = (a: string, b: string) => levelOf('given_name', person('a', { name: { given: a, family: 'Smith' } }), person('b', { name: { given: b, family: 'Smith' } }));
+    expect(given('Robert', 'robert')).toBe('exact');
+    expect(given('José', 'Jose')).toBe('exact');
+    expect(given('Bob', 'Robert')).toBe('nickname');
+    expect(given('Liz', 'Elizabeth')).toBe('nickname');
+    expect(given('Jonathon', 'Jonathan')).toBe('jaro_winkler_0.92');
+    expect(given('Catherine', 'Kathryn')).toBe('nickname');
+    expect(given('Philip', 'Fillip')).toBe('phonetic');
+    expect(given('J', 'John')).toBe('initial');
+    expect(given('Mary', 'Olivia')).toBe('different');
+    expect(levelOf('given_name', person('a', { name: { given: 'Smith', family: 'John' } }), person('b', { name: { given: 'John', family: 'Smith' } }))).toBe('swapped');
+    expect(given('Mary', '')).toBe('null');
+  });
+
+  it('compare Chinese names on their characters and their pinyin', () => {
+    const family = (a: string, b: string) => levelOf('family_name', person('a', { name: { family: a } }), person('b', { name: { family: b } }));
+    expect(family('张', '张')).toBe('exact');
+    // 章 and 张 are different characters read alike (zhang).
+    expect(family('章', '张')).toBe('phonetic');
+    expect(family('王', '张')).toBe('different');
+  });
+
+  it('grade birth dates: exact, day and month swapped, one typo, same year', () => {
+    const date = (a: string, b: string) => levelOf('birth_date', person('a', { birthDate: a }), person('b', { birthDate: b }));
+    expect(date('1980-01-02', '1980-01-02')).toBe('exact');
+    expect(date('1980-01-02', '1980-02-01')).toBe('day_month_swapped');
+    expect(date('1980-01-02', '1980-01-07')).toBe('one_typo');
+    expect(date('1980-01-02', '1908-01-02')).toBe('one_typo');
+    expect(date('1980-01-02', '1980-11-23')).toBe('same_year');
+    expect(date('1980-01-02', '1975-06-30')).toBe('different');
+  });
+
+  it('grade emails, phones, postcodes, streets and identifiers', () => {
+    expect(levelOf('email', person('a', { emails: [{ address: 'ann@x.com' }] }), person('b', { emails: [{ address: 'ann@x.com' }] }))).toBe('exact');
+    expect(levelOf('email', person('a', { emails: [{ address: 'roberta25@smith.net' }] }), person('b', { emails: [{ address: 'robert255@smith.net' }] }))).toBe('jaro_winkler_0.90');
+    expect(levelOf('email', person('a', { emails: [{ address: 'ann@x.com' }] }), person('b', { emails: [{ address: 'ann@other.org' }] }))).toBe('same_local_part');
+    expect(levelOf('phone', person('a', { phones: [{ number: '+441234567890' }] }), person('b', { phones: [{ number: '+11234567890' }] }))).toBe('same_last_7_digits');
+    expect(levelOf('postcode', person('a', { addresses: [{ postcode: '2000' }] }), person('b', { addresses: [{ postcode: '2001' }] }))).toBe('one_typo');
+    expect(levelOf('street', person('a', { addresses: [{ lines: ['6 tullaroop street'] }] }), person('b', { addresses: [{ lines: ['6 tullaroop st'] }] }))).toBe('overlap_0.5');
+    const id = (a: string, b: string) => levelOf('identifier', person('a', { identifiers: [{ scheme: 'social_security', value: a }] }), person('b', { identifiers: [{ scheme: 'social_security', value: b }] }));
+    expect([id('7364009', '7364009'), id('7364009', '7364090'), id('7364009', '1111111')]).toEqual(['exact', 'one_typo', 'different']);
+  });
+
+  it('decides one edit without a matrix for equal lengths', () => {
+    expect([oneEditApart('abcd', 'abcd'), oneEditApart('abcd', 'abce'), oneEditApart('abcd', 'abdc'), oneEditApart('abcd', 'badc'), oneEditApart('abc', 'abcd'), oneEditApart('abcd', 'xycd')]).toEqual([true, true, true, false, true, false]);
+  });
+});
+
+describe('the Fellegi-Sunter model', () => {
+  const model = defaultModel();
+  const ann = person('1', { name: { given: 'Ann', family: 'Smith' }, birthDate: '1980-01-02', addresses: [{ postcode: '2000' }] });
+
+  it('adds log2(m/u) per field and explains it', () => {
+    const twin = person('2', { name: { given: 'Ann', family: 'Smyth' }, birthDate: '1980-01-02', addresses: [{ postcode: '2000' }] });
+    const score = scorePair(model, prepare(ann), prepare(twin), { explain: true });
+    const expected = Math.log2(model.prior / (1 - model.prior)) + score.explanation.reduce((sum, e) => sum + e.weight, 0);
+    expect(score.matchWeight).toBeCloseTo(expected, 1);
+    expect(score.probability).toBeCloseTo(1 / (1 + 2 ** -score.matchWeight), 6);
+    expect(score.grade).toBe('certain');
+    const birth = score.explanation.find((e) => e.comparison === 'birth_date')!;
+    const { m, u } = model.comparisons.birth_date!.exact!;
+    expect(birth).toEqual({ comparison: 'birth_date', level: 'exact', weight: Math.round(Math.log2(m / u) * 100) / 100 });
+    const stranger = person('3', { name: { given: 'Olivia', family: 'Brown' }, birthDate: '1955-07-30', addresses: [{ postcode: '4814' }] });
+    expect(scorePair(model, prepare(ann), prepare(stranger)).grade).toBeNull();
+  });
+
+  it('counts a shared rare surname more than a shared common one', () => {
+    const a = prepare(person('1', { name: { family: 'Smith' } }));
+    const b = prepare(person('2', { name: { family: 'Smith' } }));
+    const common = scorePair(model, a, b, { tf: () => 0.05 });
+    const rare = scorePair(model, a, b, { tf: () => 0.00001 });
+    expect(rare.matchWeight).toBeGreaterThan(common.matchWeight);
+  });
+
+  it('refuses a model file that misses a level or orders its thresholds wrongly', () => {
+    const broken = structuredClone(model) as Record<string, unknown> & { comparisons: Record<string, Record<string, unknown>> };
+    delete broken.comparisons.birth_date!.exact;
+    expect(() => parseModel(broken)).toThrow(ModelError);
+    expect(() => parseModel({ ...model, thresholds: { certain: 0.5, probable: 0.9, possible: 0.1 } })).toThrow(/certain ≥ probable ≥ possible/);
+  });
+});
+
+describe('training without labels', () => {
+  it('learns from the data that agreement on a birth date means a match', () => {
+    // 200 people, each twice (a copy with a surname typo), plus random pairs for u.
+    const names = ['Ann', 'Bob', 'Cyd', 'Dee', 'Eve', 'Fay', 'Gus', 'Hal', 'Ida', 'Jon'];
+    const people = Array.from({ length: 200 }, (_, i) =>
+      prepare(person(`p${i}`, { name: { given: names[i % 10]!, family: `Fam${i}son` }, birthDate: `19${String(40 + (i % 60)).padStart(2, '0')}-0${1 + (i % 9)}-1${i % 9}` })),
+    );
+    const copies = people.map((p, i) => prepare(person(`c${i}`, { name: { given: p.given!, family: `Fam${i}sen` }, birthDate: p.birthDate! })));
+    const vectors = people.map((p, i) => compareRecords(p, copies[i]!));
+    // Blocked pairs are mostly matches; add some non-matches as blocking would.
+    for (let i = 0; i < 100; i += 1) vectors.push(compareRecords(people[i]!, copies[(i + 37) % 200]!));
+    const { model } = trainModel(vectors, estimateU(people, copies, 20_000), { thresholds: { certain: 0.99, probable: 0.9, possible: 0.5 }, termFrequency: [] });
+    const birth = model.comparisons.birth_date!;
+    expect(birth.exact!.m).toBeGreaterThan(0.9);
+    expect(birth.exact!.u).toBeLessThan(0.05);
+    expect(model.prior).toBeGreaterThan(0.5);
+    expect(model.prior).toBeLessThan(0.8);
+  });
+});
+
+describe('linkage', () => {
+  const link = (leftId: string, rightId: string, matchWeight: number): Link => ({ leftId, rightId, matchWeight, probability: 0.9, grade: 'probable' });
+
+  it('links one to one, best first, and clusters transitive links', () => {
+    expect(oneToOne([link('a', 'x', 9), link('a', 'y', 8), link('b', 'x', 7), link('b', 'y', 6)]).map((l) => `${l.leftId}${l.rightId}`)).toEqual(['ax', 'by']);
+    const assignment = clusters([link('1', '2', 5), link('2', '3', 5), link('4', '5', 5)], true);
+    expect(assignment.get('L:3')).toBe(assignment.get('L:1'));
+    expect(assignment.get('L:4')).not.toBe(assignment.get('L:1'));
+    expect(clusterPairs(assignment).map((p) => `${p.leftId}-${p.rightId}`).sort()).toEqual(['1-2', '1-3', '2-3', '4-5']);
+  });
+
+  it('evaluates pairs in either order and draws the precision-recall curve', () => {
+    expect(evaluatePairs([['b', 'a'], ['c', 'd']], [['a', 'b'], ['e', 'f']])).toMatchObject({ precision: 0.5, recall: 0.5, f1: 0.5 });
+    const curve = precisionRecallCurve([{ leftId: 'a', rightId: 'b', probability: 0.95 }, { leftId: 'c', rightId: 'd', probability: 0.3 }], [['a', 'b']], [0.2, 0.9]);
+    expect(curve.map((p) => [p.threshold, p.precision, p.recall])).toEqual([[0.2, 0.5, 1], [0.9, 1, 1]]);
+    expect(parsePairsCsv('rec_id_l,rec_id_r\nx,y\n')).toEqual([['x', 'y']]);
+  });
+});
