@@ -12,6 +12,12 @@ import { registerStandards } from './commands/standards.js';
 import { registerUpload } from './commands/upload.js';
 import { describeFailure } from './runtime.js';
 
+// Output piped into `head` and the like: stop quietly when the reader goes away.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command('cx')
   .description('Customer Exchange: exchange and match customer data between enterprises under signed consent')
   .version('0.1.0')

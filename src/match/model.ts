@@ -15,7 +15,7 @@ export const matchModelSchema = z
   .object({
     version: z.literal(1),
     description: z.string().optional(),
-    /** Probability that two compared (blocked) records are a match. */
+    /** Probability that two random records are a match (λ); scores start from its log-odds. */
     prior: probability,
     comparisons: z.record(z.string(), z.record(z.string(), z.object({ m: probability, u: probability }).strict())),
     /** Comparisons whose exact level is adjusted by term frequency. */

@@ -68,14 +68,22 @@ export async function trainOnDatasets(
 ): Promise<TrainingResult> {
   const vectors: Uint8Array[] = [];
   let uCounts: number[][] | undefined;
+  let comparablePairs = 0;
   const trainedOn: Record<string, unknown> = {};
   for (const { left, right, label } of sides) {
     const pairs = await selectCandidatePairs(db, left, right);
     const { leftRecords, rightRecords } = await loadSides(db, left, right);
     for (const pair of pairs) vectors.push(compareRecords(leftRecords.get(pair.leftId)!, rightRecords.get(pair.rightId)!));
+    const within = left.datasetId === right.datasetId;
+    comparablePairs += within ? (leftRecords.size * (leftRecords.size - 1)) / 2 : leftRecords.size * rightRecords.size;
     const counts = estimateU([...leftRecords.values()] as Comparable[], [...rightRecords.values()] as Comparable[]);
     uCounts = uCounts ? uCounts.map((row, i) => row.map((c, j) => c + counts[i]![j]!)) : counts;
     trainedOn[label] = { records: leftRecords.size + (left.datasetId === right.datasetId ? 0 : rightRecords.size), candidatePairs: pairs.length };
   }
-  return trainModel(vectors, uCounts!, start, { trainedOn });
+  const result = trainModel(vectors, uCounts!, start, { trainedOn });
+  // EM finds the share of matches among blocked pairs; the model keeps the probability that two
+  // random records match (Splink's λ), so that scores stay calibrated whatever blocking found.
+  const matches = result.model.prior * vectors.length;
+  result.model.prior = Number(Math.min(Math.max(matches / comparablePairs, 1e-9), 0.5).toPrecision(6));
+  return result;
 }
