@@ -13,6 +13,7 @@ export async function authenticate({ db, key }: { db: Database; key: string | un
   if (!keyShape.test(key)) throw invalid;
   const apiKey = await selectLiveApiKeyByHash(db, hashApiKey(key));
   if (!apiKey) throw invalid;
-  await touchApiKey(db, apiKey.id);
+  // Use is recorded at most once a minute: skip the write when the key was seen recently.
+  if (!apiKey.lastUsedAt || Date.now() - apiKey.lastUsedAt.getTime() > 60_000) await touchApiKey(db, apiKey.id);
   return { type: 'api_key', keyId: apiKey.id, role: apiKey.role, partnerId: apiKey.partnerId };
 }

@@ -10,7 +10,7 @@ import { defaultModel, scorePair, type FieldExplanation, type MatchGrade } from 
 import { identifierSchemes, purposes } from '../standard/code-lists.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../standard/customer.js';
 import { NormaliseError, normaliseDate, normaliseEmail, normalisePhone, normalisePostcode } from '../standard/normalise/index.js';
-import { countCurrentRecords, selectDisclosedMatches, selectNameFrequencies, selectProbeCandidates } from '../store/candidates.js';
+import { selectDisclosedMatches, selectNameStatistics, selectProbeCandidates } from '../store/candidates.js';
 import type { ServiceContext } from './context.js';
 import { requirePartner } from './datasets.js';
 
@@ -91,8 +91,8 @@ function probeRecord(input: z.infer<typeof matchInput>): CustomerRecord {
   } as CustomerRecord;
 }
 
-/** Per grantor, how many records it has: term frequencies divide by it; refreshed each minute. */
-const recordCounts = new Map<string, { count: number; at: number }>();
+/** How common names are (term frequencies), from the planner's statistics; refreshed each minute. */
+let nameStatistics: { at: number; statistics: Awaited<ReturnType<typeof selectNameStatistics>> } | undefined;
 
 /**
  * "Which of the grantor's customers is this?": candidates by the blocking rules in SQL within the
@@ -108,19 +108,12 @@ export async function matchCustomer({ ctx, token, input }: { ctx: ServiceContext
   const model = defaultModel();
   const comparable = prepare(probe);
 
-  const [candidates, frequencies] = await Promise.all([
-    selectProbeCandidates(ctx.db, grant, keys),
-    selectNameFrequencies(ctx.db, grant, { given: comparable.given, family: comparable.family }),
-  ]);
-  let total = recordCounts.get(grant.grantorId);
-  if (!total || Date.now() - total.at > 60_000) {
-    total = { count: await countCurrentRecords(ctx.db, grant.grantorId), at: Date.now() };
-    recordCounts.set(grant.grantorId, total);
-  }
-  const population = Math.max(total.count, 1);
+  const candidates = await selectProbeCandidates(ctx.db, grant, keys);
+  if (!nameStatistics || Date.now() - nameStatistics.at > 60_000) nameStatistics = { at: Date.now(), statistics: await selectNameStatistics(ctx.db) };
+  const { statistics } = nameStatistics;
   const tf = (comparison: string, value: string) => {
-    const count = comparison === 'given_name' && value === comparable.given ? frequencies.given : comparison === 'family_name' && value === comparable.family ? frequencies.family : 0;
-    return count > 0 ? count / population : undefined;
+    const names = statistics[comparison as 'given_name' | 'family_name'];
+    return names ? (names.common.get(value) ?? (names.other || undefined)) : undefined;
   };
 
   // The token's min_grade is the weakest allowed; a request may only ask for stronger.

@@ -73,7 +73,7 @@ export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, per
       return `$${numbers.get(name)}`;
     });
     rules.push(rule.name);
-    ruleSql.push(`(SELECT r.dataset_id, r.source_id, '${rule.name}' AS rule FROM customer_records r WHERE ${scopeWhere} AND ${where} LIMIT ${perRule})`);
+    ruleSql.push(`(SELECT r.dataset_id, r.source_id, r.record, '${rule.name}' AS rule FROM customer_records r WHERE ${scopeWhere} AND ${where} LIMIT ${perRule})`);
   }
   return { sql: ruleSql.join('\nUNION ALL\n'), params, rules };
 }
@@ -88,13 +88,16 @@ export async function selectProbeCandidates(db: Queryable, grant: ConsentGrant, 
     AND ($2::uuid[] IS NULL OR r.dataset_id = ANY($2::uuid[])) AND cx_record_permits(r.record, $3, $4)`;
   const { sql, params } = probeSql(keys, scope, 5, perRule);
   if (!sql) return [];
-  return db.query<Candidate>(
-    `WITH found AS (${sql})
-     SELECT r.dataset_id AS "datasetId", r.source_id AS "sourceId", r.record, array_agg(DISTINCT found.rule ORDER BY found.rule) AS rules
-     FROM found JOIN customer_records r ON r.partner_id = $1 AND r.dataset_id = found.dataset_id AND r.source_id = found.source_id AND r.valid_to IS NULL
-     GROUP BY r.dataset_id, r.source_id, r.record`,
-    [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, ...params],
-  );
+  const rows = await db.query<{ dataset_id: string; source_id: string; record: CustomerRecord; rule: string }>(sql, [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, ...params]);
+  // A record several rules found comes once, with every rule that found it.
+  const candidates = new Map<string, Candidate>();
+  for (const row of rows) {
+    const key = `${row.dataset_id}/${row.source_id}`;
+    const seen = candidates.get(key);
+    if (seen) seen.rules.push(row.rule);
+    else candidates.set(key, { datasetId: row.dataset_id, sourceId: row.source_id, record: row.record, rules: [row.rule] });
+  }
+  return [...candidates.values()];
 }
 
 /**
@@ -123,7 +126,7 @@ export interface DatasetScope {
 
 function sideSql(scope: DatasetScope, partner: string, dataset: string, consent: string): string {
   const grantConditions = scope.grant ? ` AND cx_record_permits(record, ${consent}::text, ${scope.grant.optIn})` : '';
-  return `SELECT source_id, family_phonetic, birth_year, postcode_key, given_name_key, full_name_key, birth_date, given_phonetic,
+  return `SELECT source_id, family_phonetic, birth_year, postcode_key, given_name_key, family_name_key, full_name_key, birth_date, given_phonetic,
       email_keys, phone_keys, identifier_keys
     FROM customer_records WHERE partner_id = ${partner} AND dataset_id = ${dataset} AND valid_to IS NULL AND record IS NOT NULL${grantConditions}`;
 }
@@ -134,6 +137,10 @@ const pairRules = [
   `l.postcode_key = r.postcode_key AND similarity(l.given_name_key, r.given_name_key) >= ${NAME_SIMILARITY}`,
   'l.birth_date = r.birth_date',
   'l.given_phonetic = r.given_phonetic AND l.family_phonetic = r.family_phonetic',
+  'l.given_phonetic = r.given_phonetic AND l.birth_year = r.birth_year',
+  'l.family_phonetic = r.family_phonetic AND left(l.given_name_key, 1) = left(r.given_name_key, 1)',
+  'l.family_phonetic = r.given_phonetic AND l.given_phonetic = r.family_phonetic',
+  'l.given_phonetic = r.given_phonetic AND left(l.family_name_key, 1) = left(r.family_name_key, 1)',
 ];
 const arrayRules = ['email_keys', 'phone_keys', 'identifier_keys'];
 
@@ -175,22 +182,34 @@ export async function selectDatasetRecords(db: Queryable, scope: DatasetScope): 
   );
 }
 
-/** How many of the grantor's current records share the probe's given and family names, and how many there are. */
-export async function selectNameFrequencies(
-  db: Queryable,
-  grant: ConsentGrant,
-  names: { given: string | null; family: string | null },
-): Promise<{ given: number; family: number }> {
-  assertVerifiedGrant(grant, 'match');
-  const [row] = await db.query<{ given: number; family: number }>(
-    `SELECT count(*) FILTER (WHERE given_name_key = $2)::int AS given, count(*) FILTER (WHERE family_name_key = $3)::int AS family
-     FROM customer_records WHERE partner_id = $1 AND valid_to IS NULL AND (given_name_key = $2 OR family_name_key = $3)`,
-    [grant.grantorId, names.given, names.family],
-  );
-  return row!;
+export interface NameStatistics {
+  /** The most common values and the share of records each has. */
+  common: Map<string, number>;
+  /** The share of records of any other value. */
+  other: number;
 }
 
-export async function countCurrentRecords(db: Queryable, partnerId: string): Promise<number> {
-  const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM customer_records WHERE partner_id = $1 AND valid_to IS NULL AND record IS NOT NULL`, [partnerId]);
-  return row!.n;
+/**
+ * How common names are, from the planner's statistics (ANALYZE runs after large uploads): the
+ * most common values with their shares, and the average share of the rest. Free at query time.
+ */
+export async function selectNameStatistics(db: Queryable): Promise<Record<'given_name' | 'family_name', NameStatistics>> {
+  const rows = await db.query<{ attname: string; values: string[] | null; freqs: number[] | null; nDistinct: number; nullFrac: number; tuples: number }>(
+    `SELECT s.attname, s.most_common_vals::text::text[] AS values, s.most_common_freqs::float8[] AS freqs, s.n_distinct::float8 AS "nDistinct",
+       s.null_frac::float8 AS "nullFrac", greatest(c.reltuples, 1)::float8 AS tuples
+     FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename
+     WHERE s.tablename = 'customer_records' AND s.attname IN ('given_name_key', 'family_name_key')`,
+  );
+  const statistics = { given_name: { common: new Map(), other: 0 }, family_name: { common: new Map(), other: 0 } } as Record<'given_name' | 'family_name', NameStatistics>;
+  for (const row of rows) {
+    const values = row.values ?? [];
+    const freqs = row.freqs ?? [];
+    const distinct = row.nDistinct < 0 ? -row.nDistinct * row.tuples : row.nDistinct;
+    const rest = Math.max(1 - row.nullFrac - freqs.reduce((sum, f) => sum + f, 0), 0);
+    statistics[row.attname === 'given_name_key' ? 'given_name' : 'family_name'] = {
+      common: new Map(values.map((value, i) => [value, freqs[i]!])),
+      other: rest / Math.max(distinct - values.length, 1),
+    };
+  }
+  return statistics;
 }
