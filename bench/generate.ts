@@ -1,21 +1,13 @@
 /** Deterministic synthetic exports for benchmarks: a Salesforce-shaped CSV stream of any size. */
 import { Readable } from 'node:stream';
+import { seededRandom } from '../src/match/train.js';
 
 const given = ['John', 'Mary', 'Wei', 'María', 'Olivia', 'Jack', 'Priya', 'Ahmed', 'Sofia', 'Liam', 'Emma', 'Noah', 'Chloe', 'Lucas', 'Mia'];
 const family = ['Smith', 'García', 'Zhang', 'Brown', 'Taylor', 'Sharma', 'Khan', 'Rossi', 'Müller', 'Wilson', 'Nguyen', 'Dubois', 'Kowalski', 'Silva'];
 const cities = [['San Francisco', 'CA', '94105'], ['New York', 'NY', '10001'], ['Austin', 'TX', '73301'], ['Seattle', 'WA', '98101'], ['Boston', 'MA', '02108']];
 
-/** A seeded PRNG (mulberry32), so every run maps the same rows. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so every run maps the same rows. */
+export const random = seededRandom;
 
 export const salesforceHeader =
   'Id,Salutation,FirstName,MiddleName,LastName,Title,Email,Phone,MobilePhone,HomePhone,Birthdate,MailingStreet,MailingCity,MailingState,MailingPostalCode,MailingCountry,HasOptedOutOfEmail,AccountId,LastModifiedDate';

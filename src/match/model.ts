@@ -105,6 +105,9 @@ function weightTable(model: MatchModel): number[][] {
 }
 const tables = new WeakMap<MatchModel, number[][]>();
 
+/** Grades by strength: a lower rank is a stronger grade. */
+export const gradeRank: Record<MatchGrade, number> = { certain: 0, probable: 1, possible: 2 };
+
 export function gradeOf(model: MatchModel, probability: number): MatchGrade | null {
   if (probability >= model.thresholds.certain) return 'certain';
   if (probability >= model.thresholds.probable) return 'probable';

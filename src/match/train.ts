@@ -8,8 +8,8 @@ import type { MatchModel } from './model.js';
 type Counts = number[][];
 const emptyCounts = (): Counts => comparisons.map((c) => c.levels.map(() => 0));
 
-/** Deterministic pseudo-random numbers, so a training run can be repeated exactly. */
-function random(seed: number): () => number {
+/** Deterministic pseudo-random numbers (mulberry32), so a training run can be repeated exactly. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -23,7 +23,7 @@ function random(seed: number): () => number {
 /** Level frequencies among random pairs of records: the u probabilities (smoothed). */
 export function estimateU(left: Comparable[], right: Comparable[], samples = 200_000, seed = 1): Counts {
   const counts = emptyCounts();
-  const next = random(seed);
+  const next = seededRandom(seed);
   for (let n = 0; n < samples; n += 1) {
     const a = left[Math.floor(next() * left.length)]!;
     const b = right[Math.floor(next() * right.length)]!;

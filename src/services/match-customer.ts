@@ -6,7 +6,7 @@ import { matchGrades } from '../consent/token.js';
 import { AppError } from '../errors.js';
 import { prepare } from '../match/compare.js';
 import { matchKeys } from '../match/keys.js';
-import { defaultModel, scorePair, type FieldExplanation, type MatchGrade } from '../match/model.js';
+import { defaultModel, gradeRank, scorePair, type FieldExplanation } from '../match/model.js';
 import { identifierSchemes, purposes } from '../standard/code-lists.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../standard/customer.js';
 import { NormaliseError, normaliseDate, normaliseEmail, normalisePhone, normalisePostcode } from '../standard/normalise/index.js';
@@ -53,8 +53,6 @@ export const matchResultSchema = z.object({
   record: z.record(z.string(), z.unknown()).optional().describe('Only the fields the token discloses; absent when it grants no disclose.'),
 });
 export type MatchResult = z.infer<typeof matchResultSchema>;
-
-const gradeRank: Record<MatchGrade, number> = { certain: 0, probable: 1, possible: 2 };
 
 /** The criteria as a canonical record, normalised as uploads are; a value that cannot be read is a 400 naming it. */
 function probeRecord(input: z.infer<typeof matchInput>): CustomerRecord {

@@ -1,12 +1,10 @@
 import { recordEvent } from '../audit/record-event.js';
 import type { ConsentGrant } from '../consent/grant.js';
 import type { Link } from '../match/link.js';
-import { defaultModel, type MatchGrade } from '../match/model.js';
+import { defaultModel, gradeRank } from '../match/model.js';
 import { insertLinkageResults, updateLinkageJob, type LinkageJob } from '../store/linkage-jobs.js';
 import type { ServiceContext } from './context.js';
 import { linkDatasets } from './link-datasets.js';
-
-const gradeRank: Record<MatchGrade, number> = { certain: 0, probable: 1, possible: 2 };
 
 /**
  * Runs a created job: candidate pairs within the grant (SQL), scored; links no weaker than the

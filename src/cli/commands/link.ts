@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { evaluatePairs, parsePairsCsv, precisionRecallCurve } from '../../match/evaluate.js';
 import type { Link } from '../../match/link.js';
 import { defaultModel, defaultThresholds, loadModel, type MatchModel } from '../../match/model.js';
-import { linkDatasets, trainOnDatasets } from '../../services/link-datasets.js';
+import { linkDatasets, trainOnDatasets, type LinkOptions } from '../../services/link-datasets.js';
+import type { DatasetScope } from '../../store/candidates.js';
 import { CliError } from '../runtime.js';
-import { openWorkspace } from '../workspace.js';
+import { openWorkspace, type Workspace } from '../workspace.js';
 
 const probability = (value: string) => {
   const n = Number(value);
@@ -28,6 +29,33 @@ function chooseModel(file: string | undefined): MatchModel {
   return file ? loadModel(file) : defaultModel();
 }
 
+interface LinkCommandOptions {
+  mapping: string;
+  threshold?: string;
+  model?: string;
+  out?: string;
+}
+
+/** Loads the files into a temporary workspace, links them, writes the pairs and a summary line. */
+async function offlineLinkage(
+  options: LinkCommandOptions,
+  load: (workspace: Workspace) => Promise<[DatasetScope, DatasetScope, Pick<LinkOptions, 'oneToOne' | 'cluster'>]>,
+): Promise<void> {
+  const model = chooseModel(options.model);
+  const threshold = options.threshold ? probability(options.threshold) : model.thresholds.possible;
+  const workspace = await openWorkspace();
+  try {
+    const started = performance.now();
+    const [left, right, extra] = await load(workspace);
+    const result = await linkDatasets(workspace.db, left, right, { model, threshold, onProgress: progress, ...extra });
+    writePairs(result.links, options.out);
+    const what = left.datasetId === right.datasetId ? `deduplicated ${result.leftRecords} records` : `linked ${result.leftRecords} × ${result.rightRecords} records`;
+    process.stderr.write(`${what}: ${result.candidatePairs} candidate pairs compared, ${result.links.length} pairs, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  } finally {
+    await workspace.close();
+  }
+}
+
 /** Offline record linkage on files: link, dedupe, eval, and the model's training. */
 export function registerLink(program: Command): void {
   program
@@ -41,27 +69,12 @@ export function registerLink(program: Command): void {
     .option('--one-to-one', 'link each record at most once, best first')
     .option('--model <file>', 'a model from cx model train (default: the shipped one)')
     .option('-o, --out <file>', 'where to write the pairs (default: standard output)')
-    .action(async (leftFile: string, rightFile: string, options: { mapping: string; rightMapping?: string; threshold?: string; oneToOne?: boolean; model?: string; out?: string }) => {
-      const model = chooseModel(options.model);
-      const threshold = options.threshold ? probability(options.threshold) : model.thresholds.possible;
-      const workspace = await openWorkspace();
-      try {
-        const started = performance.now();
+    .action(async (leftFile: string, rightFile: string, options: LinkCommandOptions & { rightMapping?: string; oneToOne?: boolean }) => {
+      await offlineLinkage(options, async (workspace) => {
         const left = await workspace.load(leftFile, options.mapping, 'left');
         const right = await workspace.load(rightFile, options.rightMapping ?? options.mapping, 'right');
-        const result = await linkDatasets(workspace.db, left, right, {
-          model,
-          threshold,
-          oneToOne: options.oneToOne,
-          onProgress: progress,
-        });
-        writePairs(result.links, options.out);
-        process.stderr.write(
-          `linked ${result.leftRecords} × ${result.rightRecords} records: ${result.candidatePairs} candidate pairs compared, ${result.links.length} links, ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
-        );
-      } finally {
-        await workspace.close();
-      }
+        return [left, right, { oneToOne: options.oneToOne }];
+      });
     });
 
   program
@@ -73,24 +86,11 @@ export function registerLink(program: Command): void {
     .option('--cluster', 'also write the pairs that transitive links imply')
     .option('--model <file>', 'a model from cx model train (default: the shipped one)')
     .option('-o, --out <file>', 'where to write the pairs (default: standard output)')
-    .action(async (file: string, options: { mapping: string; threshold?: string; cluster?: boolean; model?: string; out?: string }) => {
-      const model = chooseModel(options.model);
-      const threshold = options.threshold ? probability(options.threshold) : model.thresholds.possible;
-      const workspace = await openWorkspace();
-      try {
-        const started = performance.now();
+    .action(async (file: string, options: LinkCommandOptions & { cluster?: boolean }) => {
+      await offlineLinkage(options, async (workspace) => {
         const data = await workspace.load(file, options.mapping, 'data');
-        const result = await linkDatasets(workspace.db, data, data, {
-          model,
-          threshold,
-          cluster: options.cluster,
-          onProgress: progress,
-        });
-        writePairs(result.links, options.out);
-        process.stderr.write(`deduplicated ${result.leftRecords} records: ${result.candidatePairs} candidate pairs compared, ${result.links.length} pairs, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-      } finally {
-        await workspace.close();
-      }
+        return [data, data, { cluster: options.cluster }];
+      });
     });
 
   program

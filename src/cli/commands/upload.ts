@@ -1,6 +1,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import { keyOption, urlOption } from '../http.js';
 import { CliError } from '../runtime.js';
 
 const contentTypes: Record<string, string> = { csv: 'text/csv', ndjson: 'application/x-ndjson', jsonl: 'application/x-ndjson', json: 'application/json' };
@@ -38,8 +39,8 @@ export function registerUpload(program: Command): void {
     .option('--strict', 'store nothing if any row fails')
     .option('--content-type <type>', 'override the content type guessed from the file name')
     .option('--idempotency-key <key>', 'retrying with the same key never loads twice')
-    .addOption(new Option('--url <url>', 'the exchange').env('CX_URL').default('http://127.0.0.1:8080'))
-    .addOption(new Option('--key <key>', 'your API key').env('CX_API_KEY'))
+    .addOption(urlOption())
+    .addOption(keyOption())
     .action(async (file: string, options: { dataset: string; mapping?: string; strict?: boolean; contentType?: string; idempotencyKey?: string; url: string; key?: string }) => {
       if (!options.key) throw new CliError('no API key: pass --key or set CX_API_KEY');
       if (!existsSync(file)) throw new CliError(`no such file: ${file}`);
