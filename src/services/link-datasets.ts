@@ -19,6 +19,8 @@ export interface LinkOptions {
 export interface LinkResult {
   links: Link[];
   candidatePairs: number;
+  /** Blocking rules left out because they would compare too many pairs for this data. */
+  skippedRules: { name: string; pairs: number }[];
   leftRecords: number;
   rightRecords: number;
   clusters?: Map<string, string>;
@@ -37,7 +39,7 @@ async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope)
  * threshold. Term frequencies come from the right-hand side, the data being searched.
  */
 export async function linkDatasets(db: Queryable, left: DatasetScope, right: DatasetScope, options: LinkOptions): Promise<LinkResult> {
-  const pairs = await selectCandidatePairs(db, left, right);
+  const { pairs, skippedRules } = await selectCandidatePairs(db, left, right);
   options.onProgress?.('candidates', pairs.length, pairs.length);
   const { within, leftRecords, rightRecords } = await loadSides(db, left, right);
   let links = scorePairs(pairs, leftRecords, rightRecords, options.model, {
@@ -57,7 +59,7 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
       );
     }
   }
-  return { links, candidatePairs: pairs.length, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment };
+  return { links, candidatePairs: pairs.length, skippedRules, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment };
 }
 
 /** Trains a model without labels on datasets: u from random pairs, m and the prior by EM on their candidate pairs. */
@@ -71,7 +73,7 @@ export async function trainOnDatasets(
   let comparablePairs = 0;
   const trainedOn: Record<string, unknown> = {};
   for (const { left, right, label } of sides) {
-    const pairs = await selectCandidatePairs(db, left, right);
+    const { pairs } = await selectCandidatePairs(db, left, right);
     const { leftRecords, rightRecords } = await loadSides(db, left, right);
     for (const pair of pairs) vectors.push(compareRecords(leftRecords.get(pair.leftId)!, rightRecords.get(pair.rightId)!));
     const within = left.datasetId === right.datasetId;

@@ -132,23 +132,52 @@ function sideSql(scope: DatasetScope, partner: string, dataset: string, consent:
 }
 
 /** The batch rules, each a join of the two sides; array keys join through unnest (hash joins). */
-const pairRules = [
-  'l.family_phonetic = r.family_phonetic AND l.birth_year = r.birth_year',
-  `l.postcode_key = r.postcode_key AND similarity(l.given_name_key, r.given_name_key) >= ${NAME_SIMILARITY}`,
-  'l.birth_date = r.birth_date',
-  'l.given_phonetic = r.given_phonetic AND l.family_phonetic = r.family_phonetic',
-  'l.given_phonetic = r.given_phonetic AND l.birth_year = r.birth_year',
-  'l.family_phonetic = r.family_phonetic AND left(l.given_name_key, 1) = left(r.given_name_key, 1)',
-  'l.family_phonetic = r.given_phonetic AND l.given_phonetic = r.family_phonetic',
-  'l.given_phonetic = r.given_phonetic AND left(l.family_name_key, 1) = left(r.family_name_key, 1)',
+/**
+ * The batch rules: equal keys on both sides (`on`: left and right expressions), then a filter.
+ * Array keys (emails, phones, identifiers) join through unnest; all are hash joins.
+ */
+const pairRules: { name: string; on: [string, string][]; filter?: string }[] = [
+  { name: 'phonetic_family_birth_year', on: [['family_phonetic', 'family_phonetic'], ['birth_year', 'birth_year']] },
+  { name: 'postcode_similar_given', on: [['postcode_key', 'postcode_key']], filter: `similarity(l.given_name_key, r.given_name_key) >= ${NAME_SIMILARITY}` },
+  { name: 'birth_date', on: [['birth_date', 'birth_date']] },
+  { name: 'phonetic_names', on: [['given_phonetic', 'given_phonetic'], ['family_phonetic', 'family_phonetic']] },
+  { name: 'phonetic_given_birth_year', on: [['given_phonetic', 'given_phonetic'], ['birth_year', 'birth_year']] },
+  { name: 'phonetic_family_given_initial', on: [['family_phonetic', 'family_phonetic'], ['left(given_name_key, 1)', 'left(given_name_key, 1)']] },
+  { name: 'swapped_names', on: [['family_phonetic', 'given_phonetic'], ['given_phonetic', 'family_phonetic']] },
+  { name: 'phonetic_given_family_initial', on: [['given_phonetic', 'given_phonetic'], ['left(family_name_key, 1)', 'left(family_name_key, 1)']] },
 ];
 const arrayRules = ['email_keys', 'phone_keys', 'identifier_keys'];
 
 /**
- * Candidate pairs between two datasets (or within one, when left and right are the same dataset:
- * each unordered pair once). The right side may be another partner's, under a verified grant.
+ * A rule may compare at most this many pairs per record linked (with a floor for small data), so
+ * that a rule whose blocks are too large for the data at hand (common first names, say) is left
+ * out rather than comparing everything with everything; the array-key rules always run.
  */
-export async function selectCandidatePairs(db: Queryable, left: DatasetScope, right: DatasetScope): Promise<{ leftId: string; rightId: string }[]> {
+const PAIRS_PER_RECORD = 5;
+const MIN_PAIR_BUDGET = 200_000;
+
+export interface CandidatePairs {
+  pairs: { leftId: string; rightId: string }[];
+  /** Rules left out, with the pairs they would have compared. */
+  skippedRules: { name: string; pairs: number }[];
+}
+
+/** How many pairs each rule would compare: the sum over its blocks of left count × right count. */
+function ruleSizesSql(): string {
+  return pairRules
+    .map((rule) => {
+      const keys = (side: 'l' | 'r') => rule.on.map(([l, r], i) => `${(side === 'l' ? l : r).replace(/(^|\()([a-z_]+)(?=[,)]|$)/g, `$1${side}.$2`)} AS k${i}`).join(', ');
+      const notNull = rule.on.map((_, i) => `k${i} IS NOT NULL`).join(' AND ');
+      const joinOn = rule.on.map((_, i) => `a.k${i} = b.k${i}`).join(' AND ');
+      return `(SELECT coalesce(sum(a.n * b.n), 0)::float8 FROM
+         (SELECT ${rule.on.map((_, i) => `k${i}`).join(', ')}, count(*)::float8 AS n FROM (SELECT ${keys('l')} FROM l) x WHERE ${notNull} GROUP BY ${rule.on.map((_, i) => `k${i}`).join(', ')}) a
+         JOIN (SELECT ${rule.on.map((_, i) => `k${i}`).join(', ')}, count(*)::float8 AS n FROM (SELECT ${keys('r')} FROM r) y WHERE ${notNull} GROUP BY ${rule.on.map((_, i) => `k${i}`).join(', ')}) b
+         ON ${joinOn}) AS "${rule.name}"`;
+    })
+    .join(',\n');
+}
+
+export async function selectCandidatePairs(db: Queryable, left: DatasetScope, right: DatasetScope): Promise<CandidatePairs> {
   if (right.partnerId !== left.partnerId || right.grant) {
     if (!right.grant) throw new Error('cross-partner linkage without a verified consent grant');
     assertVerifiedGrant(right.grant, 'match');
@@ -157,18 +186,27 @@ export async function selectCandidatePairs(db: Queryable, left: DatasetScope, ri
     }
   }
   const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
-  const order = within ? ' AND l.source_id < r.source_id' : '';
-  const joins = [
-    ...pairRules.map((rule) => `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${rule}${order}`),
-    ...arrayRules.map(
-      (column) => `SELECT l.source_id, r.source_id FROM (SELECT source_id, unnest(${column}) AS k FROM l) l JOIN (SELECT source_id, unnest(${column}) AS k FROM r) r ON l.k = r.k${order}`,
-    ),
-  ];
-  return db.query(
-    `WITH l AS MATERIALIZED (${sideSql(left, '$1', '$2', '$5')}), r AS MATERIALIZED (${sideSql(right, '$3', '$4', '$5')})
-     ${joins.join('\nUNION\n')}`,
-    [left.partnerId, left.datasetId, right.partnerId, right.datasetId, ...(right.grant ? [right.grant.purpose] : [])],
-  );
+  const params = [left.partnerId, left.datasetId, right.partnerId, right.datasetId, ...(right.grant ? [right.grant.purpose] : [])];
+  const sides = `WITH l AS MATERIALIZED (${sideSql(left, '$1', '$2', '$5')}), r AS MATERIALIZED (${sideSql(right, '$3', '$4', '$5')})`;
+  {
+    const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right", ${ruleSizesSql()}`, params);
+    const budget = Math.max(MIN_PAIR_BUDGET, PAIRS_PER_RECORD * (sizes!.left! + (within ? 0 : sizes!.right!)));
+    const pairsOf = (name: string) => (within ? sizes![name]! / 2 : sizes![name]!);
+    const kept = pairRules.filter((rule) => pairsOf(rule.name) <= budget);
+    const skippedRules = pairRules.filter((rule) => pairsOf(rule.name) > budget).map((rule) => ({ name: rule.name, pairs: Math.round(pairsOf(rule.name)) }));
+    const order = within ? ' AND l.source_id < r.source_id' : '';
+    const joins = [
+      ...kept.map((rule) => {
+        const on = rule.on.map(([l, r]) => `${l.replace(/(^|\()([a-z_]+)(?=[,)]|$)/g, '$1l.$2')} = ${r.replace(/(^|\()([a-z_]+)(?=[,)]|$)/g, '$1r.$2')}`).join(' AND ');
+        return `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${on}${rule.filter ? ` AND ${rule.filter}` : ''}${order}`;
+      }),
+      ...arrayRules.map(
+        (column) => `SELECT l.source_id, r.source_id FROM (SELECT source_id, unnest(${column}) AS k FROM l) l JOIN (SELECT source_id, unnest(${column}) AS k FROM r) r ON l.k = r.k${order}`,
+      ),
+    ];
+    const pairs = await db.query<{ leftId: string; rightId: string }>(`${sides}\n${joins.join('\nUNION\n')}`, params);
+    return { pairs, skippedRules };
+  }
 }
 
 /** The current records of a dataset (own data, or another partner's under a grant's scope). */

@@ -51,6 +51,7 @@ async function offlineLinkage(
     writePairs(result.links, options.out);
     const what = left.datasetId === right.datasetId ? `deduplicated ${result.leftRecords} records` : `linked ${result.leftRecords} × ${result.rightRecords} records`;
     process.stderr.write(`${what}: ${result.candidatePairs} candidate pairs compared, ${result.links.length} pairs, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    for (const rule of result.skippedRules) process.stderr.write(`  blocking rule ${rule.name} left out: it would compare ${rule.pairs} pairs\n`);
   } finally {
     await workspace.close();
   }
