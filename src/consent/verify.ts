@@ -107,6 +107,20 @@ function signatureHolds(token: string, alg: string, key: KeyObject, keyId: strin
 
 const verifiedSignatures = new Set<string>();
 
+/** A registered key as stored, checked and imported once: by kid and key material. */
+const registeredKeys = new Map<string, { alg: string; identity: string; keyObject: KeyObject } | null>();
+function registeredKey(stored: Record<string, unknown>): { alg: string; identity: string; keyObject: KeyObject } | null {
+  const cacheKey = `${String(stored.kty)}:${String(stored.crv)}:${String(stored.kid)}:${String(stored.x)}:${String(stored.y ?? '')}`;
+  let key = registeredKeys.get(cacheKey);
+  if (key === undefined) {
+    const jwk = publicJwkSchema.safeParse(stored);
+    key = jwk.success ? { alg: algorithmOf(jwk.data), identity: keyIdentity(jwk.data), keyObject: publicKeyObject(jwk.data) } : null;
+    if (registeredKeys.size > 10_000) registeredKeys.clear();
+    registeredKeys.set(cacheKey, key);
+  }
+  return key;
+}
+
 /** Verifies `request.token` and returns the grant it carries, or throws a ConsentDenial. */
 export async function verifyConsentToken(db: Queryable, config: Config, request: ConsentRequest): Promise<ConsentGrant> {
   const { token } = request;
@@ -140,16 +154,15 @@ export async function verifyConsentToken(db: Queryable, config: Config, request:
   const grantorId = claimed.iss.toLowerCase();
 
   const state = await selectVerificationState(db, { grantorId, kid: header.kid, jti: audit.jti });
-  const jwk = publicJwkSchema.safeParse(state.jwk);
-  if (!jwk.success) {
+  const key = state.jwk && registeredKey(state.jwk);
+  if (!key) {
     throw new ConsentDenial('unknown_key', `The consent token is not signed by a key its issuer has registered (kid ${JSON.stringify(header.kid)}).`, audit);
   }
-  if (algorithmOf(jwk.data) !== header.alg) {
+  if (key.alg !== header.alg) {
     throw new ConsentDenial('algorithm_not_allowed', "The consent token's alg does not match the grantor's key.", audit);
   }
 
-  const identity = keyIdentity(jwk.data);
-  if (!signatureHolds(token, header.alg, publicKeyObject(jwk.data, identity), identity)) {
+  if (!signatureHolds(token, header.alg, key.keyObject, key.identity)) {
     throw new ConsentDenial('bad_signature', "The consent token's signature does not verify: it was altered after signing, or signed with another key.", audit);
   }
   const signed = { jti: audit.jti, grantorId, verified: true };
