@@ -3,25 +3,54 @@
  * or deny with its reason and the token's jti, in the audit log. A denial becomes the problem the
  * caller sees (401 or 403).
  */
-import { recordEvent } from '../audit/record-event.js';
+import { recordEvent, recordEvents, type AuditFact } from '../audit/record-event.js';
 import { AppError } from '../errors.js';
 import type { ServiceContext } from '../services/context.js';
 import type { ConsentGrant } from './grant.js';
 import { ConsentDenial, verifyConsentToken, type ConsentRequest } from './verify.js';
 
+function permitted(request: ConsentRequest, grant: ConsentGrant): AuditFact {
+  return {
+    action: 'consent.verify',
+    targetType: 'consent',
+    targetId: grant.jti,
+    partnerId: grant.grantorId,
+    details: { purpose: request.purpose, action: request.action, grantee: request.callerId, decision: 'permit', jti: grant.jti, grantor: grant.grantorId, datasets: grant.datasets, fields: grant.fields },
+  };
+}
+
 export async function authorizeConsent(ctx: ServiceContext, request: ConsentRequest): Promise<ConsentGrant> {
+  const grant = await verifyOrRefuse(ctx, request);
+  // One statement: it commits on its own, whatever the request does next.
+  await recordEvent(ctx.db, ctx, permitted(request, grant));
+  return grant;
+}
+
+/**
+ * For a read that records its own event: the verification's event and the read's are written
+ * together, in one statement, once the read is done; if the read fails, the verification's alone.
+ */
+export async function withConsent<T>(
+  ctx: ServiceContext,
+  request: ConsentRequest,
+  read: (grant: ConsentGrant) => Promise<{ result: T; event: AuditFact }>,
+): Promise<T> {
+  const grant = await verifyOrRefuse(ctx, request);
+  let outcome: { result: T; event: AuditFact };
+  try {
+    outcome = await read(grant);
+  } catch (error) {
+    await recordEvent(ctx.db, ctx, permitted(request, grant));
+    throw error;
+  }
+  await recordEvents(ctx.db, ctx, [permitted(request, grant), outcome.event]);
+  return outcome.result;
+}
+
+async function verifyOrRefuse(ctx: ServiceContext, request: ConsentRequest): Promise<ConsentGrant> {
   const requested = { purpose: request.purpose, action: request.action, grantee: request.callerId };
   try {
-    const grant = await verifyConsentToken(ctx.db, ctx.config, request);
-    // One statement: it commits on its own, whatever the request does next.
-    await recordEvent(ctx.db, ctx, {
-        action: 'consent.verify',
-        targetType: 'consent',
-        targetId: grant.jti,
-        partnerId: grant.grantorId,
-        details: { ...requested, decision: 'permit', jti: grant.jti, grantor: grant.grantorId, datasets: grant.datasets, fields: grant.fields },
-      });
-    return grant;
+    return await verifyConsentToken(ctx.db, ctx.config, request);
   } catch (error) {
     if (!(error instanceof ConsentDenial)) throw error;
     await recordEvent(ctx.db, ctx, {

@@ -1,7 +1,8 @@
 import Fuse from 'fuse.js';
 import { z } from 'zod';
-import { recordEvent } from '../audit/record-event.js';
-import { authorizeConsent } from '../consent/authorize.js';
+import type { AuditFact } from '../audit/record-event.js';
+import { withConsent } from '../consent/authorize.js';
+import type { ConsentGrant } from '../consent/grant.js';
 import { matchGrades } from '../consent/token.js';
 import { AppError } from '../errors.js';
 import { prepare } from '../match/compare.js';
@@ -100,8 +101,18 @@ let nameStatistics: { at: number; statistics: Awaited<ReturnType<typeof selectNa
 export async function matchCustomer({ ctx, token, input }: { ctx: ServiceContext; token: string | undefined; input: z.input<typeof matchInput> }): Promise<{ results: MatchResult[]; candidates: number }> {
   const callerId = requirePartner(ctx);
   const request = matchInput.parse(input);
-  const grant = await authorizeConsent(ctx, { token, callerId, purpose: request.purpose, action: 'match' });
+  // Criteria are read before the token is used, so a bad criterion is a 400 that consumed nothing.
   const probe = probeRecord(request);
+  return withConsent(ctx, { token, callerId, purpose: request.purpose, action: 'match' }, (grant) => findMatches(ctx, grant, request, probe));
+}
+
+async function findMatches(
+  ctx: ServiceContext,
+  grant: ConsentGrant,
+  request: z.infer<typeof matchInput>,
+  probe: CustomerRecord,
+): Promise<{ result: { results: MatchResult[]; candidates: number }; event: AuditFact }> {
+  const callerId = grant.granteeId;
   const keys = matchKeys(probe);
   const model = defaultModel();
   const comparable = prepare(probe);
@@ -152,21 +163,21 @@ export async function matchCustomer({ ctx, token, input }: { ctx: ServiceContext
     results = results.map((r) => ({ ...r, record: disclosed.get(`${r.datasetId}/${r.sourceId}`) ?? {} }));
   }
 
-  // A query changes nothing: its audit event is one statement of its own.
-  await recordEvent(ctx.db, ctx, {
-      action: 'match.query',
-      targetType: 'consent',
-      targetId: grant.jti,
-      partnerId: grant.grantorId,
-      details: {
-        jti: grant.jti,
-        grantee: callerId,
-        purpose: grant.purpose,
-        criteria: Object.keys(request.criteria).concat(request.q ? ['q'] : []),
-        candidates: candidates.length,
-        results: results.map((r) => ({ datasetId: r.datasetId, sourceId: r.sourceId, grade: r.grade })),
-        disclosedFields: disclose ? grant.fields : [],
-      },
-    });
-  return { results, candidates: candidates.length };
+  // A query changes nothing: its event goes with the verification's, in one statement.
+  const event: AuditFact = {
+    action: 'match.query',
+    targetType: 'consent',
+    targetId: grant.jti,
+    partnerId: grant.grantorId,
+    details: {
+      jti: grant.jti,
+      grantee: callerId,
+      purpose: grant.purpose,
+      criteria: Object.keys(request.criteria).concat(request.q ? ['q'] : []),
+      candidates: candidates.length,
+      results: results.map((r) => ({ datasetId: r.datasetId, sourceId: r.sourceId, grade: r.grade })),
+      disclosedFields: disclose ? grant.fields : [],
+    },
+  };
+  return { result: { results, candidates: candidates.length }, event };
 }

@@ -41,6 +41,17 @@ export async function insertAuditEvent(db: Queryable, event: AuditEventInput): P
   return rows[0]!;
 }
 
+/** Several events in one statement, in the order given (ids ascend with it). */
+export async function insertAuditEvents(db: Queryable, events: AuditEventInput[]): Promise<void> {
+  if (!events.length) return;
+  const columns = ['actor_type', 'actor_id', 'partner_id', 'action', 'target_type', 'target_id', 'outcome', 'request_id', 'details'];
+  const values = events.map((_, i) => `(${columns.map((c, j) => `$${i * columns.length + j + 1}${c === 'partner_id' ? '::uuid' : c === 'details' ? '::jsonb' : ''}`).join(', ')})`);
+  await db.query(
+    `INSERT INTO audit_events (${columns.join(', ')}) VALUES ${values.join(', ')}`,
+    events.flatMap((e) => [e.actorType, e.actorId, e.partnerId, e.action, e.targetType, e.targetId, e.outcome, e.requestId, e.details]),
+  );
+}
+
 export async function selectAuditEvents(db: Queryable, filter: { action?: string; limit?: number } = {}): Promise<AuditEvent[]> {
   return db.query<AuditEvent>(
     `SELECT id, occurred_at AS "occurredAt", actor_type AS "actorType", actor_id AS "actorId", partner_id AS "partnerId",
