@@ -2,6 +2,7 @@ import { recordEvent } from '../audit/record-event.js';
 import type { ConsentGrant } from '../consent/grant.js';
 import type { Link } from '../match/link.js';
 import { defaultModel, gradeRank } from '../match/model.js';
+import { isRevoked } from '../store/consent.js';
 import { insertLinkageResults, updateLinkageJob, type LinkageJob } from '../store/linkage-jobs.js';
 import type { ServiceContext } from './context.js';
 import { linkDatasets } from './link-datasets.js';
@@ -31,6 +32,16 @@ export async function runLinkageJob(ctx: ServiceContext, job: LinkageJob, grant:
       },
     },
   );
+  // The grant may have ended while the job ran: revoked by its grantor, or expired. Nothing is stored then.
+  const revoked = await isRevoked(ctx.db, grant.grantorId, grant.jti);
+  if (revoked || grant.expiresAt.getTime() <= Date.now()) {
+    const reason = revoked ? 'The consent token was revoked while the job ran; no links were kept.' : 'The consent token expired while the job ran; no links were kept.';
+    await ctx.db.transaction(async (tx) => {
+      await updateLinkageJob(tx, partnerId, job.id, { status: 'failed', error: reason });
+      await recordEvent(tx, ctx, { action: 'linkage_job.fail', targetType: 'linkage_job', targetId: job.id, partnerId, outcome: 'denied', details: { jti: grant.jti, reason: revoked ? 'revoked' : 'expired' } });
+    });
+    return;
+  }
   const perLeft = new Map<string, number>();
   const kept: Link[] = result.links.filter((link) => {
     if (!link.grade || gradeRank[link.grade] > gradeRank[grant.minGrade]) return false;

@@ -62,6 +62,11 @@ export async function selectVerificationState(
   return row!;
 }
 
+export async function isRevoked(db: Queryable, grantorId: string, jti: string): Promise<boolean> {
+  const rows = await db.query(`SELECT 1 FROM consent_revocations WHERE grantor_id = $1 AND jti = $2`, [grantorId, jti]);
+  return rows.length > 0;
+}
+
 /** Revokes a token by jti; revoking twice keeps the first time. Returns whether it was new. */
 export async function insertRevocation(tx: Queryable, input: { grantorId: string; jti: string; reason: string | null }): Promise<{ revokedAt: Date; created: boolean }> {
   const inserted = await tx.query<{ revokedAt: Date }>(

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
 import { evaluatePairs, parsePairsCsv } from '../../src/match/evaluate.js';
 import { runningJobs } from '../../src/services/create-linkage-job.js';
+import { runLinkageJob } from '../../src/services/run-linkage-job.js';
+import { verifyConsentToken } from '../../src/consent/verify.js';
+import { insertLinkageJob } from '../../src/store/linkage-jobs.js';
 import { selectAuditEvents } from '../../src/store/audit-events.js';
 import { createTestExchange, type TestExchange } from '../helpers/app.js';
 import { engineUnderTest } from '../helpers/database.js';
@@ -85,6 +88,20 @@ describe(`batch linkage jobs on ${engineUnderTest}`, () => {
     expect(((await outside.json()) as Json).detail).toBe(((await missing.json()) as Json).detail);
     // Another partner's job is not found either.
     expect((await ex.request('/v1/linkage-jobs/00000000-0000-4000-8000-000000000000', { key: acme.key })).status).toBe(404);
+  });
+
+  it('keeps nothing when the token is revoked while the job runs', async () => {
+    const token = await mint({ jti: 'revoked-mid-run' });
+    const grant = await verifyConsentToken(ex.db, ex.config, { token, callerId: globex.partner.id, purpose: 'identity_verification', action: 'match' });
+    const job = await insertLinkageJob(ex.db, {
+      partnerId: globex.partner.id, grantorId: acme.partner.id, leftDatasetId: datasets.dup!, rightDatasetId: datasets.org!, purpose: 'identity_verification', jti: grant.jti, options: { threshold: 0.5 },
+    });
+    await ex.request('/v1/consents/revoke', { method: 'POST', key: acme.key, json: { jti: 'revoked-mid-run' } });
+    await runLinkageJob({ ...ex.operator, actor: { type: 'api_key', keyId: 'test', role: 'partner', partnerId: globex.partner.id } }, job, grant);
+    const after = (await (await ex.request(`/v1/linkage-jobs/${job.id}`, { key: globex.key })).json()) as Json;
+    expect(after).toMatchObject({ status: 'failed', error: 'The consent token was revoked while the job ran; no links were kept.', links: null });
+    const stored = await ex.db.query<{ n: number }>('SELECT count(*)::int AS n FROM linkage_results WHERE job_id = $1', [job.id]);
+    expect(stored).toEqual([{ n: 0 }]);
   });
 
   it('keeps at most max_results links per record and none weaker than min_grade', async () => {
