@@ -11,13 +11,10 @@ import { purposes } from '../../standard/code-lists.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { bearerSecurity, consentTokenHeader, jsonResponse } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
 const jwksResponse = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
-const consentTokenHeader = z.object({
-  'consent-token': z.string().optional().describe("The grantor's signed consent token (JWS compact, typ consent+jwt)."),
-});
 
 const putJwks = createRoute({
   method: 'put',

@@ -7,7 +7,7 @@ import { linkageJobSchema, linkageResultSchema } from '../../store/linkage-jobs.
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { bearerSecurity, consentTokenHeader, jsonResponse } from '../openapi.js';
 import { csvCell } from '../csv.js';
 import { problemResponses } from '../problem.js';
 
@@ -23,7 +23,7 @@ const create = createRoute({
   security: bearerSecurity,
   middleware: partnerOnly,
   request: {
-    headers: z.object({ 'consent-token': z.string().optional() }),
+    headers: consentTokenHeader,
     body: { required: true, content: { 'application/json': { schema: createLinkageJobInput } } },
   },
   responses: { 202: jsonResponse(linkageJobSchema, 'Accepted; runs in the background'), ...problemResponses(400, 401, 403, 404) },

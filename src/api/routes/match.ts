@@ -4,7 +4,7 @@ import { matchCustomer, matchInput, matchResultSchema, type MatchResult } from '
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { bearerSecurity, consentTokenHeader, jsonResponse } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
 const match = createRoute({
@@ -19,7 +19,7 @@ const match = createRoute({
   security: bearerSecurity,
   middleware: [requireActor('partner')] as const,
   request: {
-    headers: z.object({ 'consent-token': z.string().optional().describe("The grantor's signed consent token.") }),
+    headers: consentTokenHeader,
     query: z.object({ format: z.enum(['json', 'fhir']).optional() }),
     body: { required: true, content: { 'application/json': { schema: matchInput } } },
   },
