@@ -142,15 +142,18 @@ const birthDate: Comparison = {
 
 const email: Comparison = {
   name: 'email',
-  levels: ['null', 'exact', 'jaro_winkler_0.90', 'same_local_part', 'different'],
+  levels: ['null', 'exact', 'jaro_winkler_0.90', 'same_local_part', 'same_domain', 'different'],
   compare(a, b) {
     if (!a.emails.length || !b.emails.length) return 0;
-    let best = 4;
+    let best = 5;
     for (const x of a.emails) {
       for (const y of b.emails) {
         if (x === y) return 1;
+        const [xLocal, xDomain] = x.split('@');
+        const [yLocal, yDomain] = y.split('@');
         if (jaroWinkler(x, y) >= 0.9) best = Math.min(best, 2);
-        else if (x.split('@')[0] === y.split('@')[0]) best = Math.min(best, 3);
+        else if (xLocal === yLocal) best = Math.min(best, 3);
+        else if (xDomain === yDomain) best = Math.min(best, 4);
       }
     }
     return best;

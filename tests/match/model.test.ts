@@ -50,6 +50,7 @@ describe('comparisons', () => {
     expect(levelOf('email', person('a', { emails: [{ address: 'ann@x.com' }] }), person('b', { emails: [{ address: 'ann@x.com' }] }))).toBe('exact');
     expect(levelOf('email', person('a', { emails: [{ address: 'roberta25@smith.net' }] }), person('b', { emails: [{ address: 'robert255@smith.net' }] }))).toBe('jaro_winkler_0.90');
     expect(levelOf('email', person('a', { emails: [{ address: 'ann@x.com' }] }), person('b', { emails: [{ address: 'ann@other.org' }] }))).toBe('same_local_part');
+    expect(levelOf('email', person('a', { emails: [{ address: 'ann@acme.com' }] }), person('b', { emails: [{ address: 'zed@acme.com' }] }))).toBe('same_domain');
     expect(levelOf('phone', person('a', { phones: [{ number: '+441234567890' }] }), person('b', { phones: [{ number: '+11234567890' }] }))).toBe('same_last_7_digits');
     expect(levelOf('postcode', person('a', { addresses: [{ postcode: '2000' }] }), person('b', { addresses: [{ postcode: '2001' }] }))).toBe('one_typo');
     expect(levelOf('street', person('a', { addresses: [{ lines: ['6 tullaroop street'] }] }), person('b', { addresses: [{ lines: ['6 tullaroop st'] }] }))).toBe('overlap_0.5');
