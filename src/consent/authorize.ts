@@ -54,21 +54,21 @@ async function verifyOrRefuse(ctx: ServiceContext, request: ConsentRequest): Pro
   } catch (error) {
     if (!(error instanceof ConsentDenial)) throw error;
     await recordEvent(ctx.db, ctx, {
-        action: 'consent.verify',
-        targetType: 'consent',
-        targetId: error.claimed.jti ?? null,
-        outcome: 'denied',
-        // Before the signature verifies, the claimed grantor is only a claim: file it under the caller.
-        partnerId: error.claimed.verified ? error.claimed.grantorId : request.callerId,
-        details: {
-          ...requested,
-          decision: 'deny',
-          reason: error.reason,
-          jti: error.claimed.jti ?? null,
-          signatureVerified: error.claimed.verified,
-          ...(error.claimed.verified ? { grantor: error.claimed.grantorId } : {}),
-        },
-      });
+      action: 'consent.verify',
+      targetType: 'consent',
+      targetId: error.claimed.jti ?? null,
+      outcome: 'denied',
+      // Before the signature verifies, the claimed grantor is only a claim: file it under the caller.
+      partnerId: error.claimed.verified ? error.claimed.grantorId : request.callerId,
+      details: {
+        ...requested,
+        decision: 'deny',
+        reason: error.reason,
+        jti: error.claimed.jti ?? null,
+        signatureVerified: error.claimed.verified,
+        ...(error.claimed.verified ? { grantor: error.claimed.grantorId } : {}),
+      },
+    });
     throw new AppError(error.status === 401 ? 'unauthenticated' : 'forbidden', error.message, { reason: error.reason, cause: error });
   }
 }

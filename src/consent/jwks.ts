@@ -82,20 +82,25 @@ export async function parsePartnerJwks(input: z.infer<typeof jwksSchema>): Promi
   return keys;
 }
 
-/** Public keys as node:crypto KeyObjects, by their JWK, so verification never imports a key twice. */
-const keyObjects = new Map<string, KeyObject>();
-
-/** One string per distinct public key. */
-export function keyIdentity(jwk: PublicJwk): string {
-  return `${jwk.kty}:${jwk.kid}:${jwk.x}:${'y' in jwk ? jwk.y : ''}`;
+export interface VerificationKey {
+  alg: (typeof consentAlgorithms)[number];
+  /** One string per distinct public key (kid and key material). */
+  identity: string;
+  keyObject: KeyObject;
 }
 
-export function publicKeyObject(jwk: PublicJwk, cacheKey = keyIdentity(jwk)): KeyObject {
-  let key = keyObjects.get(cacheKey);
-  if (!key) {
-    key = createPublicKey({ key: jwk, format: 'jwk' });
-    if (keyObjects.size > 10_000) keyObjects.clear();
-    keyObjects.set(cacheKey, key);
+/** Stored keys, checked and imported once each; null for a stored value that is not a usable key. */
+const verificationKeys = new Map<string, VerificationKey | null>();
+
+/** A registered key as stored, ready to verify signatures with node:crypto. */
+export function verificationKey(stored: Record<string, unknown>): VerificationKey | null {
+  const identity = `${String(stored.kty)}:${String(stored.crv)}:${String(stored.kid)}:${String(stored.x)}:${String(stored.y ?? '')}`;
+  let key = verificationKeys.get(identity);
+  if (key === undefined) {
+    const jwk = publicJwkSchema.safeParse(stored);
+    key = jwk.success ? { alg: algorithmOf(jwk.data), identity, keyObject: createPublicKey({ key: jwk.data, format: 'jwk' }) } : null;
+    if (verificationKeys.size > 10_000) verificationKeys.clear();
+    verificationKeys.set(identity, key);
   }
   return key;
 }

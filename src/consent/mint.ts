@@ -17,7 +17,7 @@ import {
   type JWK,
 } from 'jose';
 import { z } from 'zod';
-import { CONSENT_TOKEN_TYPE, consentAlgorithms, consentClaimsSchema, type ConsentClaimsInput } from './token.js';
+import { CONSENT_TOKEN_TYPE, claimProblems, consentAlgorithms, consentClaimsSchema, type ConsentClaimsInput } from './token.js';
 
 export class ConsentToolError extends Error {}
 
@@ -90,8 +90,7 @@ export async function mintConsentToken(options: MintOptions): Promise<{ token: s
   };
   const parsed = consentClaimsSchema.safeParse(input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new ConsentToolError(`the token would not be valid: ${problems}`);
+    throw new ConsentToolError(`the token would not be valid: ${claimProblems(parsed.error).join('; ')}`);
   }
   const token = await new SignJWT(parsed.data)
     .setProtectedHeader({ alg, typ: CONSENT_TOKEN_TYPE, kid: key.data.kid })
@@ -130,7 +129,7 @@ export async function inspectConsentToken(token: string, options: { jwks?: JSONW
   if (!consentAlgorithms.includes(header.alg as 'EdDSA')) problems.push(`alg ${String(header.alg)} is not accepted (EdDSA or ES256)`);
   if (header.typ !== CONSENT_TOKEN_TYPE) problems.push(`typ must be ${CONSENT_TOKEN_TYPE}`);
   const parsed = consentClaimsSchema.safeParse(payload);
-  if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => `${issue.path.join('.') || 'claims'}: ${issue.message}`));
+  if (!parsed.success) problems.push(...claimProblems(parsed.error));
   if (typeof payload.exp === 'number' && payload.exp <= now) problems.push('expired');
   if (typeof payload.nbf === 'number' && payload.nbf > now) problems.push('not valid yet');
   lines.push(problems.length ? `problems: ${problems.join('; ')}` : 'claims: well-formed and current');

@@ -59,6 +59,11 @@ export const consentClaimsSchema = z
   .strict();
 
 export type ConsentClaims = z.infer<typeof consentClaimsSchema>;
+
+/** What is wrong with some claims, one `path: message` each. */
+export function claimProblems(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || 'claims'}: ${issue.message}`);
+}
 export type ConsentClaimsInput = z.input<typeof consentClaimsSchema>;
 
 export function consentClaimsJsonSchema(): Record<string, unknown> {

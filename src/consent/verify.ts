@@ -14,8 +14,8 @@ import { selectVerificationState } from '../store/consent.js';
 import type { Queryable } from '../store/database.js';
 import { selectOwnedDatasetIds } from '../store/datasets.js';
 import { sealGrant, type ConsentGrant } from './grant.js';
-import { algorithmOf, keyIdentity, publicJwkSchema, publicKeyObject } from './jwks.js';
-import { CONSENT_TOKEN_TYPE, consentAlgorithms, consentClaimsSchema, type consentActions } from './token.js';
+import { verificationKey } from './jwks.js';
+import { CONSENT_TOKEN_TYPE, claimProblems, consentAlgorithms, consentClaimsSchema, type consentActions } from './token.js';
 
 /** Why a token is refused: the `reason` of the problem answer, its status, and what to do. */
 export const denialReasons = [
@@ -107,20 +107,6 @@ function signatureHolds(token: string, alg: string, key: KeyObject, keyId: strin
 
 const verifiedSignatures = new Set<string>();
 
-/** A registered key as stored, checked and imported once: by kid and key material. */
-const registeredKeys = new Map<string, { alg: string; identity: string; keyObject: KeyObject } | null>();
-function registeredKey(stored: Record<string, unknown>): { alg: string; identity: string; keyObject: KeyObject } | null {
-  const cacheKey = `${String(stored.kty)}:${String(stored.crv)}:${String(stored.kid)}:${String(stored.x)}:${String(stored.y ?? '')}`;
-  let key = registeredKeys.get(cacheKey);
-  if (key === undefined) {
-    const jwk = publicJwkSchema.safeParse(stored);
-    key = jwk.success ? { alg: algorithmOf(jwk.data), identity: keyIdentity(jwk.data), keyObject: publicKeyObject(jwk.data) } : null;
-    if (registeredKeys.size > 10_000) registeredKeys.clear();
-    registeredKeys.set(cacheKey, key);
-  }
-  return key;
-}
-
 /** Verifies `request.token` and returns the grant it carries, or throws a ConsentDenial. */
 export async function verifyConsentToken(db: Queryable, config: Config, request: ConsentRequest): Promise<ConsentGrant> {
   const { token } = request;
@@ -154,7 +140,7 @@ export async function verifyConsentToken(db: Queryable, config: Config, request:
   const grantorId = claimed.iss.toLowerCase();
 
   const state = await selectVerificationState(db, { grantorId, kid: header.kid, jti: audit.jti });
-  const key = state.jwk && registeredKey(state.jwk);
+  const key = state.jwk && verificationKey(state.jwk);
   if (!key) {
     throw new ConsentDenial('unknown_key', `The consent token is not signed by a key its issuer has registered (kid ${JSON.stringify(header.kid)}).`, audit);
   }
@@ -168,19 +154,18 @@ export async function verifyConsentToken(db: Queryable, config: Config, request:
   const signed = { jti: audit.jti, grantorId, verified: true };
   const parsed = consentClaimsSchema.safeParse(claimed);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'claims'}: ${issue.message}`).join('; ');
-    throw new ConsentDenial('invalid_claims', `The consent token's claims are not valid: ${problems}.`, signed);
+    throw new ConsentDenial('invalid_claims', `The consent token's claims are not valid: ${claimProblems(parsed.error).join('; ')}.`, signed);
   }
+  const claims = parsed.data;
   const now = Math.floor(Date.now() / 1000);
   const tolerance = config.CONSENT_CLOCK_TOLERANCE_SECONDS;
-  const audiences = typeof parsed.data.aud === 'string' ? [parsed.data.aud] : parsed.data.aud;
+  const audiences = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
   if (!audiences.includes(config.EXCHANGE_ID)) {
     throw new ConsentDenial('wrong_audience', "The consent token is meant for another service: its aud is not this exchange's id.", signed);
   }
-  if (parsed.data.exp <= now - tolerance) throw new ConsentDenial('expired', 'The consent token has expired (exp is in the past); ask the grantor for a new one.', signed);
-  if (parsed.data.nbf > now + tolerance) throw new ConsentDenial('not_yet_valid', 'The consent token is not valid yet (nbf is in the future).', signed);
-  if (parsed.data.iat > now + tolerance) throw new ConsentDenial('invalid_claims', 'The consent token was issued in the future (iat); check the grantor\'s clock.', signed);
-  const claims = parsed.data;
+  if (claims.exp <= now - tolerance) throw new ConsentDenial('expired', 'The consent token has expired (exp is in the past); ask the grantor for a new one.', signed);
+  if (claims.nbf > now + tolerance) throw new ConsentDenial('not_yet_valid', 'The consent token is not valid yet (nbf is in the future).', signed);
+  if (claims.iat > now + tolerance) throw new ConsentDenial('invalid_claims', 'The consent token was issued in the future (iat); check the grantor\'s clock.', signed);
   const maxLifetime = config.CONSENT_MAX_LIFETIME_DAYS * 86_400;
   if (claims.exp - claims.iat > maxLifetime) {
     throw new ConsentDenial('lifetime_too_long', `The consent token lives longer than the exchange allows (${config.CONSENT_MAX_LIFETIME_DAYS} days from iat to exp).`, signed);

@@ -1,5 +1,6 @@
 import type { Comparable } from '../match/compare.js';
 import { compareRecords } from '../match/compare.js';
+import { pairKey } from '../match/evaluate.js';
 import { clusterPairs, clusters, oneToOne as oneEach, prepareAll, scorePairs, termFrequencies, type Link } from '../match/link.js';
 import type { MatchModel } from '../match/model.js';
 import { estimateU, trainModel, type TrainingResult } from '../match/train.js';
@@ -53,9 +54,9 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
     assignment = clusters(links, within);
     if (within) {
       // Transitive links become pairs, scored by the pair's own weight where it was a candidate.
-      const scored = new Map(links.map((l) => [`${l.leftId}\u0000${l.rightId}`, l]));
+      const scored = new Map(links.map((l) => [pairKey(l.leftId, l.rightId), l]));
       links = clusterPairs(assignment).map(
-        (pair) => scored.get(`${pair.leftId}\u0000${pair.rightId}`) ?? scored.get(`${pair.rightId}\u0000${pair.leftId}`) ?? { ...pair, probability: options.threshold, matchWeight: Number.NaN, grade: null },
+        (pair) => scored.get(pairKey(pair.leftId, pair.rightId)) ?? { ...pair, probability: options.threshold, matchWeight: Number.NaN, grade: null },
       );
     }
   }

@@ -44,8 +44,6 @@ export interface Candidate {
   sourceId: string;
   /** The whole record, for scoring inside the exchange only; never returned to the grantee. */
   record: CustomerRecord;
-  /** The blocking rules that found it. */
-  rules: string[];
 }
 
 const present = (keys: MatchKeys, key: string) => {
@@ -73,7 +71,7 @@ export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, per
       return `$${numbers.get(name)}`;
     });
     rules.push(rule.name);
-    ruleSql.push(`(SELECT r.dataset_id, r.source_id, r.record, '${rule.name}' AS rule FROM customer_records r WHERE ${scopeWhere} AND ${where} LIMIT ${perRule})`);
+    ruleSql.push(`(SELECT r.dataset_id, r.source_id, r.record FROM customer_records r WHERE ${scopeWhere} AND ${where} LIMIT ${perRule})`);
   }
   return { sql: ruleSql.join('\nUNION ALL\n'), params, rules };
 }
@@ -88,14 +86,12 @@ export async function selectProbeCandidates(db: Queryable, grant: ConsentGrant, 
     AND ($2::uuid[] IS NULL OR r.dataset_id = ANY($2::uuid[])) AND cx_record_permits(r.record, $3, $4)`;
   const { sql, params } = probeSql(keys, scope, 5, perRule);
   if (!sql) return [];
-  const rows = await db.query<{ dataset_id: string; source_id: string; record: CustomerRecord; rule: string }>(sql, [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, ...params]);
-  // A record several rules found comes once, with every rule that found it.
+  const rows = await db.query<{ dataset_id: string; source_id: string; record: CustomerRecord }>(sql, [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, ...params]);
+  // A record several rules found comes once.
   const candidates = new Map<string, Candidate>();
   for (const row of rows) {
     const key = `${row.dataset_id}/${row.source_id}`;
-    const seen = candidates.get(key);
-    if (seen) seen.rules.push(row.rule);
-    else candidates.set(key, { datasetId: row.dataset_id, sourceId: row.source_id, record: row.record, rules: [row.rule] });
+    if (!candidates.has(key)) candidates.set(key, { datasetId: row.dataset_id, sourceId: row.source_id, record: row.record });
   }
   return [...candidates.values()];
 }
@@ -131,7 +127,6 @@ function sideSql(scope: DatasetScope, partner: string, dataset: string, consent:
     FROM customer_records WHERE partner_id = ${partner} AND dataset_id = ${dataset} AND valid_to IS NULL AND record IS NOT NULL${grantConditions}`;
 }
 
-/** The batch rules, each a join of the two sides; array keys join through unnest (hash joins). */
 /**
  * The batch rules: equal keys on both sides (`on`: left and right expressions), then a filter.
  * Array keys (emails, phones, identifiers) join through unnest; all are hash joins.
@@ -162,17 +157,21 @@ export interface CandidatePairs {
   skippedRules: { name: string; pairs: number }[];
 }
 
+/** A rule's key expression on one side: `left(given_name_key, 1)` becomes `left(l.given_name_key, 1)`. */
+function onSide(expression: string, side: 'l' | 'r'): string {
+  return expression.replace(/(^|\()([a-z_]+)(?=[,)]|$)/g, `$1${side}.$2`);
+}
+
 /** How many pairs each rule would compare: the sum over its blocks of left count × right count. */
 function ruleSizesSql(): string {
   return pairRules
     .map((rule) => {
-      const keys = (side: 'l' | 'r') => rule.on.map(([l, r], i) => `${(side === 'l' ? l : r).replace(/(^|\()([a-z_]+)(?=[,)]|$)/g, `$1${side}.$2`)} AS k${i}`).join(', ');
-      const notNull = rule.on.map((_, i) => `k${i} IS NOT NULL`).join(' AND ');
-      const joinOn = rule.on.map((_, i) => `a.k${i} = b.k${i}`).join(' AND ');
-      return `(SELECT coalesce(sum(a.n * b.n), 0)::float8 FROM
-         (SELECT ${rule.on.map((_, i) => `k${i}`).join(', ')}, count(*)::float8 AS n FROM (SELECT ${keys('l')} FROM l) x WHERE ${notNull} GROUP BY ${rule.on.map((_, i) => `k${i}`).join(', ')}) a
-         JOIN (SELECT ${rule.on.map((_, i) => `k${i}`).join(', ')}, count(*)::float8 AS n FROM (SELECT ${keys('r')} FROM r) y WHERE ${notNull} GROUP BY ${rule.on.map((_, i) => `k${i}`).join(', ')}) b
-         ON ${joinOn}) AS "${rule.name}"`;
+      const names = rule.on.map((_, i) => `k${i}`).join(', ');
+      const blocks = (side: 'l' | 'r') =>
+        `SELECT ${names}, count(*)::float8 AS n FROM (SELECT ${rule.on.map((pair, i) => `${onSide(pair[side === 'l' ? 0 : 1], side)} AS k${i}`).join(', ')} FROM ${side}) keys
+         WHERE ${rule.on.map((_, i) => `k${i} IS NOT NULL`).join(' AND ')} GROUP BY ${names}`;
+      return `(SELECT coalesce(sum(a.n * b.n), 0)::float8 FROM (${blocks('l')}) a JOIN (${blocks('r')}) b
+         ON ${rule.on.map((_, i) => `a.k${i} = b.k${i}`).join(' AND ')}) AS "${rule.name}"`;
     })
     .join(',\n');
 }
@@ -188,25 +187,23 @@ export async function selectCandidatePairs(db: Queryable, left: DatasetScope, ri
   const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
   const params = [left.partnerId, left.datasetId, right.partnerId, right.datasetId, ...(right.grant ? [right.grant.purpose] : [])];
   const sides = `WITH l AS MATERIALIZED (${sideSql(left, '$1', '$2', '$5')}), r AS MATERIALIZED (${sideSql(right, '$3', '$4', '$5')})`;
-  {
-    const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right", ${ruleSizesSql()}`, params);
-    const budget = Math.max(MIN_PAIR_BUDGET, PAIRS_PER_RECORD * (sizes!.left! + (within ? 0 : sizes!.right!)));
-    const pairsOf = (name: string) => (within ? sizes![name]! / 2 : sizes![name]!);
-    const kept = pairRules.filter((rule) => pairsOf(rule.name) <= budget);
-    const skippedRules = pairRules.filter((rule) => pairsOf(rule.name) > budget).map((rule) => ({ name: rule.name, pairs: Math.round(pairsOf(rule.name)) }));
-    const order = within ? ' AND l.source_id < r.source_id' : '';
-    const joins = [
-      ...kept.map((rule) => {
-        const on = rule.on.map(([l, r]) => `${l.replace(/(^|\()([a-z_]+)(?=[,)]|$)/g, '$1l.$2')} = ${r.replace(/(^|\()([a-z_]+)(?=[,)]|$)/g, '$1r.$2')}`).join(' AND ');
-        return `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${on}${rule.filter ? ` AND ${rule.filter}` : ''}${order}`;
-      }),
-      ...arrayRules.map(
-        (column) => `SELECT l.source_id, r.source_id FROM (SELECT source_id, unnest(${column}) AS k FROM l) l JOIN (SELECT source_id, unnest(${column}) AS k FROM r) r ON l.k = r.k${order}`,
-      ),
-    ];
-    const pairs = await db.query<{ leftId: string; rightId: string }>(`${sides}\n${joins.join('\nUNION\n')}`, params);
-    return { pairs, skippedRules };
-  }
+  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right", ${ruleSizesSql()}`, params);
+  const budget = Math.max(MIN_PAIR_BUDGET, PAIRS_PER_RECORD * (sizes!.left! + (within ? 0 : sizes!.right!)));
+  const pairsOf = (name: string) => (within ? sizes![name]! / 2 : sizes![name]!);
+  const kept = pairRules.filter((rule) => pairsOf(rule.name) <= budget);
+  const skippedRules = pairRules.filter((rule) => pairsOf(rule.name) > budget).map((rule) => ({ name: rule.name, pairs: Math.round(pairsOf(rule.name)) }));
+  const order = within ? ' AND l.source_id < r.source_id' : '';
+  const joins = [
+    ...kept.map((rule) => {
+      const on = rule.on.map(([l, r]) => `${onSide(l, 'l')} = ${onSide(r, 'r')}`).join(' AND ');
+      return `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${on}${rule.filter ? ` AND ${rule.filter}` : ''}${order}`;
+    }),
+    ...arrayRules.map(
+      (column) => `SELECT l.source_id, r.source_id FROM (SELECT source_id, unnest(${column}) AS k FROM l) l JOIN (SELECT source_id, unnest(${column}) AS k FROM r) r ON l.k = r.k${order}`,
+    ),
+  ];
+  const pairs = await db.query<{ leftId: string; rightId: string }>(`${sides}\n${joins.join('\nUNION\n')}`, params);
+  return { pairs, skippedRules };
 }
 
 /** The current records of a dataset (own data, or another partner's under a grant's scope). */
