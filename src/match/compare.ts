@@ -72,6 +72,42 @@ export function prepare(record: CustomerRecord): Comparable {
 
 export const jaroWinkler = (a: string, b: string): number => JaroWinklerDistance(a, b);
 
+const asciiCounts = new Int32Array(128);
+/**
+ * Jaro-Winkler where it can reach `floor`, else 0 without computing it: with at most
+ * `c` characters in common (as multisets), Jaro is at most (c/|a| + c/|b| + 1)/3 and Winkler's
+ * prefix bonus (4 characters, factor 0.1) lifts it to at most 0.6·Jaro + 0.4. The bound costs one
+ * pass over both strings, the metric a quadratic window scan; long, mostly different strings such
+ * as two people's email addresses are ruled out by the bound alone.
+ */
+export function jaroWinklerAbove(a: string, b: string, floor: number): number {
+  let common = 0;
+  let otherA = 0;
+  let otherB = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    const code = a.charCodeAt(i);
+    if (code < 128) asciiCounts[code]! += 1;
+    else otherA += 1;
+  }
+  for (let i = 0; i < b.length; i += 1) {
+    const code = b.charCodeAt(i);
+    if (code >= 128) otherB += 1;
+    else if (asciiCounts[code]! > 0) {
+      asciiCounts[code]! -= 1;
+      common += 1;
+    }
+  }
+  for (let i = 0; i < a.length; i += 1) {
+    const code = a.charCodeAt(i);
+    if (code < 128) asciiCounts[code] = 0;
+  }
+  // Characters outside ASCII are not counted apart: assume they all match (still a bound).
+  common += Math.min(otherA, otherB);
+  if (0.2 * (common / a.length + common / b.length + 1) + 0.4 < floor) return 0;
+  return jaroWinkler(a, b);
+}
+
+
 /** At most one insertion, deletion, substitution or adjacent transposition apart. */
 export function oneEditApart(a: string, b: string): boolean {
   if (a.length === b.length) {
@@ -103,7 +139,10 @@ export interface Comparison {
 
 function nameComparison(name: 'given_name' | 'family_name', own: 'given' | 'family', other: 'given' | 'family', phonetic: 'givenPhonetic' | 'familyPhonetic'): Comparison {
   const levels = ['null', 'exact', ...(own === 'given' ? ['nickname'] : []), 'jaro_winkler_0.92', 'phonetic', 'jaro_winkler_0.80', 'swapped', 'initial', 'different'] as const;
-  const level = (label: (typeof levels)[number]) => levels.indexOf(label);
+  // Level numbers looked up once: compare() runs for every candidate pair.
+  const [nickname, jw92, sound, jw80, swapped, initial, different] = (['nickname', 'jaro_winkler_0.92', 'phonetic', 'jaro_winkler_0.80', 'swapped', 'initial', 'different'] as const).map((label) =>
+    levels.indexOf(label),
+  );
   return {
     name,
     levels,
@@ -111,15 +150,15 @@ function nameComparison(name: 'given_name' | 'family_name', own: 'given' | 'fami
       const x = a[own];
       const y = b[own];
       if (!x || !y) return 0;
-      if (x === y) return level('exact');
-      if (own === 'given' && areNicknames(x, y)) return level('nickname');
-      const similarity = jaroWinkler(x, y);
-      if (similarity >= 0.92) return level('jaro_winkler_0.92');
-      if (a[phonetic] && a[phonetic] === b[phonetic]) return level('phonetic');
-      if (similarity >= 0.8) return level('jaro_winkler_0.80');
-      if ((a[other] && a[other] === y) || (b[other] && b[other] === x)) return level('swapped');
-      if ((x.length === 1 || y.length === 1) && x[0] === y[0]) return level('initial');
-      return level('different');
+      if (x === y) return 1;
+      if (own === 'given' && areNicknames(x, y)) return nickname!;
+      const similarity = jaroWinklerAbove(x, y, 0.8);
+      if (similarity >= 0.92) return jw92!;
+      if (a[phonetic] && a[phonetic] === b[phonetic]) return sound!;
+      if (similarity >= 0.8) return jw80!;
+      if ((a[other] && a[other] === y) || (b[other] && b[other] === x)) return swapped!;
+      if ((x.length === 1 || y.length === 1) && x[0] === y[0]) return initial!;
+      return different!;
     },
     tfValue: (record) => record[own],
   };
@@ -149,11 +188,15 @@ const email: Comparison = {
     for (const x of a.emails) {
       for (const y of b.emails) {
         if (x === y) return 1;
-        const [xLocal, xDomain] = x.split('@');
-        const [yLocal, yDomain] = y.split('@');
-        if (jaroWinkler(x, y) >= 0.9) best = Math.min(best, 2);
-        else if (xLocal === yLocal) best = Math.min(best, 3);
-        else if (xDomain === yDomain) best = Math.min(best, 4);
+        if (jaroWinklerAbove(x, y, 0.9) >= 0.9) {
+          best = 2;
+          continue;
+        }
+        const xAt = x.lastIndexOf('@');
+        const yAt = y.lastIndexOf('@');
+        if (xAt < 0 || yAt < 0) continue;
+        if (xAt === yAt && x.startsWith(y.slice(0, yAt + 1))) best = Math.min(best, 3);
+        else if (x.endsWith(y.slice(yAt))) best = Math.min(best, 4);
       }
     }
     return best;
@@ -206,7 +249,7 @@ const locality: Comparison = {
   compare(a, b) {
     if (!a.locality || !b.locality) return 0;
     if (a.locality === b.locality) return 1;
-    return jaroWinkler(a.locality, b.locality) >= 0.88 ? 2 : 3;
+    return jaroWinklerAbove(a.locality, b.locality, 0.88) >= 0.88 ? 2 : 3;
   },
 };
 
@@ -244,9 +287,8 @@ export const comparisons: readonly Comparison[] = [
   identifier,
 ];
 
-/** The level each comparison reaches for a pair: the comparison vector. */
-export function compareRecords(a: Comparable, b: Comparable): Uint8Array {
-  const vector = new Uint8Array(comparisons.length);
+/** The level each comparison reaches for a pair: the comparison vector (into `vector` when given, to spare an allocation per pair). */
+export function compareRecords(a: Comparable, b: Comparable, vector = new Uint8Array(comparisons.length)): Uint8Array {
   for (let i = 0; i < comparisons.length; i += 1) vector[i] = comparisons[i]!.compare(a, b);
   return vector;
 }

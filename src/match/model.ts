@@ -120,14 +120,15 @@ export function scoreVector(model: MatchModel, vector: Uint8Array, options: { tf
   if (!table) tables.set(model, (table = weightTable(model)));
   let matchWeight = log2(model.prior / (1 - model.prior));
   const explanation: FieldExplanation[] = [];
+  const tf = options.tf && options.a ? options.tf : undefined;
   for (let i = 0; i < comparisons.length; i += 1) {
     const comparison = comparisons[i]!;
     const level = vector[i]!;
     let weight = table[i]![level]!;
     // Term frequency: an exact match on a value shared by a share f of records is as likely by chance as f.
-    if (level === 1 && options.tf && options.a && comparison.tfValue && model.termFrequency.includes(comparison.name)) {
-      const value = comparison.tfValue(options.a);
-      const frequency = value ? options.tf(comparison.name, value) : undefined;
+    if (level === 1 && tf && comparison.tfValue && model.termFrequency.includes(comparison.name)) {
+      const value = comparison.tfValue(options.a!);
+      const frequency = value ? tf(comparison.name, value) : undefined;
       if (frequency !== undefined) {
         const { m, u } = model.comparisons[comparison.name]!.exact!;
         weight = log2(m / Math.min(Math.max(frequency, u / 20), u * 20));
@@ -140,6 +141,9 @@ export function scoreVector(model: MatchModel, vector: Uint8Array, options: { tf
   return { matchWeight: Math.round(matchWeight * 100) / 100, probability, grade: gradeOf(model, probability), explanation };
 }
 
+/** One vector reused by every scorePair call: scoreVector keeps nothing of it. */
+const scratch = new Uint8Array(comparisons.length);
+
 export function scorePair(model: MatchModel, a: Comparable, b: Comparable, options: { tf?: TermFrequencies; explain?: boolean } = {}): Score {
-  return scoreVector(model, compareRecords(a, b), { ...options, a });
+  return scoreVector(model, compareRecords(a, b, scratch), { tf: options.tf, explain: options.explain, a });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { comparisons, compareRecords, oneEditApart, prepare } from '../../src/match/compare.js';
+import { comparisons, compareRecords, jaroWinkler, jaroWinklerAbove, oneEditApart, prepare } from '../../src/match/compare.js';
+import { seededRandom } from '../../src/match/train.js';
 import { evaluatePairs, parsePairsCsv, precisionRecallCurve } from '../../src/match/evaluate.js';
 import { clusterPairs, clusters, oneToOne, type Link } from '../../src/match/link.js';
 import { defaultModel, parseModel, scorePair, ModelError } from '../../src/match/model.js';
@@ -60,6 +61,28 @@ describe('comparisons', () => {
 
   it('decides one edit without a matrix for equal lengths', () => {
     expect([oneEditApart('abcd', 'abcd'), oneEditApart('abcd', 'abce'), oneEditApart('abcd', 'abdc'), oneEditApart('abcd', 'badc'), oneEditApart('abc', 'abcd'), oneEditApart('abcd', 'xycd')]).toEqual([true, true, true, false, true, false]);
+  });
+
+  it('skips Jaro-Winkler only where its bound shows the floor cannot be reached', () => {
+    // Random strings over small alphabets (so that they share characters), ASCII and not.
+    const rand = seededRandom(11);
+    const alphabets = ['abcdef', 'abcdefghijklmnop@.', 'aeiouéü张王'];
+    let skipped = 0;
+    for (let n = 0; n < 20_000; n += 1) {
+      const alphabet = alphabets[n % alphabets.length]!;
+      const word = () => Array.from({ length: 1 + Math.floor(rand() * 14) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+      const a = word();
+      const b = rand() < 0.3 ? a.slice(0, -1) + word().slice(0, 2) : word();
+      for (const floor of [0.8, 0.88, 0.9]) {
+        const bounded = jaroWinklerAbove(a, b, floor);
+        if (bounded === 0 && jaroWinkler(a, b) !== 0) skipped += 1;
+        expect(bounded >= floor, `${a} ~ ${b} at ${floor}`).toBe(jaroWinkler(a, b) >= floor);
+        if (bounded !== 0) expect(bounded).toBe(jaroWinkler(a, b));
+      }
+    }
+    expect(skipped).toBeGreaterThan(1000);
+    expect(jaroWinklerAbove('wei.zhang@bank.cn', 'olivia.brown@mail.com', 0.9)).toBe(0);
+    expect(jaroWinklerAbove('jonathan', 'jonathon', 0.8)).toBe(jaroWinkler('jonathan', 'jonathon'));
   });
 });
 
