@@ -11,10 +11,18 @@ import { openPostgres } from '../src/store/postgres.js';
 /** The server benchmarks use: BENCH_DATABASE_URL, default the local one. */
 export const benchServerUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/** BENCH_ENGINES (comma-separated: pglite, postgres) narrows a run to some engines; default both. */
+const engines = new Set((process.env.BENCH_ENGINES ?? 'pglite,postgres').split(',').map((e) => e.trim()));
+
 /** A benchmark that served HTTP has closed the database with the server already. */
 const closeQuietly = (db: Database) => db.close().catch(() => {});
 
 export async function onBothEngines(run: (engine: 'pglite' | 'postgres', db: Database) => Promise<void>): Promise<void> {
+  if (engines.has('pglite')) await onPglite(run);
+  if (engines.has('postgres')) await onServer(run);
+}
+
+async function onPglite(run: (engine: 'pglite', db: Database) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cx-bench-'));
   try {
     const db = await openPglite(join(dir, 'pg'));
@@ -24,6 +32,9 @@ export async function onBothEngines(run: (engine: 'pglite' | 'postgres', db: Dat
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function onServer(run: (engine: 'postgres', db: Database) => Promise<void>): Promise<void> {
   const name = `cx_bench_${process.pid}`;
   const admin = postgres(benchServerUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`CREATE DATABASE ${name}`);

@@ -15,7 +15,7 @@ import { InputError } from '../mapping/readers.js';
 import { mapInput, StrictModeError, type MappingReport } from '../mapping/run.js';
 import { matchKeys } from '../match/keys.js';
 import type { CustomerRecord } from '../standard/customer.js';
-import { copyToStaging, createStaging, lockDatasetForUpload, publishStaged, restage, selectStaged, stagingLine } from '../store/records.js';
+import { clearStaging, copyToStaging, createStaging, datasetHasVersions, lockDatasetForUpload, publishStaged, rewriteOwnVersions, selectCurrentRecords, stagingLine } from '../store/records.js';
 import { insertUpload, selectUploadByIdempotencyKey, type Upload } from '../store/uploads.js';
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
@@ -126,12 +126,25 @@ export async function uploadDataset({
       await createStaging(tx);
       // The body starts flowing only now, once the reader below is there to hear of its errors.
       const body = input.body.pipe(counter);
+      const scope = { partnerId, datasetId, uploadId };
+      const firstLoad = !(await datasetHasVersions(tx, scope));
+      const counts = { inserted: 0, updated: 0, unchanged: 0 };
+      const addCounts = (more: typeof counts) => {
+        for (const key of ['inserted', 'updated', 'unchanged'] as const) counts[key] += more[key];
+      };
+      // Each batch is staged and published in the upload's one transaction (still all or nothing).
+      // COPY streams from this process, so it runs before mapping resumes; publishing is the
+      // database's work alone and overlaps the mapping of the next batch.
       let batch: string[] = [];
-      // One COPY in flight while the next batch is mapped, so the database and the mapping overlap.
-      let copying: Promise<void> = Promise.resolve();
+      let publishing: Promise<void> = Promise.resolve();
       const flush = async (lines: string[]) => {
-        await copying;
-        copying = copyToStaging(tx, lines);
+        await publishing;
+        if (!lines.length) return;
+        await copyToStaging(tx, lines);
+        publishing = (async () => {
+          addCounts(await publishStaged(tx, scope, { firstLoad }));
+          await clearStaging(tx);
+        })();
       };
       const repeats = new Map<string, CustomerRecord[]>();
       const mapped = mapInput({
@@ -155,19 +168,27 @@ export async function uploadDataset({
       try {
         report = await mapped;
       } catch (error) {
-        // Let a COPY still in flight finish (or fail) before the transaction rolls back.
-        await copying.catch(() => {});
+        // Let a batch still in flight finish (or fail) before the transaction rolls back.
+        await publishing.catch(() => {});
         throw error;
       }
       await flush(batch);
-      await copying;
+      await publishing;
       if (report.rows > 0 && report.rejected / report.rows > ctx.config.UPLOAD_MAX_REJECTED_RATIO) throw new TooManyRejected();
-      // Rows that repeated a source id merge into the first, by the documented rule (mappings/README.md).
-      for (const { sourceId, record } of await selectStaged(tx, [...repeats.keys()])) {
-        const merged = repeats.get(sourceId)!.reduce(mergeRecords, record);
-        await restage(tx, { row: 0, record: merged, keys: matchKeys(merged) });
+      // Rows that repeated a source id merge into the record its first row became, by the
+      // documented rule (mappings/README.md): in place where this upload wrote that version, else
+      // as a new version of a record the first row had left unchanged.
+      if (repeats.size) {
+        const lines = (await selectCurrentRecords(tx, scope, [...repeats.keys()])).map(({ sourceId, record }) => {
+          const merged = repeats.get(sourceId)!.reduce(mergeRecords, record);
+          return stagingLine({ row: 0, record: merged, keys: matchKeys(merged) });
+        });
+        await copyToStaging(tx, lines);
+        const rest = lines.length - (await rewriteOwnVersions(tx, scope));
+        // Those were counted unchanged in their batch; count them again as they come out now.
+        counts.unchanged -= rest;
+        addCounts(await publishStaged(tx, scope));
       }
-      const counts = await publishStaged(tx, { partnerId, datasetId, uploadId });
       const saved = await insertUpload(tx, {
         id: uploadId,
         partnerId,

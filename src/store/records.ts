@@ -73,34 +73,76 @@ export async function copyToStaging(tx: Queryable, lines: string[]): Promise<voi
   if (lines.length) await tx.copyCsv(STAGING, stagingColumns, `${lines.join('\n')}\n`);
 }
 
-export async function selectStaged(tx: Queryable, sourceIds: string[]): Promise<{ sourceId: string; record: CustomerRecord }[]> {
-  return tx.query(`SELECT source_id AS "sourceId", record FROM ${STAGING} WHERE source_id = ANY($1::text[])`, [sourceIds]);
+/** Empties the staging table for the next batch. */
+export async function clearStaging(tx: Queryable): Promise<void> {
+  await tx.exec(`TRUNCATE ${STAGING}`);
 }
 
-/** Replaces a staged record (after merging the rows that repeated its source id). */
-export async function restage(tx: Queryable, staged: StagedRecord): Promise<void> {
-  const { record, keys } = staged;
-  await tx.query(
-    `UPDATE ${STAGING} SET record = $2, full_name_key = $3, given_name_key = $4, family_name_key = $5, family_phonetic = $6,
-       birth_date = $7, birth_year = $8, postcode_key = $9, email_keys = $10, phone_keys = $11,
-       identifier_keys = $12, given_phonetic = $13 WHERE source_id = $1`,
-    [
-      record.source.recordId, record, keys.fullNameKey, keys.givenNameKey, keys.familyNameKey, keys.familyPhonetic,
-      keys.birthDate, keys.birthYear, keys.postcodeKey, keys.emailKeys, keys.phoneKeys, keys.identifierKeys, keys.givenPhonetic,
-    ],
+/**
+ * The current record of each source id: after an upload's batches are published, the record its
+ * first row for that id became (or left unchanged), into which the rows repeating the id merge.
+ */
+export async function selectCurrentRecords(
+  tx: Queryable,
+  scope: { partnerId: string; datasetId: string },
+  sourceIds: string[],
+): Promise<{ sourceId: string; record: CustomerRecord }[]> {
+  return tx.query(
+    `SELECT source_id AS "sourceId", record FROM customer_records
+     WHERE partner_id = $1 AND dataset_id = $2 AND source_id = ANY($3::text[]) AND valid_to IS NULL AND record IS NOT NULL`,
+    [scope.partnerId, scope.datasetId, sourceIds],
   );
+}
+
+/**
+ * Staged records whose current version this same upload wrote (merged repeats) replace that
+ * version in place, since nobody has seen it yet, and leave staging; returns how many.
+ */
+export async function rewriteOwnVersions(tx: Queryable, scope: { partnerId: string; datasetId: string; uploadId: string }): Promise<number> {
+  const rows = await tx.query(
+    `WITH rewritten AS (
+       UPDATE customer_records c SET record = s.record, ${keyColumns.map((k) => `${k} = s.${k}`).join(', ')}
+       FROM ${STAGING} s
+       WHERE c.partner_id = $1 AND c.dataset_id = $2 AND c.source_id = s.source_id AND c.valid_to IS NULL AND c.upload_id = $3
+       RETURNING c.source_id)
+     DELETE FROM ${STAGING} s USING rewritten r WHERE s.source_id = r.source_id RETURNING 1`,
+    [scope.partnerId, scope.datasetId, scope.uploadId],
+  );
+  return rows.length;
+}
+
+/** Whether the dataset holds any version at all, erased ones included (none: a first load). */
+export async function datasetHasVersions(tx: Queryable, scope: { partnerId: string; datasetId: string }): Promise<boolean> {
+  const rows = await tx.query(`SELECT 1 FROM customer_records WHERE partner_id = $1 AND dataset_id = $2 LIMIT 1`, [scope.partnerId, scope.datasetId]);
+  return rows.length > 0;
 }
 
 /**
  * Publishes the staged records into the dataset: a changed record closes its current version and
  * gets a new one; a new source id gets version 1 (or the next, after an erasure); an identical
- * record is left alone. All versions written share the transaction's time (NOW).
+ * record is left alone. All versions written share the transaction's time (NOW). Into a dataset
+ * that has no versions yet (`firstLoad`), every staged record is new: no lookups needed.
  */
 export async function publishStaged(
   tx: Queryable,
   scope: { partnerId: string; datasetId: string; uploadId: string },
+  { firstLoad = false }: { firstLoad?: boolean } = {},
 ): Promise<{ inserted: number; updated: number; unchanged: number }> {
-  const params = [scope.partnerId, scope.datasetId];
+  const params = [scope.partnerId, scope.datasetId, scope.uploadId];
+  const insert = (version: string, where: string) =>
+    `WITH written AS (
+       INSERT INTO customer_records (partner_id, dataset_id, source_id, version, upload_id, valid_from, record, ${keyColumns.join(', ')})
+       SELECT $1, $2, s.source_id, ${version}, $3, ${NOW}, s.record, ${keyColumns.map((k) => `s.${k}`).join(', ')}
+       FROM ${STAGING} s ${where}
+       RETURNING 1)
+     SELECT count(*)::int AS count FROM written`;
+  if (firstLoad) {
+    const [written] = await tx.query<{ count: number }>(insert('1', ''), params);
+    return { inserted: written!.count, updated: 0, unchanged: 0 };
+  }
+  // With staging's size known, the planner looks each staged record up by index rather than
+  // scanning the whole dataset.
+  await tx.exec(`ANALYZE ${STAGING}`);
   const [closed] = await tx.query<{ count: number }>(
     `WITH closed AS (
        UPDATE customer_records c SET valid_to = ${NOW}
@@ -109,20 +151,15 @@ export async function publishStaged(
          AND c.record IS DISTINCT FROM s.record
        RETURNING 1)
      SELECT count(*)::int AS count FROM closed`,
-    params,
+    params.slice(0, 2),
   );
   const [written] = await tx.query<{ count: number }>(
-    `WITH written AS (
-       INSERT INTO customer_records (partner_id, dataset_id, source_id, version, upload_id, valid_from, record, ${keyColumns.join(', ')})
-       SELECT $1, $2, s.source_id,
-         coalesce((SELECT max(c.version) FROM customer_records c WHERE c.partner_id = $1 AND c.dataset_id = $2 AND c.source_id = s.source_id), 0) + 1,
-         $3, ${NOW}, s.record, ${keyColumns.map((k) => `s.${k}`).join(', ')}
-       FROM ${STAGING} s
-       WHERE NOT EXISTS (SELECT 1 FROM customer_records c
-         WHERE c.partner_id = $1 AND c.dataset_id = $2 AND c.source_id = s.source_id AND c.valid_to IS NULL)
-       RETURNING 1)
-     SELECT count(*)::int AS count FROM written`,
-    [...params, scope.uploadId],
+    insert(
+      'coalesce((SELECT max(c.version) FROM customer_records c WHERE c.partner_id = $1 AND c.dataset_id = $2 AND c.source_id = s.source_id), 0) + 1',
+      `WHERE NOT EXISTS (SELECT 1 FROM customer_records c
+         WHERE c.partner_id = $1 AND c.dataset_id = $2 AND c.source_id = s.source_id AND c.valid_to IS NULL)`,
+    ),
+    params,
   );
   const [staged] = await tx.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${STAGING}`);
   const updated = closed!.count;

@@ -106,6 +106,21 @@ describe(`uploads on ${engineUnderTest}`, () => {
       expect(record.record).toMatchObject({ birthDate: '1970-01-01' });
       expect((record.record.identifiers as Json[]).map((i) => i.value)).toEqual(['1234567', '7654321']);
     });
+
+    it('merges a repeat into a record the upload left unchanged as a new version, across batches', async () => {
+      expect((await upload(`${header}\n${row('m-2', 'dora', '19700101')}\n`)).status).toBe(201);
+      // The repeat comes more than a staging batch (5,000 rows) after the first row.
+      const filler = Array.from({ length: 6000 }, (_, i) => row(`f-${i}`, 'fay'));
+      const csv = `${header}\n${row('m-2', 'dora', '19700101')}\n${filler.join('\n')}\nm-2, dora, smith, 1, main street, , sydney, 2000, nsw, , 7654321\n`;
+      const response = await upload(csv);
+      expect(response.status).toBe(201);
+      expect(await response.json()).toMatchObject({ accepted: 6002, inserted: 6000, updated: 1, unchanged: 0 });
+      const versions = await ex.db.query<{ version: number; current: boolean; identifiers: unknown }>(
+        `SELECT version, valid_to IS NULL AS current, record->'identifiers' AS identifiers FROM customer_records WHERE dataset_id = $1 AND source_id = 'm-2' ORDER BY version`,
+        [datasetId],
+      );
+      expect(versions.map((v) => [v.version, v.current, (v.identifiers as Json[]).length])).toEqual([[1, false, 1], [2, true, 2]]);
+    });
   });
 
   describe('idempotent retries', () => {
