@@ -9,6 +9,8 @@ export type SourceRow = { kind: 'cells'; cells: string[] } | { kind: 'object'; o
 
 export interface RowIssue {
   row: number;
+  /** The row's source record id, when it had one: what erasure finds the issue by. */
+  sourceId?: string;
   column: string | null;
   value: string | null;
   field: string;
@@ -24,6 +26,7 @@ export interface FieldOutcome {
 
 export interface MappedRow {
   row: number;
+  sourceId?: string;
   record?: CustomerRecord;
   issues: RowIssue[];
   fields: FieldOutcome[];
@@ -217,8 +220,9 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
 
       run(idRule, false);
       if (rejected) return { row: rowNumber, issues, fields };
+      const sourceId = (draft.record.source as { recordId: string }).recordId;
       for (const compiled of rules) run(compiled, true);
-      if (rejected) return { row: rowNumber, issues, fields };
+      if (rejected) return { row: rowNumber, sourceId, issues, fields };
 
       // An array element that only received constants (say a phone type, with no number) is dropped.
       for (const { element, sourced, array } of draft.elements.values()) {
@@ -232,7 +236,7 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
       // The transforms produce valid values; the schema still has the last word (lengths, sizes).
       for (let attempt = 0; attempt < 5; attempt += 1) {
         const result = customerRecordSchema.safeParse(draft.record);
-        if (result.success) return { row: rowNumber, record: result.data, issues, fields };
+        if (result.success) return { row: rowNumber, sourceId, record: result.data, issues, fields };
         const issue = result.error.issues[0]!;
         const path = issue.path.map(String);
         if (path[0] === 'source' || path.length === 0) break;
@@ -240,7 +244,7 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
         removePath(draft.record, path);
       }
       issues.push({ row: rowNumber, column: null, value: null, field: '(record)', reason: 'the record does not fit the standard', severity: 'rejected' });
-      return { row: rowNumber, issues, fields };
+      return { row: rowNumber, sourceId, issues, fields };
     },
   };
 }
@@ -270,7 +274,9 @@ export function compileCanonical(format: 'ndjson' | 'json' = 'ndjson'): Compiled
     bindHeader() {},
     mapRow(row, rowNumber) {
       const result = customerRecordSchema.safeParse(row.kind === 'object' ? row.object : undefined);
-      if (result.success) return { row: rowNumber, record: result.data, issues: [], fields: [] };
+      if (result.success) return { row: rowNumber, sourceId: result.data.source.recordId, record: result.data, issues: [], fields: [] };
+      const recordId = row.kind === 'object' ? jsonPath(row.object, 'source.recordId') : undefined;
+      const sourceId = typeof recordId === 'string' && recordId.trim() !== '' ? recordId : undefined;
       const issues = result.error.issues.slice(0, 5).map((issue): RowIssue => ({
         row: rowNumber,
         column: null,
@@ -279,7 +285,7 @@ export function compileCanonical(format: 'ndjson' | 'json' = 'ndjson'): Compiled
         reason: issue.message,
         severity: 'rejected',
       }));
-      return { row: rowNumber, issues, fields: [] };
+      return { row: rowNumber, sourceId, issues, fields: [] };
     },
   };
 }

@@ -105,7 +105,8 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
     }
     const mapped = compiled.mapRow(item.data, item.row);
     for (const field of mapped.fields) report.fields[field.target]![field.outcome] += 1;
-    for (const issue of mapped.issues) addIssue(issue);
+    const { sourceId: rowSourceId } = mapped;
+    for (const { row, ...issue } of mapped.issues) addIssue(rowSourceId === undefined ? { row, ...issue } : { row, sourceId: rowSourceId, ...issue });
     if (!mapped.record) {
       report.rejected += 1;
       continue;

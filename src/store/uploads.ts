@@ -52,3 +52,26 @@ export async function selectUploadByIdempotencyKey(db: Queryable, partnerId: str
   );
   return rows[0];
 }
+
+type ReportEntry = Record<string, unknown>;
+
+/**
+ * Erasure reaches the upload reports too: issues and duplicate flags of rows with this source id
+ * lose the value and the id they carried, and say so. Returns how many reports changed.
+ */
+export async function scrubSourceIdFromReports(db: Queryable, scope: { partnerId: string; datasetId: string; sourceId: string }): Promise<number> {
+  const mention = `jsonb_build_array(jsonb_build_object('sourceId', $3::text))`;
+  const rows = await db.query<{ id: string; report: { issues?: ReportEntry[]; duplicates?: { flagged?: ReportEntry[] } } }>(
+    `SELECT id, report FROM uploads WHERE partner_id = $1 AND dataset_id = $2
+       AND (report->'issues' @> ${mention} OR report->'duplicates'->'flagged' @> ${mention})
+     FOR UPDATE`,
+    [scope.partnerId, scope.datasetId, scope.sourceId],
+  );
+  const scrub = (entries: ReportEntry[] | undefined) =>
+    entries?.map((entry) => (entry.sourceId === scope.sourceId ? { ...entry, sourceId: null, ...('value' in entry ? { value: null } : {}), erased: true } : entry));
+  for (const { id, report } of rows) {
+    const scrubbed = { ...report, issues: scrub(report.issues), ...(report.duplicates ? { duplicates: { ...report.duplicates, flagged: scrub(report.duplicates.flagged) } } : {}) };
+    await db.query(`UPDATE uploads SET report = $2 WHERE id = $1`, [id, scrubbed]);
+  }
+  return rows.length;
+}

@@ -29,8 +29,8 @@ describe('shipped mappings on their samples', () => {
     expect(maria).toMatchObject({ name: { given: 'María', family: 'García-López' }, addresses: [{ country: 'ES' }], consents: [{ purpose: 'marketing', status: 'withdrawn' }] });
     expect(report.issues).toEqual(
       expect.arrayContaining([
-        { row: 3, column: 'Birthdate', value: '02/30/1990', field: 'birthDate', reason: 'an impossible date', severity: 'dropped' },
-        { row: 4, column: 'LastName', value: null, field: 'name.family', reason: 'required but empty', severity: 'rejected' },
+        { row: 3, sourceId: '0035g00000AbCd3', column: 'Birthdate', value: '02/30/1990', field: 'birthDate', reason: 'an impossible date', severity: 'dropped' },
+        { row: 4, sourceId: '0035g00000AbCd4', column: 'LastName', value: null, field: 'name.family', reason: 'required but empty', severity: 'rejected' },
       ]),
     );
     expect(report.fields['birthDate']).toEqual({ filled: 3, empty: 1, invalid: 1 });

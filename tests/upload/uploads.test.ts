@@ -171,9 +171,9 @@ describe(`uploads on ${engineUnderTest}`, () => {
       const rejected = await ex.request(`/v1/datasets/${datasetId}/uploads/${uploadId}/rejected.csv`, { key: acme.key });
       expect(rejected.headers.get('content-type')).toContain('text/csv');
       expect((await rejected.text()).trim().split('\n')).toEqual([
-        'row,column,value,field,reason',
-        '2,rec_id,,source.recordId,required but empty',
-        '3,rec_id,,source.recordId,required but empty',
+        'row,source_id,column,value,field,reason',
+        '2,,rec_id,,source.recordId,required but empty',
+        '3,,rec_id,,source.recordId,required but empty',
       ]);
     });
 
@@ -256,7 +256,7 @@ describe(`uploads on ${engineUnderTest}`, () => {
     it('removes the personal data of every version and audits only that it happened', async () => {
       const response = await ex.request(`/v1/datasets/${datasetId}/records/h-1`, { method: 'DELETE', key: acme.key });
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ erased: true, versions: 2 });
+      expect(await response.json()).toEqual({ erased: true, versions: 2, uploadReports: 0 });
       const rows = await ex.db.query<Json>(`SELECT record, full_name_key, birth_date, erased_at FROM customer_records WHERE source_id = 'h-1'`);
       expect(rows).toHaveLength(2);
       for (const r of rows) expect(r).toMatchObject({ record: null, full_name_key: null, birth_date: null, erased_at: expect.any(Date) });
@@ -269,6 +269,24 @@ describe(`uploads on ${engineUnderTest}`, () => {
       const again = (await (await upload(`${header}\n${row('h-1', 'anne')}\n`)).json()) as Json;
       expect(again).toMatchObject({ inserted: 1 });
       expect((await (await ex.request(`/v1/datasets/${datasetId}/records/h-1`, { key: acme.key })).json()) as Json).toMatchObject({ version: 3 });
+    });
+    it('also takes the values and the source id out of upload reports that named the record', async () => {
+      const body = `${header}\n${row('e-1', 'erin', '19800231')}\n${row('e-1', 'erin')}\n${row('e-2', 'eve', '19800230')}\n`;
+      const uploaded = (await (await upload(body)).json()) as { id: string };
+      const report = async () => ((await (await ex.request(`/v1/datasets/${datasetId}/uploads/${uploaded.id}`, { key: acme.key })).json()) as { report: Json }).report;
+      expect(JSON.stringify(await report())).toContain('19800231');
+      const response = await ex.request(`/v1/datasets/${datasetId}/records/e-1`, { method: 'DELETE', key: acme.key });
+      expect(await response.json()).toEqual({ erased: true, versions: 1, uploadReports: 1 });
+      const scrubbed = (await report()) as { issues: Json[]; duplicates: { flagged: Json[] } };
+      expect(scrubbed.issues).toEqual([
+        { row: 1, sourceId: null, column: 'date_of_birth', value: null, field: 'birthDate', reason: 'an impossible date', severity: 'dropped', erased: true },
+        { row: 3, sourceId: 'e-2', column: 'date_of_birth', value: '19800230', field: 'birthDate', reason: 'an impossible date', severity: 'dropped' },
+      ]);
+      expect(scrubbed.duplicates.flagged).toEqual([{ row: 2, sourceId: null, kind: 'same_source_id', firstRow: 1, erased: true }]);
+      expect(JSON.stringify(scrubbed)).not.toMatch(/e-1|19800231/);
+      const [event] = (await selectAuditEvents(ex.db, { action: 'record.erase' })).slice(-1);
+      expect(event).toMatchObject({ details: { versions: 1, uploadReports: 1 } });
+      expect((await ex.request(`/v1/datasets/${datasetId}/records/e-1`, { method: 'DELETE', key: acme.key })).status).toBe(404);
     });
   });
 

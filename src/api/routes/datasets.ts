@@ -100,7 +100,7 @@ const rejectedRows = createRoute({
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { params: uploadParams },
-  responses: { 200: { description: 'row,column,value,field,reason', content: { 'text/csv': { schema: z.string() } } }, ...problemResponses(401, 403, 404) },
+  responses: { 200: { description: 'row,source_id,column,value,field,reason', content: { 'text/csv': { schema: z.string() } } }, ...problemResponses(401, 403, 404) },
 });
 
 const recordParams = datasetParams.extend({ sourceId: z.string().min(1).max(200) });
@@ -130,7 +130,17 @@ const eraseRoute = createRoute({
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { params: recordParams },
-  responses: { 200: jsonResponse(z.object({ erased: z.literal(true), versions: z.number().int() }), 'Erased'), ...problemResponses(401, 403, 404) },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        erased: z.literal(true),
+        versions: z.number().int().describe('Versions whose personal data went.'),
+        uploadReports: z.number().int().describe('Upload reports that named the record (rejected or cut-down rows, duplicate flags) and no longer hold its values.'),
+      }),
+      'Erased',
+    ),
+    ...problemResponses(401, 403, 404),
+  },
 });
 
 
@@ -159,7 +169,8 @@ export function registerDatasets(app: App): void {
     const { datasetId, uploadId } = c.req.valid('param');
     const found = await getUpload({ ctx: serviceContext(c), datasetId, uploadId });
     const issues = ((found.report.issues ?? []) as Record<string, unknown>[]).filter((i) => i.severity === 'rejected');
-    const lines = ['row,column,value,field,reason', ...issues.map((i) => ['row', 'column', 'value', 'field', 'reason'].map((k) => csvCell(i[k])).join(','))];
+    const columns = ['row', 'sourceId', 'column', 'value', 'field', 'reason'];
+    const lines = ['row,source_id,column,value,field,reason', ...issues.map((i) => columns.map((k) => csvCell(i[k])).join(','))];
     return c.body(`${lines.join('\n')}\n`, 200, { 'content-type': 'text/csv; charset=utf-8' });
   });
   app.openapi(getRecordRoute, async (c) => {
@@ -169,7 +180,7 @@ export function registerDatasets(app: App): void {
   });
   app.openapi(eraseRoute, async (c) => {
     const { datasetId, sourceId } = c.req.valid('param');
-    const { versions } = await eraseRecord({ ctx: serviceContext(c), datasetId, sourceId });
-    return c.json({ erased: true as const, versions }, 200);
+    const { versions, uploadReports } = await eraseRecord({ ctx: serviceContext(c), datasetId, sourceId });
+    return c.json({ erased: true as const, versions, uploadReports }, 200);
   });
 }
