@@ -1,10 +1,11 @@
 /** Streaming readers for CSV, NDJSON and JSON inputs in UTF-8, GB18030/GBK and other encodings. */
 import { parse } from 'csv-parse';
+import { JSONParser } from '@streamparser/json';
 import iconv from 'iconv-lite';
 import { createInterface } from 'node:readline';
 import { Readable, Transform } from 'node:stream';
 import type { Mapping } from './mapping-schema.js';
-import { jsonPath, type SourceRow } from './compile.js';
+import type { SourceRow } from './compile.js';
 
 /** The input cannot be read at all (exit 1): wrong encoding, unterminated quote, oversized row. */
 export class InputError extends Error {
@@ -133,23 +134,67 @@ async function* readNdjson(input: Readable, source: Mapping['source'], maxRowByt
   }
 }
 
-async function* readJson(input: Readable, source: Mapping['source']): AsyncGenerator<ReadItem> {
-  let text = '';
-  for await (const chunk of decode(input, source.encoding)) text += chunk;
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`the input is not JSON: ${(error as Error).message}`);
-  }
-  const records = source.recordsPath ? jsonPath(document, source.recordsPath) : document;
-  if (!Array.isArray(records)) throw new InputError(`expected an array of records${source.recordsPath ? ` at "${source.recordsPath}"` : ''}`);
+const JSON_SLICE = 64 * 1024;
+
+/**
+ * A JSON array of records, parsed as it streams in: each record is handed on once complete and
+ * not kept, so memory stays flat however large the array.
+ */
+async function* readJson(input: Readable, source: Mapping['source'], maxRowBytes: number): AsyncGenerator<ReadItem> {
+  const where = source.recordsPath ? ` at "${source.recordsPath}"` : '';
+  const parser = new JSONParser({ paths: [source.recordsPath ? `$.${source.recordsPath}.*` : '$.*'], keepStack: false });
+  let ready: ReadItem[] = [];
   let row = 0;
-  for (const value of records) {
+  let sizeOfRecord = 0;
+  let started = false;
+  parser.onValue = ({ value, parent }) => {
+    if (!Array.isArray(parent)) throw new InputError(`expected an array of records${where}, found an object`);
     row += 1;
-    if (!value || typeof value !== 'object' || Array.isArray(value)) yield { row, error: `record ${row} is not an object` };
-    else yield { row, data: { kind: 'object', object: value as Record<string, unknown> } };
+    sizeOfRecord = 0;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) ready.push({ row, error: `record ${row} is not an object` });
+    else ready.push({ row, data: { kind: 'object', object: value as Record<string, unknown> } });
+  };
+  const feed = (chunk: Uint8Array) => {
+    try {
+      parser.write(chunk);
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      throw new InputError(`the input is not JSON: ${(error as Error).message}`);
+    }
+  };
+  for await (const chunk of decode(input, source.encoding) as AsyncIterable<string | Buffer>) {
+    const asText = () => (typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    if (!started && !source.recordsPath) {
+      // Without a records path the document itself must be the array.
+      const first = asText().trimStart()[0];
+      if (first !== undefined && first !== '[' && first !== '\uFEFF') throw new InputError('expected an array of records');
+      started = first !== undefined;
+    }
+    if (parser.isEnded) {
+      if (asText().trim() !== '') throw new InputError('the input is not JSON: more follows the end of the document');
+      continue;
+    }
+    // Fed in slices, so that a record's size is known to within one slice.
+    // The parser reads UTF-8 bytes and keeps a character split between slices whole.
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (let at = 0; at < bytes.length; at += JSON_SLICE) {
+      const slice = bytes.subarray(at, at + JSON_SLICE);
+      sizeOfRecord += slice.length;
+      feed(slice);
+      if (sizeOfRecord > maxRowBytes) throw new InputError(`record ${row + 1} is larger than ${maxRowBytes} bytes`);
+    }
+    yield* ready;
+    ready = [];
   }
+  if (!parser.isEnded) {
+    try {
+      parser.end();
+    } catch (error) {
+      throw new InputError(`the input is not JSON: ${(error as Error).message}`);
+    }
+  }
+  yield* ready;
+  if (row === 0) throw new InputError(`found no records${where}: expected an array of records`);
 }
 
 /** Reads rows from the input as the mapping's source describes it. */
@@ -165,6 +210,6 @@ export function readRows(
     case 'ndjson':
       return readNdjson(input, source, maxRowBytes);
     case 'json':
-      return readJson(input, source);
+      return readJson(input, source, maxRowBytes);
   }
 }

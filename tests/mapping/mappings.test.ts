@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadMapping, MappingError, parseMapping } from '../../src/mapping/load.js';
 import { InputError } from '../../src/mapping/readers.js';
-import { StrictModeError } from '../../src/mapping/run.js';
+import { mapInput, StrictModeError } from '../../src/mapping/run.js';
 import { customerRecordSchema } from '../../src/standard/customer.js';
 import { mapAll, samples, sharedData, testMapping } from '../helpers/mapping.js';
 
@@ -224,5 +225,40 @@ describe('NDJSON and JSON sources', () => {
     const mapping = parseMapping({ name: 'js', source: { format: 'json', recordId: 'id', recordsPath: 'data.customers' }, rules: [{ target: 'name.given', from: 'first' }] });
     const { records } = await mapAll(mapping, JSON.stringify({ data: { customers: [{ id: 'a', first: 'Ann' }, { id: 'b', first: 'Bo' }] } }));
     expect(records.map((r) => r.name?.given)).toEqual(['Ann', 'Bo']);
+  });
+  it('streams a JSON array: each record is mapped before the rest of the document arrives', async () => {
+    const mapping = parseMapping({ name: 'js', source: { format: 'json', recordId: 'id' }, rules: [{ target: 'name.given', from: 'first' }] });
+    let firstMapped!: () => void;
+    const mappedFirst = new Promise<void>((resolve) => (firstMapped = resolve));
+    async function* document() {
+      yield Buffer.from('[{"id":"a","first":"Ann"},');
+      // The rest only comes once the first record is through: a reader that waited for the whole document would hang.
+      await mappedFirst;
+      yield Buffer.from('{"id":"b","first":"Bö"}, 7]');
+    }
+    const seen: string[] = [];
+    const report = await mapInput({
+      input: Readable.from(document()),
+      mapping,
+      onRecord: (record) => {
+        seen.push(record.name!.given!);
+        firstMapped();
+      },
+    });
+    expect(seen).toEqual(['Ann', 'Bö']);
+    expect(report).toMatchObject({ rows: 3, accepted: 2, rejected: 1 });
+    expect(report.issues[0]).toMatchObject({ row: 3, reason: 'record 3 is not an object' });
+  });
+  it.each([
+    ['an object where the array should be', {}, '{"id":"a"}', /^expected an array of records$/],
+    ['an object at the records path', { recordsPath: 'data' }, '{"data":{"x":{"id":"a"}}}', /expected an array of records at "data", found an object/],
+    ['nothing at the records path', { recordsPath: 'data' }, '{"other":[]}', /found no records at "data"/],
+    ['a document cut off', {}, '[{"id":"a"},{"id":', /the input is not JSON/],
+    ['text after the document', {}, '[{"id":"a"}] [', /the input is not JSON/],
+    ['a record over the row limit', {}, `[{"id":"a","first":"${'x'.repeat(2 * 1024 * 1024)}"}]`, /record 1 is larger than 1048576 bytes/],
+  ])('a JSON source with %s gets a readable error', async (_name, source, text, message) => {
+    const mapping = parseMapping({ name: 'js', source: { format: 'json', recordId: 'id', ...source }, rules: [{ target: 'name.given', from: 'first' }] });
+    await expect(mapAll(mapping, text)).rejects.toThrow(InputError);
+    await expect(mapAll(mapping, text)).rejects.toThrow(message);
   });
 });
