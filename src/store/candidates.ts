@@ -122,8 +122,13 @@ export interface DatasetScope {
 
 function sideSql(scope: DatasetScope, partner: string, dataset: string, consent: string): string {
   const grantConditions = scope.grant ? ` AND cx_record_permits(record, ${consent}::text, ${scope.grant.optIn})` : '';
+  // Keys only batch rules use are derived here rather than stored and indexed: a single query
+  // does not block on them.
   return `SELECT source_id, family_phonetic, birth_year, postcode_key, given_name_key, family_name_key, full_name_key, birth_date, given_phonetic,
-      email_keys, phone_keys, identifier_keys
+      email_keys, phone_keys, identifier_keys,
+      nullif(lower(btrim(record #>> '{addresses,0,locality}')), '') AS locality_key,
+      to_char(birth_date, 'MM-DD') AS birth_day,
+      ARRAY(SELECT split_part(e, '@', 1) FROM unnest(email_keys) AS e) AS email_locals
     FROM customer_records WHERE partner_id = ${partner} AND dataset_id = ${dataset} AND valid_to IS NULL AND record IS NOT NULL${grantConditions}`;
 }
 
@@ -140,8 +145,14 @@ const pairRules: { name: string; on: [string, string][]; filter?: string }[] = [
   { name: 'phonetic_family_given_initial', on: [['family_phonetic', 'family_phonetic'], ['left(given_name_key, 1)', 'left(given_name_key, 1)']] },
   { name: 'swapped_names', on: [['family_phonetic', 'given_phonetic'], ['given_phonetic', 'family_phonetic']] },
   { name: 'phonetic_given_family_initial', on: [['given_phonetic', 'given_phonetic'], ['left(family_name_key, 1)', 'left(family_name_key, 1)']] },
+  // A birth year mistyped, or a missing or mistyped name, is caught by the other keys.
+  { name: 'phonetic_family_birth_day', on: [['family_phonetic', 'family_phonetic'], ['birth_day', 'birth_day']] },
+  { name: 'phonetic_given_birth_day', on: [['given_phonetic', 'given_phonetic'], ['birth_day', 'birth_day']] },
+  { name: 'phonetic_family_locality', on: [['family_phonetic', 'family_phonetic'], ['locality_key', 'locality_key']] },
+  { name: 'phonetic_given_locality', on: [['given_phonetic', 'given_phonetic'], ['locality_key', 'locality_key']] },
 ];
-const arrayRules = ['email_keys', 'phone_keys', 'identifier_keys'];
+/** Emails on the same local part catch a mistyped domain. */
+const arrayRules = ['email_keys', 'email_locals', 'phone_keys', 'identifier_keys'];
 
 /**
  * A rule may compare at most this many pairs per record linked (with a floor for small data), so

@@ -23,7 +23,9 @@ describe(`accuracy of the default model on ${engineUnderTest}`, () => {
   });
   afterAll(() => workspace.close());
 
-  it('links FEBRL dataset3 across two partners (-org against -dup-) with F1 ≥ 0.95', async () => {
+  // The issue's bar is F1 ≥ 0.95; the assertions sit just under what the default model reaches
+  // today, so that a change that costs accuracy fails here.
+  it('links FEBRL dataset3 across two partners (-org against -dup-) with F1 ≥ 0.99', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cx-febrl3-'));
     const [header, ...rows] = readFileSync(febrl('dataset3.csv'), 'utf8').split('\n').filter(Boolean);
     writeFileSync(join(dir, 'org.csv'), [header, ...rows.filter((r) => r.includes('-org,'))].join('\n'));
@@ -34,17 +36,17 @@ describe(`accuracy of the default model on ${engineUnderTest}`, () => {
     const truth = parsePairsCsv(readFileSync(febrl('febrl3_true_pairs.csv'), 'utf8')).filter(([a, b]) => a.includes('-org') !== b.includes('-org'));
     const result = f1(links, truth);
     expect(result.truePairs).toBe(3000);
-    expect(result.f1).toBeGreaterThanOrEqual(0.95);
+    expect(result.f1).toBeGreaterThanOrEqual(0.99);
   });
 
-  it.each([1, 2, 3])('deduplicates FEBRL dataset%i with F1 ≥ 0.95', async (n) => {
+  it.each([1, 2, 3])('deduplicates FEBRL dataset%i with F1 ≥ 0.99', async (n) => {
     const data = await workspace.load(febrl(`dataset${n}.csv`), 'febrl', `febrl${n}`);
     const { links } = await linkDatasets(workspace.db, data, data, { model, threshold: model.thresholds.possible });
     const result = f1(links, parsePairsCsv(readFileSync(febrl(`febrl${n}_true_pairs.csv`), 'utf8')));
-    expect(result.f1).toBeGreaterThanOrEqual(0.95);
+    expect(result.f1).toBeGreaterThanOrEqual(0.99);
   });
 
-  it('deduplicates Splink fake_1000 with F1 ≥ 0.95 once transitive links are clustered', async () => {
+  it('deduplicates Splink fake_1000 with F1 ≥ 0.96 once transitive links are clustered', async () => {
     // fake_1000 leaves many fields empty: pairs of one person often share nothing, but both link to a third record.
     const file = `${sharedData}splink/fake_1000.csv`;
     const data = await workspace.load(file, 'splink-fake-1000', 'fake1000');
@@ -52,6 +54,6 @@ describe(`accuracy of the default model on ${engineUnderTest}`, () => {
     const pairwise = await linkDatasets(workspace.db, data, data, { model, threshold: model.thresholds.possible });
     expect(f1(pairwise.links, truth).precision).toBeGreaterThanOrEqual(0.99);
     const clustered = await linkDatasets(workspace.db, data, data, { model, threshold: model.thresholds.possible, cluster: true });
-    expect(f1(clustered.links, truth).f1).toBeGreaterThanOrEqual(0.95);
+    expect(f1(clustered.links, truth).f1).toBeGreaterThanOrEqual(0.96);
   });
 });
