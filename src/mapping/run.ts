@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { CustomerRecord } from '../standard/customer.js';
 import { compileMapping, type CompiledMapping, type RowIssue } from './compile.js';
 import type { Mapping } from './mapping-schema.js';
+import { FingerprintTable } from './fingerprints.js';
 import { identityKey } from './merge.js';
 import { readRows } from './readers.js';
 
@@ -31,20 +32,6 @@ export interface MappingReport {
   fields: Record<string, FieldStats>;
   issueCount: number;
   issues: RowIssue[];
-}
-
-/** cyrb53: a fast 53-bit string hash (fits a JavaScript number exactly). */
-function hash53(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i += 1) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 export class StrictModeError extends Error {
@@ -90,10 +77,9 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
   const flag = (entry: MappingReport['duplicates']['flagged'][number]) => {
     if (report.duplicates.flagged.length < MAX_REPORTED_ISSUES) report.duplicates.flagged.push(entry);
   };
-  // Source ids exactly (a false match would merge two customers); identities as 53-bit hashes
-  // with the row they were first seen on, since a flag is only advice and memory must stay small.
-  const seenIds = new Map<string, number>();
-  const identities = new Map<number, number>();
+  // Each with the row it was first seen on; memory must stay small on large inputs.
+  const seenIds = new FingerprintTable();
+  const identities = new FingerprintTable();
 
   for await (const item of readRows(options.input, mapping.source, (header) => compiled.bindHeader(header), options.maxRowBytes)) {
     report.rows += 1;
@@ -114,21 +100,18 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
     report.accepted += 1;
     const record = mapped.record;
     const sourceId = record.source.recordId;
-    const firstRow = seenIds.get(sourceId);
+    const firstRow = seenIds.firstOrAdd(sourceId, item.row);
     if (firstRow !== undefined) {
       report.duplicates.sameSourceId += 1;
       flag({ row: item.row, sourceId, kind: 'same_source_id', firstRow });
       await options.onDuplicate?.(record, item.row);
       continue;
     }
-    seenIds.set(sourceId, item.row);
     report.records += 1;
     const identity = identityKey(record);
     if (identity) {
-      const hash = hash53(identity);
-      const first = identities.get(hash);
-      if (first === undefined) identities.set(hash, item.row);
-      else {
+      const first = identities.firstOrAdd(identity, item.row);
+      if (first !== undefined) {
         report.duplicates.sameIdentity += 1;
         flag({ row: item.row, sourceId, kind: 'same_identity', firstRow: first });
       }
