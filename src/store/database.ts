@@ -10,8 +10,8 @@ export interface Queryable {
   query<T = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
   /** Runs one or more statements without parameters (migrations). */
   exec(text: string): Promise<void>;
-  /** Bulk-loads CSV text into a table with COPY … FROM STDIN. */
-  copyCsv(table: string, columns: readonly string[], csv: string): Promise<void>;
+  /** Bulk-loads lines made by `copyLine` into a table with COPY … FROM STDIN. */
+  copyRows(table: string, columns: readonly string[], lines: string): Promise<void>;
 }
 
 export interface Database extends Queryable {
@@ -30,5 +30,23 @@ export function quoteIdent(name: string): string {
 
 /** COPY … FROM STDIN for a server; PGlite reads the data it is given as the file '/dev/blob'. */
 export function copyStatement(table: string, columns: readonly string[], from: 'STDIN' | "'/dev/blob'" = 'STDIN'): string {
-  return `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM ${from} WITH (FORMAT csv)`;
+  return `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM ${from} WITH (FORMAT text)`;
+}
+
+const needsEscape = /[\\\t\n\r]/;
+const escapes: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * One row in COPY's text format: tab-separated, `\N` for null. Text format rather than CSV because
+ * only backslashes and control characters need escaping, and JSON has neither as a rule, where CSV
+ * would double every quote of a JSON record.
+ */
+export function copyLine(values: readonly (string | number | null)[]): string {
+  let line = '';
+  for (let i = 0; i < values.length; i += 1) {
+    const value = values[i];
+    const text = value === null || value === undefined ? '\\N' : typeof value === 'number' ? String(value) : needsEscape.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => escapes[c]!) : value;
+    line += i === 0 ? text : `\t${text}`;
+  }
+  return line;
 }

@@ -1,6 +1,6 @@
 /** Linkage jobs and their results. */
 import { z } from 'zod';
-import type { Queryable } from './database.js';
+import { copyLine, type Queryable } from './database.js';
 
 export const linkageJobSchema = z.object({
   id: z.uuid(),
@@ -70,10 +70,9 @@ export async function failInterruptedJobs(db: Queryable): Promise<number> {
 }
 
 export async function insertLinkageResults(tx: Queryable, partnerId: string, jobId: string, results: Omit<LinkageResult, 'rank'>[]): Promise<void> {
-  const cell = (v: string | number | null) => (v === null ? '' : `"${String(v).replaceAll('"', '""')}"`);
-  const lines = results.map((r, i) => [partnerId, jobId, i + 1, r.leftId, r.rightId, r.probability, r.matchWeight, r.grade, r.cluster].map(cell).join(','));
+  const lines = results.map((r, i) => copyLine([partnerId, jobId, i + 1, r.leftId, r.rightId, r.probability, r.matchWeight, r.grade, r.cluster]));
   for (let start = 0; start < lines.length; start += 50_000) {
-    await tx.copyCsv('linkage_results', ['partner_id', 'job_id', 'rank', 'left_id', 'right_id', 'probability', 'match_weight', 'grade', 'cluster'], `${lines.slice(start, start + 50_000).join('\n')}\n`);
+    await tx.copyRows('linkage_results', ['partner_id', 'job_id', 'rank', 'left_id', 'right_id', 'probability', 'match_weight', 'grade', 'cluster'], `${lines.slice(start, start + 50_000).join('\n')}\n`);
   }
 }
 

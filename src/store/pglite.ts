@@ -16,8 +16,8 @@ function queryable(target: PGliteInterface | Transaction): Queryable {
     async exec(text: string) {
       await target.exec(text);
     },
-    async copyCsv(table, columns, csv) {
-      await target.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([csv]) });
+    async copyRows(table, columns, lines) {
+      await target.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([lines]) });
     },
   };
 }

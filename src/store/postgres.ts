@@ -18,9 +18,9 @@ function queryable(sql: Sql): Queryable {
     async exec(text: string) {
       await sql.unsafe(text);
     },
-    async copyCsv(table, columns, csv) {
+    async copyRows(table, columns, lines) {
       const stream = await sql.unsafe(copyStatement(table, columns)).writable();
-      await pipeline(Readable.from([csv]), stream);
+      await pipeline(Readable.from([lines]), stream);
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { MatchKeys } from '../match/keys.js';
 import type { CustomerRecord } from '../standard/customer.js';
-import type { Queryable } from './database.js';
+import { copyLine, type Queryable } from './database.js';
 
 const STAGING = 'upload_staging';
 /**
@@ -33,12 +33,6 @@ export async function createStaging(tx: Queryable): Promise<void> {
   ) ON COMMIT DROP`);
 }
 
-function csvCell(value: string | number | null): string {
-  if (value === null) return '';
-  const text = String(value);
-  return `"${text.replaceAll('"', '""')}"`;
-}
-
 function arrayLiteral(values: string[]): string {
   return `{${values.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
 }
@@ -49,28 +43,28 @@ export interface StagedRecord {
   keys: MatchKeys;
 }
 
-/** One CSV line for COPY; every value quoted, so an empty string is never read as null. */
+/** One line for COPY into staging. */
 export function stagingLine({ row, record, keys }: StagedRecord): string {
-  return [
-    csvCell(row),
-    csvCell(record.source.recordId),
-    csvCell(JSON.stringify(record)),
-    csvCell(keys.fullNameKey),
-    csvCell(keys.givenNameKey),
-    csvCell(keys.familyNameKey),
-    csvCell(keys.familyPhonetic),
-    csvCell(keys.birthDate),
-    csvCell(keys.birthYear),
-    csvCell(keys.postcodeKey),
-    csvCell(arrayLiteral(keys.emailKeys)),
-    csvCell(arrayLiteral(keys.phoneKeys)),
-    csvCell(arrayLiteral(keys.identifierKeys)),
-    csvCell(keys.givenPhonetic),
-  ].join(',');
+  return copyLine([
+    row,
+    record.source.recordId,
+    JSON.stringify(record),
+    keys.fullNameKey,
+    keys.givenNameKey,
+    keys.familyNameKey,
+    keys.familyPhonetic,
+    keys.birthDate,
+    keys.birthYear,
+    keys.postcodeKey,
+    arrayLiteral(keys.emailKeys),
+    arrayLiteral(keys.phoneKeys),
+    arrayLiteral(keys.identifierKeys),
+    keys.givenPhonetic,
+  ]);
 }
 
 export async function copyToStaging(tx: Queryable, lines: string[]): Promise<void> {
-  if (lines.length) await tx.copyCsv(STAGING, stagingColumns, `${lines.join('\n')}\n`);
+  if (lines.length) await tx.copyRows(STAGING, stagingColumns, `${lines.join('\n')}\n`);
 }
 
 /** Empties the staging table for the next batch. */
