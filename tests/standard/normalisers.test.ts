@@ -52,6 +52,10 @@ describe('phones', () => {
     expect(normalisePhone('0044 20 7946 0018')).toBe('+442079460018');
     expect(normalisePhone('+86 139-1234-5678', 'US')).toBe('+8613912345678');
   });
+  it('finds the number in a cell that says more than the number', () => {
+    expect(normalisePhone('mobile: 138 1234 5678', 'CN')).toBe('+8613812345678');
+    expect(normalisePhone('Tel. (415) 234-0132 (office)', 'US')).toBe('+14152340132');
+  });
   it('refuses numbers that are not valid, saying why', () => {
     expect(() => normalisePhone('12345', 'US')).toThrow('not a valid phone number');
     expect(() => normalisePhone('13812345678')).toThrow(/no default country/);
