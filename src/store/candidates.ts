@@ -128,7 +128,8 @@ function sideSql(scope: DatasetScope, partner: string, dataset: string, consent:
       email_keys, phone_keys, identifier_keys,
       nullif(lower(btrim(record #>> '{addresses,0,locality}')), '') AS locality_key,
       to_char(birth_date, 'MM-DD') AS birth_day,
-      ARRAY(SELECT split_part(e, '@', 1) FROM unnest(email_keys) AS e) AS email_locals
+      ARRAY(SELECT split_part(e, '@', 1) FROM unnest(email_keys) AS e) AS email_locals,
+      nullif(left(split_part(email_keys[1], '@', 1), 5) || '@' || left(split_part(email_keys[1], '@', 2), 1), '@') AS email_prefix
     FROM customer_records WHERE partner_id = ${partner} AND dataset_id = ${dataset} AND valid_to IS NULL AND record IS NOT NULL${grantConditions}`;
 }
 
@@ -150,6 +151,8 @@ const pairRules: { name: string; on: [string, string][]; filter?: string }[] = [
   { name: 'phonetic_given_birth_day', on: [['given_phonetic', 'given_phonetic'], ['birth_day', 'birth_day']] },
   { name: 'phonetic_family_locality', on: [['family_phonetic', 'family_phonetic'], ['locality_key', 'locality_key']] },
   { name: 'phonetic_given_locality', on: [['given_phonetic', 'given_phonetic'], ['locality_key', 'locality_key']] },
+  // The first five characters of the address and of its domain: an email mistyped further on.
+  { name: 'email_prefix', on: [['email_prefix', 'email_prefix']] },
 ];
 /** Emails on the same local part catch a mistyped domain. */
 const arrayRules = ['email_keys', 'email_locals', 'phone_keys', 'identifier_keys'];
