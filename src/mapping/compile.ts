@@ -19,17 +19,17 @@ export interface RowIssue {
   severity: 'rejected' | 'dropped';
 }
 
-export interface FieldOutcome {
-  target: string;
-  outcome: 'filled' | 'empty' | 'invalid';
-}
+/** What each rule did with a row, by the rule's position in the mapping (0: its condition skipped the row). */
+export const Outcome = { skipped: 0, filled: 1, empty: 2, invalid: 3 } as const;
+export const outcomeNames = ['skipped', 'filled', 'empty', 'invalid'] as const;
 
 export interface MappedRow {
   row: number;
   sourceId?: string;
   record?: CustomerRecord;
   issues: RowIssue[];
-  fields: FieldOutcome[];
+  /** One Outcome per rule; a typed array, since every row of a large input makes one. */
+  outcomes: Uint8Array;
 }
 
 const MAX_VALUE_CHARS = 100;
@@ -196,11 +196,12 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
     },
     mapRow(row, rowNumber) {
       const issues: RowIssue[] = [];
-      const fields: FieldOutcome[] = [];
+      const outcomes = new Uint8Array(rules.length);
       const draft: Draft = { record: { standardVersion: mapping.standardVersion }, elements: new Map() };
       let rejected = false;
 
-      const run = (compiled: CompiledRule, track: boolean) => {
+      // index: the rule's position, or -1 for the record id rule, which the field counts leave out.
+      const run = (compiled: CompiledRule, index: number) => {
         if (compiled.when && !compiled.when(row)) return;
         const raw = compiled.get(row);
         let value = raw;
@@ -211,18 +212,18 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
           const severity = compiled.required ? 'rejected' : 'dropped';
           rejected ||= compiled.required;
           issues.push({ row: rowNumber, column: compiled.columns.join('+') || null, value: truncate(raw), field: compiled.rule.target, reason: error.message, severity });
-          if (track) fields.push({ target: compiled.rule.target, outcome: 'invalid' });
+          if (index >= 0) outcomes[index] = Outcome.invalid;
           return;
         }
-        if (track) fields.push({ target: compiled.rule.target, outcome: value === undefined ? 'empty' : 'filled' });
+        if (index >= 0) outcomes[index] = value === undefined ? Outcome.empty : Outcome.filled;
         if (value !== undefined) compiled.set(draft, value, compiled.rule.value === undefined);
       };
 
-      run(idRule, false);
-      if (rejected) return { row: rowNumber, issues, fields };
+      run(idRule, -1);
+      if (rejected) return { row: rowNumber, issues, outcomes };
       const sourceId = (draft.record.source as { recordId: string }).recordId;
-      for (const compiled of rules) run(compiled, true);
-      if (rejected) return { row: rowNumber, sourceId, issues, fields };
+      for (let i = 0; i < rules.length; i += 1) run(rules[i]!, i);
+      if (rejected) return { row: rowNumber, sourceId, issues, outcomes };
 
       // An array element that only received constants (say a phone type, with no number) is dropped.
       for (const { element, sourced, array } of draft.elements.values()) {
@@ -236,7 +237,7 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
       // The transforms produce valid values; the schema still has the last word (lengths, sizes).
       for (let attempt = 0; attempt < 5; attempt += 1) {
         const result = customerRecordSchema.safeParse(draft.record);
-        if (result.success) return { row: rowNumber, sourceId, record: result.data, issues, fields };
+        if (result.success) return { row: rowNumber, sourceId, record: result.data, issues, outcomes };
         const issue = result.error.issues[0]!;
         const path = issue.path.map(String);
         if (path[0] === 'source' || path.length === 0) break;
@@ -244,7 +245,7 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
         removePath(draft.record, path);
       }
       issues.push({ row: rowNumber, column: null, value: null, field: '(record)', reason: 'the record does not fit the standard', severity: 'rejected' });
-      return { row: rowNumber, sourceId, issues, fields };
+      return { row: rowNumber, sourceId, issues, outcomes };
     },
   };
 }
@@ -268,13 +269,15 @@ export function canonicalMapping(format: 'ndjson' | 'json' = 'ndjson'): Mapping 
   };
 }
 
+const noOutcomes = new Uint8Array(0);
+
 export function compileCanonical(format: 'ndjson' | 'json' = 'ndjson'): CompiledMapping {
   return {
     mapping: canonicalMapping(format),
     bindHeader() {},
     mapRow(row, rowNumber) {
       const result = customerRecordSchema.safeParse(row.kind === 'object' ? row.object : undefined);
-      if (result.success) return { row: rowNumber, sourceId: result.data.source.recordId, record: result.data, issues: [], fields: [] };
+      if (result.success) return { row: rowNumber, sourceId: result.data.source.recordId, record: result.data, issues: [], outcomes: noOutcomes };
       const recordId = row.kind === 'object' ? jsonPath(row.object, 'source.recordId') : undefined;
       const sourceId = typeof recordId === 'string' && recordId.trim() !== '' ? recordId : undefined;
       const issues = result.error.issues.slice(0, 5).map((issue): RowIssue => ({
@@ -285,7 +288,7 @@ export function compileCanonical(format: 'ndjson' | 'json' = 'ndjson'): Compiled
         reason: issue.message,
         severity: 'rejected',
       }));
-      return { row: rowNumber, sourceId, issues, fields: [] };
+      return { row: rowNumber, sourceId, issues, outcomes: noOutcomes };
     },
   };
 }

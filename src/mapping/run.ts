@@ -1,7 +1,7 @@
 /** Maps a whole input: reads, maps each row, flags duplicates and keeps the report. */
 import type { Readable } from 'node:stream';
 import type { CustomerRecord } from '../standard/customer.js';
-import { compileMapping, type CompiledMapping, type RowIssue } from './compile.js';
+import { compileMapping, Outcome, outcomeNames, type CompiledMapping, type RowIssue } from './compile.js';
 import type { Mapping } from './mapping-schema.js';
 import { FingerprintTable } from './fingerprints.js';
 import { identityKey } from './merge.js';
@@ -69,6 +69,7 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
     issueCount: 0,
     issues: [],
   };
+  const statsByRule = mapping.rules.map((rule) => report.fields[rule.target]!);
   const addIssue = (issue: RowIssue) => {
     if (strict) throw new StrictModeError(issue);
     report.issueCount += 1;
@@ -90,7 +91,10 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
       continue;
     }
     const mapped = compiled.mapRow(item.data, item.row);
-    for (const field of mapped.fields) report.fields[field.target]![field.outcome] += 1;
+    for (let i = 0; i < mapped.outcomes.length; i += 1) {
+      const outcome = mapped.outcomes[i]!;
+      if (outcome !== Outcome.skipped) statsByRule[i]![outcomeNames[outcome] as keyof FieldStats] += 1;
+    }
     const { sourceId: rowSourceId } = mapped;
     for (const { row, ...issue } of mapped.issues) addIssue(rowSourceId === undefined ? { row, ...issue } : { row, sourceId: rowSourceId, ...issue });
     if (!mapped.record) {

@@ -22,6 +22,17 @@ describe('names', () => {
     expect(nameKey('Straße')).toBe('strasse');
     expect(nameKey('张 伟')).toBe('张 伟');
   });
+  it('gives plain ASCII names the same key on its fast path as the full folding', () => {
+    // A leading zero-width space sends a name through every folding step and is itself dropped.
+    const alphabet = "aZm09-'. \t";
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 2000; i += 1) {
+      const name = Array.from({ length: 1 + Math.floor(next() * 12) }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+      expect(nameKey(name), JSON.stringify(name)).toBe(nameKey(`\u200b${name}`));
+    }
+    expect(nameKey('Mary-Ann Smith')).toBe('mary-ann smith');
+  });
   it('title-cases names written in one case', () => {
     expect(titleCase("MARY-ANNE o'neil")).toBe("Mary-Anne O'Neil");
   });

@@ -15,8 +15,12 @@ export function tidyName(value: string): string {
   return value.normalize('NFC').replace(/\s+/gu, ' ').trim();
 }
 
+const plainAsciiName = /^[A-Za-z0-9-]+(?: [A-Za-z0-9-]+)*$/;
+
 /** The form names are compared in: "  José  O'Brien-Smith " → "jose obrien-smith". */
 export function nameKey(value: string): string {
+  // Most names are plain ASCII words: for them every step below but lower-casing is a no-op.
+  if (plainAsciiName.test(value)) return value.toLowerCase();
   return value
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
