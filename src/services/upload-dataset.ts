@@ -15,7 +15,19 @@ import { InputError } from '../mapping/readers.js';
 import { mapInput, StrictModeError, type MappingReport } from '../mapping/run.js';
 import { matchKeys } from '../match/keys.js';
 import type { CustomerRecord } from '../standard/customer.js';
-import { clearStaging, copyToStaging, createStaging, datasetHasVersions, lockDatasetForUpload, publishStaged, rewriteOwnVersions, selectCurrentRecords, stagingLine } from '../store/records.js';
+import {
+  clearStaging,
+  copyToStaging,
+  createStaging,
+  datasetHasVersions,
+  lockDatasetForUpload,
+  openFirstLoad,
+  publishStaged,
+  rewriteOwnVersions,
+  selectCurrentRecords,
+  stagingLine,
+  type StagedRecord,
+} from '../store/records.js';
 import { insertUpload, selectUploadByIdempotencyKey, type Upload } from '../store/uploads.js';
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
@@ -27,6 +39,8 @@ const formatsByContentType: Record<string, Mapping['source']['format']> = {
   'application/json': 'json',
 };
 const COPY_BATCH_ROWS = 5000;
+/** Smaller, so that the server has the next rows while this process maps more. */
+const DIRECT_BATCH_ROWS = 1000;
 
 export interface UploadInput {
   body: Readable;
@@ -132,17 +146,25 @@ export async function uploadDataset({
       const addCounts = (more: typeof counts) => {
         for (const key of ['inserted', 'updated', 'unchanged'] as const) counts[key] += more[key];
       };
-      // Each batch is staged and published in the upload's one transaction (still all or nothing).
-      // COPY streams from this process, so it runs before mapping resumes; publishing is the
-      // database's work alone and overlaps the mapping of the next batch.
-      let batch: string[] = [];
+      // A first load streams its records straight into the table, the server storing one batch
+      // while the next is mapped. Later uploads stage each batch and publish it as versions, in the
+      // upload's one transaction (still all or nothing): COPY streams from this process, so it runs
+      // before mapping resumes; publishing is the database's work alone and overlaps the mapping of
+      // the next batch.
+      const direct = firstLoad ? await openFirstLoad(tx, scope) : undefined;
+      const batchRows = direct ? DIRECT_BATCH_ROWS : COPY_BATCH_ROWS;
+      let batch: StagedRecord[] = [];
       let publishing: Promise<void> = Promise.resolve();
-      const flush = async (lines: string[]) => {
+      const flush = async (staged: StagedRecord[]) => {
+        if (direct) {
+          if (staged.length) await direct.write(staged);
+          return;
+        }
         await publishing;
-        if (!lines.length) return;
-        await copyToStaging(tx, lines);
+        if (!staged.length) return;
+        await copyToStaging(tx, staged.map(stagingLine));
         publishing = (async () => {
-          addCounts(await publishStaged(tx, scope, { firstLoad }));
+          addCounts(await publishStaged(tx, scope));
           await clearStaging(tx);
         })();
       };
@@ -154,8 +176,8 @@ export async function uploadDataset({
         strict: input.strict ?? false,
         maxRowBytes: ctx.config.UPLOAD_MAX_ROW_BYTES,
         onRecord: async (record, row) => {
-          batch.push(stagingLine({ row, record, keys: matchKeys(record) }));
-          if (batch.length >= COPY_BATCH_ROWS) {
+          batch.push({ row, record, keys: matchKeys(record) });
+          if (batch.length >= batchRows) {
             const full = batch;
             batch = [];
             await flush(full);
@@ -167,12 +189,15 @@ export async function uploadDataset({
       });
       try {
         report = await mapped;
+        await flush(batch);
+        if (direct) counts.inserted += await direct.end();
       } catch (error) {
-        // Let a batch still in flight finish (or fail) before the transaction rolls back.
+        // The open COPY fails, so the connection is free for the rollback; a batch still in flight
+        // finishes (or fails) first.
+        direct?.abort();
         await publishing.catch(() => {});
         throw error;
       }
-      await flush(batch);
       await publishing;
       if (report.rows > 0 && report.rejected / report.rows > ctx.config.UPLOAD_MAX_REJECTED_RATIO) throw new TooManyRejected();
       // Rows that repeated a source id merge into the record its first row became, by the

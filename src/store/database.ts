@@ -12,6 +12,47 @@ export interface Queryable {
   exec(text: string): Promise<void>;
   /** Bulk-loads lines made by `copyLine` into a table with COPY … FROM STDIN. */
   copyRows(table: string, columns: readonly string[], lines: string): Promise<void>;
+  /**
+   * A COPY that stays open while lines are written, so the database loads rows as they are made.
+   * Nothing else may run on this connection until it is ended or aborted.
+   */
+  openCopy(table: string, columns: readonly string[]): Promise<CopyWriter>;
+}
+
+export interface CopyWriter {
+  /** Newline-terminated `copyLine` lines; resolves when the database can take more. */
+  write(lines: string): Promise<void>;
+  /** Finishes the COPY; rejects with the database's error, if it had one. */
+  end(): Promise<void>;
+  /** Gives up: the COPY fails, so that the transaction can roll back. */
+  abort(): void;
+}
+
+const COPY_BUFFER_CHARS = 8 * 1024 * 1024;
+
+/** For an engine that loads from a whole blob (PGlite): lines gather and go in as one COPY per few megabytes. */
+export function bufferedCopy(copyRows: (lines: string) => Promise<void>): CopyWriter {
+  let pending: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (!pending.length) return;
+    const text = pending.join('');
+    pending = [];
+    size = 0;
+    await copyRows(text);
+  };
+  return {
+    async write(lines) {
+      pending.push(lines);
+      size += lines.length;
+      if (size >= COPY_BUFFER_CHARS) await flush();
+    },
+    end: flush,
+    abort() {
+      pending = [];
+      size = 0;
+    },
+  };
 }
 
 export interface Database extends Queryable {

@@ -2,12 +2,15 @@
 import { PGlite, type PGliteInterface, type Transaction } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { fuzzystrmatch } from '@electric-sql/pglite/contrib/fuzzystrmatch';
-import { copyStatement, typeOids, type Database, type Queryable } from './database.js';
+import { bufferedCopy, copyStatement, typeOids, type Database, type Queryable } from './database.js';
 
 const extensions = { pg_trgm, fuzzystrmatch };
 const parsers = { [typeOids.date]: (value: string) => value };
 
 function queryable(target: PGliteInterface | Transaction): Queryable {
+  const copyRows = async (table: string, columns: readonly string[], lines: string) => {
+    await target.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([lines]) });
+  };
   return {
     async query<T>(text: string, params: readonly unknown[] = []) {
       const result = await target.query<T>(text, params as unknown[]);
@@ -16,8 +19,10 @@ function queryable(target: PGliteInterface | Transaction): Queryable {
     async exec(text: string) {
       await target.exec(text);
     },
-    async copyRows(table, columns, lines) {
-      await target.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([lines]) });
+    copyRows,
+    async openCopy(table, columns) {
+      // PGlite runs in this thread: it could not load while the caller makes lines anyway.
+      return bufferedCopy((lines) => copyRows(table, columns, lines));
     },
   };
 }

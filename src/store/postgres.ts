@@ -1,7 +1,8 @@
 /** The server engine: a PostgreSQL server reached through postgres.js. */
 import postgres from 'postgres';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import { finished, pipeline } from 'node:stream/promises';
 import { copyStatement, typeOids, type Database, type Queryable } from './database.js';
 
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -21,6 +22,27 @@ function queryable(sql: Sql): Queryable {
     async copyRows(table, columns, lines) {
       const stream = await sql.unsafe(copyStatement(table, columns)).writable();
       await pipeline(Readable.from([lines]), stream);
+    },
+    async openCopy(table, columns) {
+      const stream = await sql.unsafe(copyStatement(table, columns)).writable();
+      // postgres.js destroys the stream with the server's error; keep it for the next call.
+      let failure: unknown;
+      stream.on('error', (error) => (failure ??= error));
+      return {
+        async write(lines) {
+          if (failure) throw failure;
+          if (!stream.write(lines)) await once(stream, 'drain');
+        },
+        async end() {
+          if (failure) throw failure;
+          stream.end();
+          await finished(stream);
+        },
+        abort() {
+          // CopyFail: the server ends the COPY with an error and the connection is free again.
+          if (!stream.destroyed) stream.destroy(new Error('upload aborted'));
+        },
+      };
     },
   };
 }

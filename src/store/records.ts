@@ -43,12 +43,9 @@ export interface StagedRecord {
   keys: MatchKeys;
 }
 
-/** One line for COPY into staging. */
-export function stagingLine({ row, record, keys }: StagedRecord): string {
-  return copyLine([
-    row,
-    record.source.recordId,
-    JSON.stringify(record),
+/** The values of `keyColumns`, in order. */
+function keyValues(keys: MatchKeys): (string | number | null)[] {
+  return [
     keys.fullNameKey,
     keys.givenNameKey,
     keys.familyNameKey,
@@ -60,7 +57,46 @@ export function stagingLine({ row, record, keys }: StagedRecord): string {
     arrayLiteral(keys.phoneKeys),
     arrayLiteral(keys.identifierKeys),
     keys.givenPhonetic,
-  ]);
+  ];
+}
+
+/** One line for COPY into staging. */
+export function stagingLine({ row, record, keys }: StagedRecord): string {
+  return copyLine([row, record.source.recordId, JSON.stringify(record), ...keyValues(keys)]);
+}
+
+export interface FirstLoad {
+  /** Records with source ids not seen before in this upload. */
+  write(records: { record: CustomerRecord; keys: MatchKeys }[]): Promise<void>;
+  /** Ends the load; returns how many versions it wrote. */
+  end(): Promise<number>;
+  abort(): void;
+}
+
+/**
+ * Into a dataset with no versions yet, every record is new: it goes straight into the table as
+ * version 1 through one open COPY, with no staging and no lookups, so the server stores rows while
+ * the next are mapped. The versions' time is the transaction's (NOW), read once.
+ */
+export async function openFirstLoad(tx: Queryable, scope: { partnerId: string; datasetId: string; uploadId: string }): Promise<FirstLoad> {
+  const [{ now }] = (await tx.query<{ now: string }>(`SELECT ${NOW}::text AS now`)) as [{ now: string }];
+  const copy = await tx.openCopy('customer_records', ['partner_id', 'dataset_id', 'source_id', 'version', 'upload_id', 'valid_from', 'record', ...keyColumns]);
+  let written = 0;
+  return {
+    async write(records) {
+      let lines = '';
+      for (const { record, keys } of records) {
+        lines += `${copyLine([scope.partnerId, scope.datasetId, record.source.recordId, 1, scope.uploadId, now, JSON.stringify(record), ...keyValues(keys)])}\n`;
+      }
+      written += records.length;
+      await copy.write(lines);
+    },
+    async end() {
+      await copy.end();
+      return written;
+    },
+    abort: () => copy.abort(),
+  };
 }
 
 export async function copyToStaging(tx: Queryable, lines: string[]): Promise<void> {
@@ -114,13 +150,12 @@ export async function datasetHasVersions(tx: Queryable, scope: { partnerId: stri
 /**
  * Publishes the staged records into the dataset: a changed record closes its current version and
  * gets a new one; a new source id gets version 1 (or the next, after an erasure); an identical
- * record is left alone. All versions written share the transaction's time (NOW). Into a dataset
- * that has no versions yet (`firstLoad`), every staged record is new: no lookups needed.
+ * record is left alone. All versions written share the transaction's time (NOW). (A dataset with
+ * no versions yet is loaded by `openFirstLoad` instead.)
  */
 export async function publishStaged(
   tx: Queryable,
   scope: { partnerId: string; datasetId: string; uploadId: string },
-  { firstLoad = false }: { firstLoad?: boolean } = {},
 ): Promise<{ inserted: number; updated: number; unchanged: number }> {
   const params = [scope.partnerId, scope.datasetId, scope.uploadId];
   const insert = (version: string, where: string) =>
@@ -130,10 +165,6 @@ export async function publishStaged(
        FROM ${STAGING} s ${where}
        RETURNING 1)
      SELECT count(*)::int AS count FROM written`;
-  if (firstLoad) {
-    const [written] = await tx.query<{ count: number }>(insert('1', ''), params);
-    return { inserted: written!.count, updated: 0, unchanged: 0 };
-  }
   // With staging's size known, the planner looks each staged record up by index rather than
   // scanning the whole dataset.
   await tx.exec(`ANALYZE ${STAGING}`);

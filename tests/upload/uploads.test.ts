@@ -200,6 +200,30 @@ describe(`uploads on ${engineUnderTest}`, () => {
       expect(await countRecords()).toBe(before);
     });
 
+    it('a first load that fails part-way, streamed or at its end, stores nothing, and the dataset takes the next upload', async () => {
+      const created = await ex.request('/v1/datasets', { method: 'POST', key: acme.key, json: { name: 'first load', defaultMapping: 'febrl' } });
+      const fresh = ((await created.json()) as Json).id as string;
+      // Thousands of rows have gone into the open COPY before the body passes the limit.
+      const big = `${header}\n${Array.from({ length: 30_000 }, (_, i) => row(`f-${i}`, 'fay')).join('\n')}\n`;
+      expect((await upload(big, { dataset: fresh })).status).toBe(413);
+      expect(await countRecords(fresh)).toBe(0);
+      // All rows are in when the rejected share is counted.
+      const invalid = ', nobody, x, 1, s, , s, 2000, nsw, 19800101, 1';
+      const mostlyGood = `${header}\n${Array.from({ length: 1500 }, (_, i) => row(`g-${i}`, 'gus')).join('\n')}\n${Array.from({ length: 300 }, () => invalid).join('\n')}\n`;
+      expect((await upload(mostlyGood, { dataset: fresh })).status).toBe(422);
+      expect(await countRecords(fresh)).toBe(0);
+      const good = await upload(`${header}\n${Array.from({ length: 2500 }, (_, i) => row(`h-${i}`, 'hal')).join('\n')}\n`, { dataset: fresh });
+      expect(good.status).toBe(201);
+      expect(await good.json()).toMatchObject({ inserted: 2500, updated: 0, unchanged: 0 });
+      expect(await countRecords(fresh)).toBe(2500);
+      const [version] = await ex.db.query<{ version: number; valid_to: unknown; matches: boolean }>(
+        `SELECT version, valid_to, valid_from = (SELECT created_at FROM uploads WHERE dataset_id = $1 AND status = 'completed') AS matches
+         FROM customer_records WHERE dataset_id = $1 AND source_id = 'h-7'`,
+        [fresh],
+      );
+      expect(version).toEqual({ version: 1, valid_to: null, matches: true });
+    });
+
     it('a truncated body: 400, nothing stored', async () => {
       const before = await countRecords();
       const encoder = new TextEncoder();
