@@ -14,6 +14,8 @@ import { onBothEngines } from './engines.js';
 import { random, salesforceExport } from './generate.js';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
+/** BENCH_FORMATS (comma-separated: mapped, canonical) narrows a run to some inputs; default both. */
+const formats = new Set((process.env.BENCH_FORMATS ?? 'mapped,canonical').split(',').map((f) => f.trim()));
 
 function canonicalExport(count: number): Readable {
   const rand = random(7);
@@ -49,6 +51,7 @@ async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
     ['salesforce csv (mapped)', 'text/csv', () => salesforceExport(rows)],
     ['canonical ndjson', 'application/x-ndjson', () => canonicalExport(rows)],
   ] as const) {
+    if (!formats.has(type === 'text/csv' ? 'mapped' : 'canonical')) continue;
     const created = await fetch(`${server.url}/v1/datasets`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name: label }) });
     const { id } = (await created.json()) as { id: string };
     const mapping = type === 'text/csv' ? 'salesforce-contacts' : 'canonical';

@@ -110,7 +110,7 @@ describe(`uploads on ${engineUnderTest}`, () => {
     it('merges a repeat into a record the upload left unchanged as a new version, across batches', async () => {
       expect((await upload(`${header}\n${row('m-2', 'dora', '19700101')}\n`)).status).toBe(201);
       // The repeat comes more than a staging batch (5,000 rows) after the first row.
-      const filler = Array.from({ length: 6000 }, (_, i) => row(`f-${i}`, 'fay'));
+      const filler = Array.from({ length: 6000 }, (_, i) => row(`fl-f-${i}`, 'fay'));
       const csv = `${header}\n${row('m-2', 'dora', '19700101')}\n${filler.join('\n')}\nm-2, dora, smith, 1, main street, , sydney, 2000, nsw, , 7654321\n`;
       const response = await upload(csv);
       expect(response.status).toBe(201);
@@ -204,21 +204,21 @@ describe(`uploads on ${engineUnderTest}`, () => {
       const created = await ex.request('/v1/datasets', { method: 'POST', key: acme.key, json: { name: 'first load', defaultMapping: 'febrl' } });
       const fresh = ((await created.json()) as Json).id as string;
       // Thousands of rows have gone into the open COPY before the body passes the limit.
-      const big = `${header}\n${Array.from({ length: 30_000 }, (_, i) => row(`f-${i}`, 'fay')).join('\n')}\n`;
+      const big = `${header}\n${Array.from({ length: 30_000 }, (_, i) => row(`fresh-f-${i}`, 'fay')).join('\n')}\n`;
       expect((await upload(big, { dataset: fresh })).status).toBe(413);
       expect(await countRecords(fresh)).toBe(0);
       // All rows are in when the rejected share is counted.
       const invalid = ', nobody, x, 1, s, , s, 2000, nsw, 19800101, 1';
-      const mostlyGood = `${header}\n${Array.from({ length: 1500 }, (_, i) => row(`g-${i}`, 'gus')).join('\n')}\n${Array.from({ length: 300 }, () => invalid).join('\n')}\n`;
+      const mostlyGood = `${header}\n${Array.from({ length: 1500 }, (_, i) => row(`fresh-g-${i}`, 'gus')).join('\n')}\n${Array.from({ length: 300 }, () => invalid).join('\n')}\n`;
       expect((await upload(mostlyGood, { dataset: fresh })).status).toBe(422);
       expect(await countRecords(fresh)).toBe(0);
-      const good = await upload(`${header}\n${Array.from({ length: 2500 }, (_, i) => row(`h-${i}`, 'hal')).join('\n')}\n`, { dataset: fresh });
+      const good = await upload(`${header}\n${Array.from({ length: 2500 }, (_, i) => row(`fresh-h-${i}`, 'hal')).join('\n')}\n`, { dataset: fresh });
       expect(good.status).toBe(201);
       expect(await good.json()).toMatchObject({ inserted: 2500, updated: 0, unchanged: 0 });
       expect(await countRecords(fresh)).toBe(2500);
       const [version] = await ex.db.query<{ version: number; valid_to: unknown; matches: boolean }>(
         `SELECT version, valid_to, valid_from = (SELECT created_at FROM uploads WHERE dataset_id = $1 AND status = 'completed') AS matches
-         FROM customer_records WHERE dataset_id = $1 AND source_id = 'h-7'`,
+         FROM customer_records WHERE dataset_id = $1 AND source_id = 'fresh-h-7'`,
         [fresh],
       );
       expect(version).toEqual({ version: 1, valid_to: null, matches: true });
