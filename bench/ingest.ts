@@ -63,6 +63,9 @@ async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
       headers: { ...headers, 'content-type': type },
       body: Readable.toWeb(body()) as unknown as ReadableStream,
       duplex: 'half',
+      // Without it fetch keeps a copy of the body to send again on a redirect: here, with the server in
+      // the same process, the whole upload stayed in memory (peak RSS at 1,000,000 records 605 → 354 MB).
+      redirect: 'error',
     } as RequestInit);
     const result = (await response.json()) as { inserted?: number; detail?: string };
     const seconds = (performance.now() - started) / 1000;

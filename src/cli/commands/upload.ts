@@ -63,6 +63,8 @@ export function registerUpload(program: Command): void {
           },
           body: body as unknown as ReadableStream,
           duplex: 'half',
+          // A redirect is refused rather than followed: following one means fetch keeps a copy of the body to send again.
+          redirect: 'error',
         } as RequestInit);
       } catch (error) {
         throw new CliError(`cannot reach the exchange at ${options.url}: ${(error as Error).cause ?? (error as Error).message}`);
