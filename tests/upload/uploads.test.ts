@@ -333,4 +333,40 @@ describe(`uploads on ${engineUnderTest}`, () => {
       expect(await countRecords()).toBe(before);
     });
   });
+
+  describe('limits from the configuration', () => {
+    let limited: TestExchange;
+    let key: string;
+    let dataset: string;
+    const send = (body: string) =>
+      limited.request(`/v1/datasets/${dataset}/uploads`, { method: 'POST', key, headers: { 'content-type': 'text/csv' }, body });
+    const stored = async () => (await limited.db.query<{ n: number }>('SELECT count(*)::int AS n FROM customer_records WHERE dataset_id = $1', [dataset]))[0]!.n;
+    const invalid = ', nobody, x, 1, s, , s, 2000, nsw, 19800101, 1';
+
+    beforeAll(async () => {
+      limited = await createTestExchange({ UPLOAD_MAX_ROW_BYTES: '4096', UPLOAD_MAX_REJECTED_RATIO: '0.5' });
+      key = (await limited.addPartner('initech')).key;
+      const created = await limited.request('/v1/datasets', { method: 'POST', key, json: { name: 'limits', defaultMapping: 'febrl' } });
+      dataset = ((await created.json()) as Json).id as string;
+    });
+    afterAll(() => limited.close());
+
+    it('a row over UPLOAD_MAX_ROW_BYTES: 400 naming the limit, nothing stored', async () => {
+      const response = await send(`${header}\n${row('l-1', 'lou')}\n${row('l-2', 'x'.repeat(8000))}\n${row('l-3', 'lia')}\n`);
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(((await response.json()) as { detail: string }).detail).toMatch(/larger than 4096 bytes/);
+      expect(await stored()).toBe(0);
+    });
+
+    it('UPLOAD_MAX_REJECTED_RATIO decides how many rejected rows an upload may have', async () => {
+      const third = await send(`${header}\n${row('m-1', 'max')}\n${row('m-2', 'mo')}\n${invalid}\n`);
+      expect(third.status).toBe(201);
+      expect(await third.json()).toMatchObject({ accepted: 2, rejected: 1, inserted: 2 });
+      const twoThirds = await send(`${header}\n${row('m-3', 'mia')}\n${invalid}\n${invalid}\n`);
+      expect(twoThirds.status).toBe(422);
+      expect(((await twoThirds.json()) as { detail: string }).detail).toMatch(/^2 of 3 rows rejected, more than the limit of 50%/);
+      expect(await stored()).toBe(2);
+    });
+  });
 });
