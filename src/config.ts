@@ -16,6 +16,8 @@ export const configSchema = z.object({
   UPLOAD_LIMIT_BYTES: byteSize.default(1024 * 1024 * 1024),
   UPLOAD_MAX_ROW_BYTES: byteSize.default(1024 * 1024),
   UPLOAD_MAX_REJECTED_RATIO: z.coerce.number().min(0).max(1).default(0.1),
+  /** Uploads declaring at least this many bytes, or no size at all, are mapped in a worker thread. */
+  UPLOAD_WORKER_MIN_BYTES: byteSize.default(4 * 1024 * 1024),
   /** The exchange's id: the audience (`aud`) every consent token must name. */
   EXCHANGE_ID: z.string().min(1).max(200).default('urn:customer-exchange'),
   CONSENT_MAX_LIFETIME_DAYS: z.coerce.number().positive().max(3650).default(90),

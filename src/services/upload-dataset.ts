@@ -8,12 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { recordEvent } from '../audit/record-event.js';
 import { AppError } from '../errors.js';
-import { compileCanonical, canonicalMapping } from '../mapping/compile.js';
+import { canonicalMapping } from '../mapping/compile.js';
 import { loadMapping, MappingError, type Mapping } from '../mapping/load.js';
 import { mergeRecords } from '../mapping/merge.js';
 import { InputError } from '../mapping/readers.js';
-import { mapInput, StrictModeError, type MappingReport } from '../mapping/run.js';
-import { matchKeys } from '../match/keys.js';
+import { StrictModeError, type MappingReport } from '../mapping/run.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import {
   clearStaging,
@@ -26,11 +25,13 @@ import {
   rewriteOwnVersions,
   selectCurrentRecords,
   stagingLine,
-  type StagedRecord,
+  prepareRecord,
+  type PreparedRecord,
 } from '../store/records.js';
 import { insertUpload, selectUploadByIdempotencyKey, type Upload } from '../store/uploads.js';
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
+import { mapUploadHere, mapUploadInWorker } from './map-upload.js';
 
 const formatsByContentType: Record<string, Mapping['source']['format']> = {
   'text/csv': 'csv',
@@ -45,6 +46,8 @@ const DIRECT_BATCH_ROWS = 1000;
 export interface UploadInput {
   body: Readable;
   contentType: string | undefined;
+  /** The body's declared size, when the client sent one. */
+  contentLength?: number;
   mapping?: string;
   strict?: boolean;
   idempotencyKey?: string;
@@ -78,6 +81,14 @@ const ANALYZE_AFTER_ROWS = 1000;
 
 async function refreshPlannerStatistics(db: ServiceContext['db']): Promise<void> {
   await db.exec('ANALYZE customer_records');
+}
+
+/**
+ * A body of unknown size (streamed) or at least `minBytes` is mapped in a worker thread, beside the
+ * database's work; a small one here, where starting a worker would cost more than it saves.
+ */
+function mapsInWorker(input: UploadInput, minBytes: number): boolean {
+  return input.contentLength === undefined || input.contentLength >= minBytes;
 }
 
 function chooseMapping(contentType: string | undefined, requested: string | undefined, datasetDefault: string | null): { mapping: Mapping; canonical: boolean } {
@@ -153,15 +164,13 @@ export async function uploadDataset({
       // the next batch.
       const direct = firstLoad ? await openFirstLoad(tx, scope) : undefined;
       const batchRows = direct ? DIRECT_BATCH_ROWS : COPY_BATCH_ROWS;
-      let batch: StagedRecord[] = [];
       let publishing: Promise<void> = Promise.resolve();
-      const flush = async (staged: StagedRecord[]) => {
+      const flush = async (staged: PreparedRecord[]) => {
         if (direct) {
-          if (staged.length) await direct.write(staged);
+          await direct.write(staged);
           return;
         }
         await publishing;
-        if (!staged.length) return;
         await copyToStaging(tx, staged.map(stagingLine));
         publishing = (async () => {
           addCounts(await publishStaged(tx, scope));
@@ -169,27 +178,23 @@ export async function uploadDataset({
         })();
       };
       const repeats = new Map<string, CustomerRecord[]>();
-      const mapped = mapInput({
+      const inWorker = mapsInWorker(input, ctx.config.UPLOAD_WORKER_MIN_BYTES);
+      ctx.logger.info({ uploadId, datasetId, mapping: mapping.name, declaredBytes: input.contentLength ?? null, inWorker, firstLoad }, 'upload started');
+      const mapUpload = inWorker ? mapUploadInWorker : mapUploadHere;
+      const mapped = mapUpload({
         input: body,
         mapping,
-        compiled: canonical ? compileCanonical(mapping.source.format === 'json' ? 'json' : 'ndjson') : undefined,
+        canonical: canonical ? (mapping.source.format === 'json' ? 'json' : 'ndjson') : undefined,
         strict: input.strict ?? false,
         maxRowBytes: ctx.config.UPLOAD_MAX_ROW_BYTES,
-        onRecord: async (record, row) => {
-          batch.push({ row, record, keys: matchKeys(record) });
-          if (batch.length >= batchRows) {
-            const full = batch;
-            batch = [];
-            await flush(full);
-          }
-        },
+        batchRows,
+        onBatch: flush,
         onDuplicate: (record) => {
           repeats.set(record.source.recordId, [...(repeats.get(record.source.recordId) ?? []), record]);
         },
       });
       try {
         report = await mapped;
-        await flush(batch);
         if (direct) counts.inserted += await direct.end();
       } catch (error) {
         // The open COPY fails, so the connection is free for the rollback; a batch still in flight
@@ -206,7 +211,7 @@ export async function uploadDataset({
       if (repeats.size) {
         const lines = (await selectCurrentRecords(tx, scope, [...repeats.keys()])).map(({ sourceId, record }) => {
           const merged = repeats.get(sourceId)!.reduce(mergeRecords, record);
-          return stagingLine({ row: 0, record: merged, keys: matchKeys(merged) });
+          return stagingLine(prepareRecord(0, merged));
         });
         await copyToStaging(tx, lines);
         const rest = lines.length - (await rewriteOwnVersions(tx, scope));

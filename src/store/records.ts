@@ -2,7 +2,7 @@
  * Canonical customer records: bulk staging with COPY, publishing an upload as new versions in one
  * transaction, reading a version as of a time, and erasure.
  */
-import type { MatchKeys } from '../match/keys.js';
+import { matchKeys } from '../match/keys.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import { copyLine, type Queryable } from './database.js';
 
@@ -37,37 +37,46 @@ function arrayLiteral(values: string[]): string {
   return `{${values.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
 }
 
-export interface StagedRecord {
+/**
+ * A mapped record made ready for COPY where it was mapped (in a worker thread, for large uploads):
+ * its row, its source id, and the record and its match keys (`keyColumns`) as COPY text.
+ */
+export interface PreparedRecord {
   row: number;
-  record: CustomerRecord;
-  keys: MatchKeys;
+  sourceId: string;
+  columns: string;
 }
 
-/** The values of `keyColumns`, in order. */
-function keyValues(keys: MatchKeys): (string | number | null)[] {
-  return [
-    keys.fullNameKey,
-    keys.givenNameKey,
-    keys.familyNameKey,
-    keys.familyPhonetic,
-    keys.birthDate,
-    keys.birthYear,
-    keys.postcodeKey,
-    arrayLiteral(keys.emailKeys),
-    arrayLiteral(keys.phoneKeys),
-    arrayLiteral(keys.identifierKeys),
-    keys.givenPhonetic,
-  ];
+export function prepareRecord(row: number, record: CustomerRecord): PreparedRecord {
+  const keys = matchKeys(record);
+  return {
+    row,
+    sourceId: record.source.recordId,
+    columns: copyLine([
+      JSON.stringify(record),
+      keys.fullNameKey,
+      keys.givenNameKey,
+      keys.familyNameKey,
+      keys.familyPhonetic,
+      keys.birthDate,
+      keys.birthYear,
+      keys.postcodeKey,
+      arrayLiteral(keys.emailKeys),
+      arrayLiteral(keys.phoneKeys),
+      arrayLiteral(keys.identifierKeys),
+      keys.givenPhonetic,
+    ]),
+  };
 }
 
 /** One line for COPY into staging. */
-export function stagingLine({ row, record, keys }: StagedRecord): string {
-  return copyLine([row, record.source.recordId, JSON.stringify(record), ...keyValues(keys)]);
+export function stagingLine({ row, sourceId, columns }: PreparedRecord): string {
+  return `${copyLine([row, sourceId])}\t${columns}`;
 }
 
 export interface FirstLoad {
   /** Records with source ids not seen before in this upload. */
-  write(records: { record: CustomerRecord; keys: MatchKeys }[]): Promise<void>;
+  write(records: PreparedRecord[]): Promise<void>;
   /** Ends the load; returns how many versions it wrote. */
   end(): Promise<number>;
   abort(): void;
@@ -85,9 +94,7 @@ export async function openFirstLoad(tx: Queryable, scope: { partnerId: string; d
   return {
     async write(records) {
       let lines = '';
-      for (const { record, keys } of records) {
-        lines += `${copyLine([scope.partnerId, scope.datasetId, record.source.recordId, 1, scope.uploadId, now, JSON.stringify(record), ...keyValues(keys)])}\n`;
-      }
+      for (const { sourceId, columns } of records) lines += `${copyLine([scope.partnerId, scope.datasetId, sourceId, 1, scope.uploadId, now])}\t${columns}\n`;
       written += records.length;
       await copy.write(lines);
     },

@@ -16,11 +16,14 @@ describe(`uploads on ${engineUnderTest}`, () => {
   let globex: { key: string };
   let datasetId: string;
 
-  const upload = (body: RequestInit['body'], options: { key?: string; type?: string; query?: string; idempotencyKey?: string; dataset?: string } = {}) =>
+  const upload = (
+    body: RequestInit['body'],
+    options: { key?: string; type?: string; query?: string; idempotencyKey?: string; dataset?: string; headers?: Record<string, string> } = {},
+  ) =>
     ex.request(`/v1/datasets/${options.dataset ?? datasetId}/uploads${options.query ?? ''}`, {
       method: 'POST',
       key: options.key ?? acme.key,
-      headers: { 'content-type': options.type ?? 'text/csv', ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}) },
+      headers: { 'content-type': options.type ?? 'text/csv', ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}), ...options.headers },
       body,
     });
   const countRecords = async (dataset = datasetId) =>
@@ -95,6 +98,25 @@ describe(`uploads on ${engineUnderTest}`, () => {
       expect(tooEarly.status).toBe(404);
       const badAsOf = await ex.request(`/v1/datasets/${datasetId}/records/h-1?asOf=yesterday`, { key: acme.key });
       expect(badAsOf.status).toBe(400);
+    });
+
+    it('are mapped in a worker thread when large or of unknown size, here when small, to the same records', async () => {
+      const created = await ex.request('/v1/datasets', { method: 'POST', key: acme.key, json: { name: 'threads', defaultMapping: 'febrl' } });
+      const threads = ((await created.json()) as Json).id as string;
+      const csv = `${header}\n${row('w-1', 'wim')}\n${row('w-1', 'wim', '19800103')}\n${row('w-2', 'wes')}\n`;
+      const started = () => ex.logs.filter((l) => l.msg === 'upload started' && l.datasetId === threads).at(-1);
+      const small = await upload(csv, { dataset: threads, headers: { 'content-length': String(Buffer.byteLength(csv)) } });
+      expect(small.status).toBe(201);
+      expect(started()).toMatchObject({ inWorker: false, declaredBytes: Buffer.byteLength(csv) });
+      const here = await ex.db.query<Json>('SELECT source_id, version, record FROM customer_records WHERE dataset_id = $1 ORDER BY source_id', [threads]);
+      await ex.db.query('DELETE FROM customer_records WHERE dataset_id = $1', [threads]);
+      const streamed = await upload(csv, { dataset: threads });
+      expect(streamed.status).toBe(201);
+      expect(started()).toMatchObject({ inWorker: true, declaredBytes: null });
+      expect(await streamed.json()).toMatchObject({ accepted: 3, inserted: 2 });
+      const inWorker = await ex.db.query<Json>('SELECT source_id, version, record FROM customer_records WHERE dataset_id = $1 ORDER BY source_id', [threads]);
+      expect(inWorker).toEqual(here);
+      expect(here).toHaveLength(2);
     });
 
     it('merges rows that repeat a source id within one upload', async () => {

@@ -144,6 +144,10 @@ const eraseRoute = createRoute({
 });
 
 
+function declaredLength(header: string | undefined): number | undefined {
+  return header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
+}
+
 export function registerDatasets(app: App): void {
   app.openapi(create, async (c) => c.json(await createDataset({ ctx: serviceContext(c), input: c.req.valid('json') }), 201));
   app.openapi(list, async (c) => c.json({ items: await listDatasets({ ctx: serviceContext(c) }) }, 200));
@@ -156,7 +160,14 @@ export function registerDatasets(app: App): void {
     const result = await uploadDataset({
       ctx: serviceContext(c),
       datasetId,
-      input: { body, contentType: c.req.header('content-type'), mapping, strict: strict === 'true', idempotencyKey: c.req.valid('header')['idempotency-key'] },
+      input: {
+        body,
+        contentType: c.req.header('content-type'),
+        contentLength: declaredLength(c.req.header('content-length')),
+        mapping,
+        strict: strict === 'true',
+        idempotencyKey: c.req.valid('header')['idempotency-key'],
+      },
     });
     c.header('location', `/v1/datasets/${datasetId}/uploads/${result.upload.id}`);
     return c.json(result.upload, result.replayed ? 200 : 201);
