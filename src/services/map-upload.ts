@@ -121,6 +121,8 @@ export function mapUploadInWorker(options: MapUploadOptions): Promise<MappingRep
     const post = (message: ToWorker, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer);
 
     worker.on('message', (message: FromWorker) => {
+      // Once settled (failed, say), messages still queued are dropped: nothing more reaches the database.
+      if (settled) return;
       switch (message.type) {
         case 'consumed':
           consumed += 1;
@@ -128,6 +130,7 @@ export function mapUploadInWorker(options: MapUploadOptions): Promise<MappingRep
           break;
         case 'batch':
           batches = batches.then(async () => {
+            if (settled) return;
             await onBatch(message.batch);
             if (!settled) post({ type: 'batchTaken' });
           });
