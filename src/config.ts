@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 /** The service's configuration: parsed once from the environment, then passed down. */
 import { z } from 'zod';
 
@@ -18,6 +19,8 @@ export const configSchema = z.object({
   UPLOAD_MAX_REJECTED_RATIO: z.coerce.number().min(0).max(1).default(0.1),
   /** Uploads declaring at least this many bytes, or no size at all, are mapped in a worker thread. */
   UPLOAD_WORKER_MIN_BYTES: byteSize.default(4 * 1024 * 1024),
+  /** Mapping workers at once; by default one core fewer than the machine has, leaving one for the service and the database. */
+  UPLOAD_WORKERS: z.coerce.number().int().min(0).default(Math.max(1, availableParallelism() - 1)),
   /** The exchange's id: the audience (`aud`) every consent token must name. */
   EXCHANGE_ID: z.string().min(1).max(200).default('urn:customer-exchange'),
   CONSENT_MAX_LIFETIME_DAYS: z.coerce.number().positive().max(3650).default(90),

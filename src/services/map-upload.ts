@@ -82,6 +82,23 @@ function revive(sent: SentError): Error {
   return error;
 }
 
+let mappingWorkers = 0;
+
+/**
+ * Maps in a worker thread when asked to and fewer than `maxWorkers` are busy (an upload that finds
+ * none free maps here); says which.
+ */
+export function mapUpload(options: MapUploadOptions, { preferWorker, maxWorkers }: { preferWorker: boolean; maxWorkers: number }): { inWorker: boolean; report: Promise<MappingReport> } {
+  if (!preferWorker || mappingWorkers >= maxWorkers) return { inWorker: false, report: mapUploadHere(options) };
+  mappingWorkers += 1;
+  const report = mapUploadInWorker(options);
+  void report.then(
+    () => (mappingWorkers -= 1),
+    () => (mappingWorkers -= 1),
+  );
+  return { inWorker: true, report };
+}
+
 /** Body chunks sent to the worker and not yet read by it: enough to keep it busy, little to hold. */
 const CHUNKS_IN_FLIGHT = 8;
 
@@ -101,7 +118,7 @@ function startWorker(settings: WorkerSettings): Worker {
   return new Worker(boot, { eval: true, workerData: { entry, tsx, settings } });
 }
 
-export function mapUploadInWorker(options: MapUploadOptions): Promise<MappingReport> {
+function mapUploadInWorker(options: MapUploadOptions): Promise<MappingReport> {
   const { input, onBatch, onDuplicate, ...settings } = options;
   const worker = startWorker(settings);
   return new Promise<MappingReport>((resolve, reject) => {

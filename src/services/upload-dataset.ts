@@ -31,7 +31,7 @@ import {
 import { insertUpload, selectUploadByIdempotencyKey, type Upload } from '../store/uploads.js';
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
-import { mapUploadHere, mapUploadInWorker } from './map-upload.js';
+import { mapUpload } from './map-upload.js';
 
 const formatsByContentType: Record<string, Mapping['source']['format']> = {
   'text/csv': 'csv',
@@ -87,7 +87,7 @@ async function refreshPlannerStatistics(db: ServiceContext['db']): Promise<void>
  * A body of unknown size (streamed) or at least `minBytes` is mapped in a worker thread, beside the
  * database's work; a small one here, where starting a worker would cost more than it saves.
  */
-function mapsInWorker(input: UploadInput, minBytes: number): boolean {
+function worthAWorker(input: UploadInput, minBytes: number): boolean {
   return input.contentLength === undefined || input.contentLength >= minBytes;
 }
 
@@ -178,21 +178,22 @@ export async function uploadDataset({
         })();
       };
       const repeats = new Map<string, CustomerRecord[]>();
-      const inWorker = mapsInWorker(input, ctx.config.UPLOAD_WORKER_MIN_BYTES);
-      ctx.logger.info({ uploadId, datasetId, mapping: mapping.name, declaredBytes: input.contentLength ?? null, inWorker, firstLoad }, 'upload started');
-      const mapUpload = inWorker ? mapUploadInWorker : mapUploadHere;
-      const mapped = mapUpload({
-        input: body,
-        mapping,
-        canonical: canonical ? (mapping.source.format === 'json' ? 'json' : 'ndjson') : undefined,
-        strict: input.strict ?? false,
-        maxRowBytes: ctx.config.UPLOAD_MAX_ROW_BYTES,
-        batchRows,
-        onBatch: flush,
-        onDuplicate: (record) => {
-          repeats.set(record.source.recordId, [...(repeats.get(record.source.recordId) ?? []), record]);
+      const { inWorker, report: mapped } = mapUpload(
+        {
+          input: body,
+          mapping,
+          canonical: canonical ? (mapping.source.format === 'json' ? 'json' : 'ndjson') : undefined,
+          strict: input.strict ?? false,
+          maxRowBytes: ctx.config.UPLOAD_MAX_ROW_BYTES,
+          batchRows,
+          onBatch: flush,
+          onDuplicate: (record) => {
+            repeats.set(record.source.recordId, [...(repeats.get(record.source.recordId) ?? []), record]);
+          },
         },
-      });
+        { preferWorker: worthAWorker(input, ctx.config.UPLOAD_WORKER_MIN_BYTES), maxWorkers: ctx.config.UPLOAD_WORKERS },
+      );
+      ctx.logger.info({ uploadId, datasetId, mapping: mapping.name, declaredBytes: input.contentLength ?? null, inWorker, firstLoad }, 'upload started');
       try {
         report = await mapped;
         if (direct) counts.inserted += await direct.end();
