@@ -1,5 +1,5 @@
-import { availableParallelism } from 'node:os';
 /** The service's configuration: parsed once from the environment, then passed down. */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const byteSize = z.coerce.number().int().positive();

@@ -89,12 +89,14 @@ export interface FirstLoad {
  */
 export async function openFirstLoad(tx: Queryable, scope: { partnerId: string; datasetId: string; uploadId: string }): Promise<FirstLoad> {
   const [{ now }] = (await tx.query<{ now: string }>(`SELECT ${NOW}::text AS now`)) as [{ now: string }];
-  const copy = await tx.openCopy('customer_records', ['partner_id', 'dataset_id', 'source_id', 'version', 'upload_id', 'valid_from', 'record', ...keyColumns]);
+  // The columns every row shares come first, so their COPY text is made once.
+  const copy = await tx.openCopy('customer_records', ['partner_id', 'dataset_id', 'version', 'upload_id', 'valid_from', 'source_id', 'record', ...keyColumns]);
+  const shared = copyLine([scope.partnerId, scope.datasetId, 1, scope.uploadId, now]);
   let written = 0;
   return {
     async write(records) {
       let lines = '';
-      for (const { sourceId, columns } of records) lines += `${copyLine([scope.partnerId, scope.datasetId, sourceId, 1, scope.uploadId, now])}\t${columns}\n`;
+      for (const { sourceId, columns } of records) lines += `${shared}\t${copyLine([sourceId])}\t${columns}\n`;
       written += records.length;
       await copy.write(lines);
     },
