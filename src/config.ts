@@ -26,6 +26,8 @@ export const configSchema = z.object({
   CONSENT_MAX_LIFETIME_DAYS: z.coerce.number().positive().max(3650).default(90),
   CONSENT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
   CONSENT_MAX_TOKEN_BYTES: byteSize.default(8 * 1024),
+  /** How long /readyz waits for the database: past it every connection is busy, and the service is not ready. */
+  READY_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 

@@ -12,7 +12,57 @@ export class InputError extends Error {
   override readonly name = 'InputError';
 }
 
-export type ReadItem = { row: number; data: SourceRow } | { row: number; error: string };
+export type ReadItem = { row: number; data: SourceRow } | { row: number; error: string; column?: string };
+
+/** NUL, or half of a UTF-16 surrogate pair: text that PostgreSQL cannot store (text nor jsonb). */
+const suspectText = /[\u0000\ud800-\udfff]/;
+
+/** Why a value cannot be stored, or undefined when it can. */
+export function unstorableText(value: string): string | undefined {
+  if (!suspectText.test(value)) return undefined;
+  if (value.includes('\u0000')) return 'holds a NUL character (U+0000), which cannot be stored; remove it from the export';
+  if (!value.isWellFormed()) return 'holds invalid Unicode (an unpaired surrogate), which cannot be stored; fix the text in the export';
+  return undefined;
+}
+
+/** The first string of a parsed JSON value (key or value) that cannot be stored, with its path. */
+function firstUnstorable(value: unknown, path: string): { path: string; reason: string } | undefined {
+  if (typeof value === 'string') {
+    const reason = unstorableText(value);
+    return reason ? { path, reason } : undefined;
+  }
+  if (!value || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const found = firstUnstorable(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const [key, inner] of Object.entries(value)) {
+    const keyReason = unstorableText(key);
+    if (keyReason) return { path: path ? `${path}.(a key)` : '(a key)', reason: keyReason };
+    const found = firstUnstorable(inner, path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A row of cells, or the rejection of the first cell that cannot be stored. */
+function cellsItem(row: number, cells: string[], header: readonly string[]): ReadItem {
+  for (let i = 0; i < cells.length; i += 1) {
+    const reason = unstorableText(cells[i]!);
+    if (reason) return { row, column: header[i] ?? `#${i + 1}`, error: `column "${header[i] ?? `#${i + 1}`}" ${reason}` };
+  }
+  return { row, data: { kind: 'cells', cells } };
+}
+
+/** A record object, or the rejection of the first value that cannot be stored. */
+function objectItem(row: number, object: Record<string, unknown>): ReadItem {
+  const found = firstUnstorable(object, '');
+  if (found) return { row, column: found.path, error: `field "${found.path}" ${found.reason}` };
+  return { row, data: { kind: 'object', object } };
+}
 
 /** The largest row read by default; a larger CSV row is nearly always an unterminated quote. */
 export const MAX_ROW_BYTES = 1024 * 1024;
@@ -98,7 +148,7 @@ async function* readCsv(input: Readable, source: Mapping['source'], onHeader: (h
         yield { row, error: `line ${info.lines} has ${record.length} fields where the header has ${header.length}` };
         continue;
       }
-      yield { row, data: { kind: 'cells', cells: record } };
+      yield cellsItem(row, record, header);
     }
   } catch (error) {
     if (isCsvParseError(error)) throw new InputError(describeCsvError(error, maxRowBytes));
@@ -130,7 +180,7 @@ async function* readNdjson(input: Readable, source: Mapping['source'], maxRowByt
       yield { row, error: `line ${row} is not a JSON object` };
       continue;
     }
-    yield { row, data: { kind: 'object', object: value as Record<string, unknown> } };
+    yield objectItem(row, value as Record<string, unknown>);
   }
 }
 
@@ -152,7 +202,7 @@ async function* readJson(input: Readable, source: Mapping['source'], maxRowBytes
     row += 1;
     sizeOfRecord = 0;
     if (!value || typeof value !== 'object' || Array.isArray(value)) ready.push({ row, error: `record ${row} is not an object` });
-    else ready.push({ row, data: { kind: 'object', object: value as Record<string, unknown> } });
+    else ready.push(objectItem(row, value as Record<string, unknown>));
   };
   const feed = (chunk: Uint8Array) => {
     try {

@@ -87,7 +87,7 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
     if (options.onProgress && report.rows % 10_000 === 0) options.onProgress(report.rows);
     if ('error' in item) {
       report.rejected += 1;
-      addIssue({ row: item.row, column: null, value: null, field: '(row)', reason: item.error, severity: 'rejected' });
+      addIssue({ row: item.row, column: item.column ?? null, value: null, field: '(row)', reason: item.error, severity: 'rejected' });
       continue;
     }
     const mapped = compiled.mapRow(item.data, item.row);

@@ -1,11 +1,31 @@
 /** The server engine: a PostgreSQL server reached through postgres.js. */
 import postgres from 'postgres';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { once } from 'node:events';
 import { finished, pipeline } from 'node:stream/promises';
 import { copyStatement, typeOids, type Database, type Queryable } from './database.js';
 
 type Sql = postgres.Sql | postgres.TransactionSql;
+
+/**
+ * COPY … FROM STDIN whose failure is always heard. postgres.js 3.4.9 never settles the writable when
+ * the server refuses the data after CopyDone (porsager/postgres#1173): the stream's end waits forever,
+ * `sql.begin` never rolls back and the pooled connection stays "idle in transaction (aborted)". The
+ * server's error still reaches the query's `reject`, so it is caught there and ends the wait.
+ */
+async function startCopy(sql: Sql, text: string): Promise<{ stream: Writable; failed: Promise<never> }> {
+  const query = sql.unsafe(text) as unknown as { reject: (error: unknown) => void; writable(): Promise<Writable> };
+  let fail!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => {});
+  const reject = query.reject;
+  query.reject = (error) => {
+    fail(error);
+    reject(error);
+  };
+  const stream = await query.writable();
+  return { stream, failed };
+}
 
 function queryable(sql: Sql): Queryable {
   return {
@@ -20,23 +40,24 @@ function queryable(sql: Sql): Queryable {
       await sql.unsafe(text);
     },
     async copyRows(table, columns, lines) {
-      const stream = await sql.unsafe(copyStatement(table, columns)).writable();
-      await pipeline(Readable.from([lines]), stream);
+      const { stream, failed } = await startCopy(sql, copyStatement(table, columns));
+      await Promise.race([pipeline(Readable.from([lines]), stream), failed]);
     },
     async openCopy(table, columns) {
-      const stream = await sql.unsafe(copyStatement(table, columns)).writable();
+      const { stream, failed } = await startCopy(sql, copyStatement(table, columns));
       // postgres.js destroys the stream with the server's error; keep it for the next call.
       let failure: unknown;
       stream.on('error', (error) => (failure ??= error));
+      failed.catch((error: unknown) => (failure ??= error));
       return {
         async write(lines) {
           if (failure) throw failure;
-          if (!stream.write(lines)) await once(stream, 'drain');
+          if (!stream.write(lines)) await Promise.race([once(stream, 'drain'), failed]);
         },
         async end() {
           if (failure) throw failure;
           stream.end();
-          await finished(stream);
+          await Promise.race([finished(stream), failed]);
         },
         abort() {
           // CopyFail: the server ends the COPY with an error and the connection is free again.
