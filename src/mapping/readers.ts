@@ -75,8 +75,10 @@ function decode(input: Readable, encoding: Mapping['source']['encoding']): Trans
   return decoded;
 }
 
-function isCsvParseError(error: unknown): error is { code: string; message: string; lines?: number } {
-  return typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('CSV_');
+/** csv-parse's errors: most codes start CSV_, some do not (INVALID_OPENING_QUOTE, INVALID_BUFFER_STATE). */
+function isCsvParseError(error: unknown): error is { code: string; message: string; lines?: number; column?: number } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(CSV_|INVALID_)/.test(code);
 }
 
 function decoder(encoding: Mapping['source']['encoding']): Transform {
@@ -104,7 +106,9 @@ function decoder(encoding: Mapping['source']['encoding']): Transform {
   });
 }
 
-function describeCsvError(error: { code?: string; message: string; lines?: number }, maxRowBytes: number): string {
+/** What went wrong and where, never the value: csv-parse's own messages quote the field. */
+function describeCsvError(error: { code?: string; message: string; lines?: number; column?: number }, maxRowBytes: number): string {
+  const where = `line ${error.lines ?? '?'}${typeof error.column === 'number' ? `, column ${error.column + 1}` : ''}`;
   switch (error.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
       return `a quoted field is never closed (it starts on or before line ${error.lines ?? '?'}); check the quote character`;
@@ -112,8 +116,10 @@ function describeCsvError(error: { code?: string; message: string; lines?: numbe
       return `a row near line ${error.lines ?? '?'} is larger than ${maxRowBytes} bytes; is a quote left open?`;
     case 'CSV_INVALID_CLOSING_QUOTE':
       return `a quote is closed in the middle of a field near line ${error.lines ?? '?'}; check the quote character and delimiter`;
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return `a quoted field is followed by other characters (${where}); check the quote character and delimiter`;
     default:
-      return error.message;
+      return `the CSV cannot be read at ${where} (${error.code ?? 'parse error'}); check the delimiter, quote character and encoding`;
   }
 }
 
@@ -123,6 +129,9 @@ async function* readCsv(input: Readable, source: Mapping['source'], onHeader: (h
     quote: source.quote,
     bom: true,
     relax_column_count: true,
+    // A quote inside an unquoted field (=HYPERLINK("x"), 5'10") is a character of the field, as
+    // spreadsheets write it; refusing it would refuse many real exports.
+    relax_quotes: true,
     skip_empty_lines: true,
     max_record_size: maxRowBytes,
     info: true,

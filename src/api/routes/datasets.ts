@@ -14,7 +14,7 @@ import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
 import { bearerSecurity, jsonResponse } from '../openapi.js';
-import { csvCell } from '../csv.js';
+import { csvDownloadHeaders, csvLines } from '../csv.js';
 import { problemResponses } from '../problem.js';
 
 const partnerOnly = requireActor('partner');
@@ -181,8 +181,8 @@ export function registerDatasets(app: App): void {
     const found = await getUpload({ ctx: serviceContext(c), datasetId, uploadId });
     const issues = ((found.report.issues ?? []) as Record<string, unknown>[]).filter((i) => i.severity === 'rejected');
     const columns = ['row', 'sourceId', 'column', 'value', 'field', 'reason'];
-    const lines = ['row,source_id,column,value,field,reason', ...issues.map((i) => columns.map((k) => csvCell(i[k])).join(','))];
-    return c.body(`${lines.join('\n')}\n`, 200, { 'content-type': 'text/csv; charset=utf-8' });
+    const text = csvLines([['row', 'source_id', 'column', 'value', 'field', 'reason'], ...issues.map((i) => columns.map((k) => i[k]))]);
+    return c.body(text, 200, csvDownloadHeaders(`upload-${uploadId}-rejected.csv`));
   });
   app.openapi(getRecordRoute, async (c) => {
     const { datasetId, sourceId } = c.req.valid('param');

@@ -8,7 +8,7 @@ import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
 import { bearerSecurity, consentTokenHeader, jsonResponse } from '../openapi.js';
-import { csvCell } from '../csv.js';
+import { csvDownloadHeaders, csvLines } from '../csv.js';
 import { problemResponses } from '../problem.js';
 
 const partnerOnly = requireActor('partner');
@@ -82,12 +82,12 @@ export function registerLinkageJobs(app: App): void {
       const { jobId } = c.req.valid('param');
       const ctx = serviceContext(c);
       const job = await getLinkageJob({ ctx, jobId });
-      c.header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
-      c.header('content-disposition', `attachment; filename="linkage-${job.id}.${format}"`);
+      const headers = format === 'csv' ? csvDownloadHeaders(`linkage-${job.id}.csv`) : { 'content-type': 'application/x-ndjson', 'content-disposition': `attachment; filename="linkage-${job.id}.ndjson"` };
+      for (const [name, value] of Object.entries(headers)) c.header(name, value);
       return stream(c, async (out) => {
-        if (format === 'csv') await out.write('left_id,right_id,probability,grade,match_weight,cluster\n');
+        if (format === 'csv') await out.write(csvLines([['left_id', 'right_id', 'probability', 'grade', 'match_weight', 'cluster']]));
         for await (const r of allLinkageResults(ctx, job.id)) {
-          await out.write(format === 'csv' ? `${csvCell(r.leftId)},${csvCell(r.rightId)},${r.probability},${r.grade},${r.matchWeight},${csvCell(r.cluster)}\n` : `${JSON.stringify(r)}\n`);
+          await out.write(format === 'csv' ? csvLines([[r.leftId, r.rightId, r.probability, r.grade, r.matchWeight, r.cluster]]) : `${JSON.stringify(r)}\n`);
         }
       }) as never;
     });
