@@ -12,6 +12,8 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** The exchange's master secret (32+ bytes, base64url); unset: DATA_DIR/exchange.secret, made on first start. */
+  EXCHANGE_SECRET: z.string().regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 32 bytes in base64url').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: byteSize.default(1024 * 1024),
   UPLOAD_LIMIT_BYTES: byteSize.default(1024 * 1024 * 1024),
@@ -28,12 +30,30 @@ export const configSchema = z.object({
   CONSENT_MAX_TOKEN_BYTES: byteSize.default(8 * 1024),
   /** How long /readyz waits for the database: past it every connection is busy, and the service is not ready. */
   READY_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  /** Distinct criteria one consent token may bring to any one record before its queries are refused. */
+  MATCH_PROBE_BUDGET: z.coerce.number().int().positive().default(5),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {}
+
+/** A value as an error may show it: secrets never, a URL without its password. */
+function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined) return 'unset';
+  if (name === 'EXCHANGE_SECRET') return '[hidden]';
+  if (name === 'DATABASE_URL') {
+    try {
+      const url = new URL(value);
+      if (url.password) url.password = '***';
+      return JSON.stringify(url.toString());
+    } catch {
+      return '[not a URL]';
+    }
+  }
+  return JSON.stringify(value);
+}
 
 /** Parses the environment; a wrong value throws one readable line naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -47,7 +67,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name}=${JSON.stringify(present[name])}: ${issue.message}`;
+      return `${name}=${shownValue(name, present[name])}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }

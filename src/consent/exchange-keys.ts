@@ -4,14 +4,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
-import { insertExchangeKey, selectExchangeKeys } from '../store/consent.js';
+import { isSealed, type ExchangeSecrets } from '../core/secrets.js';
+import { insertExchangeKey, selectExchangeKeys, updateExchangePrivateKey } from '../store/consent.js';
 import type { Database } from '../store/database.js';
 
-/** Makes the first signing key of a new exchange; concurrent starts make only one. */
-export async function ensureExchangeSigningKey(db: Database): Promise<void> {
+/**
+ * Makes the first signing key of a new exchange (concurrent starts make only one). Private keys
+ * are kept sealed with the key-encryption key (src/core/secrets.ts); one an earlier version left in
+ * plain text is sealed now.
+ */
+export async function ensureExchangeSigningKey(db: Database, secrets: ExchangeSecrets): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('exchange-signing-key', 0))`);
-    if ((await selectExchangeKeys(tx)).length > 0) return;
+    const existing = await selectExchangeKeys(tx);
+    for (const key of existing) {
+      if (!isSealed(key.privateJwk)) await updateExchangePrivateKey(tx, key.kid, secrets.seal(key.privateJwk));
+      else secrets.open(key.privateJwk); // a secret that cannot open the keys stops start-up, with the reason
+    }
+    if (existing.length > 0) return;
     const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const publicJwk = await exportJWK(publicKey);
     const kid = `cx-${(await calculateJwkThumbprint(publicJwk)).slice(0, 16)}-${randomUUID().slice(0, 8)}`;
@@ -19,7 +29,7 @@ export async function ensureExchangeSigningKey(db: Database): Promise<void> {
       kid,
       alg: 'EdDSA',
       publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
-      privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'EdDSA' },
+      privateJwk: secrets.seal({ ...(await exportJWK(privateKey)), kid, alg: 'EdDSA' }),
     });
   });
 }

@@ -22,6 +22,8 @@ export interface ConsentGrant {
   readonly fields: readonly string[];
   readonly minGrade: (typeof matchGrades)[number];
   readonly maxResults: number;
+  /** Whether answers may carry numeric scores; false: grades only. */
+  readonly scores: boolean;
   readonly expiresAt: Date;
 }
 

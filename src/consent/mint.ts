@@ -56,6 +56,8 @@ export interface MintOptions {
   fields: string[];
   minGrade?: string;
   maxResults?: number;
+  /** false: answers under the token carry grades only, no numeric scores. */
+  scores?: boolean;
   ttlSeconds: number;
   jti?: string;
   now?: Date;
@@ -85,6 +87,7 @@ export async function mintConsentToken(options: MintOptions): Promise<{ token: s
         fields: options.fields,
         ...(options.minGrade ? { min_grade: options.minGrade as 'probable' } : {}),
         ...(options.maxResults ? { max_results: options.maxResults } : {}),
+        ...(options.scores === false ? { scores: false } : {}),
       },
     ],
   };
@@ -121,7 +124,7 @@ export async function inspectConsentToken(token: string, options: { jwks?: JSONW
     `actions: ${list(detail?.actions, 'none')}`,
     `datasets: ${list(detail?.datasets, "all of the grantor's")}`,
     `fields disclosed: ${list(detail?.fields, 'none')}`,
-    `min grade: ${String(detail?.min_grade ?? 'probable')}, max results: ${String(detail?.max_results ?? 10)}`,
+    `min grade: ${String(detail?.min_grade ?? 'probable')}, max results: ${String(detail?.max_results ?? 10)}, scores: ${detail?.scores === false ? 'no (grades only)' : 'yes'}`,
     `issued ${when(payload.iat)}, valid from ${when(payload.nbf)}, expires ${when(payload.exp)}`,
     `jti: ${String(payload.jti)}`,
   ];

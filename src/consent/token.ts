@@ -35,6 +35,10 @@ export const customerMatchDetailSchema = z
     fields: z.array(disclosableField).max(100).default([]).describe('Canonical field paths that may be disclosed.'),
     min_grade: z.enum(matchGrades).default('probable').describe('The weakest match grade that may be returned.'),
     max_results: z.number().int().min(1).max(100).default(10).describe('The most candidates one query may return.'),
+    scores: z
+      .boolean()
+      .default(true)
+      .describe('Whether answers may carry numeric scores (probability, match weight, per-field weights); false: grades only, so that the score cannot be read as an oracle.'),
   })
   .strict();
 

@@ -204,6 +204,7 @@ export async function verifyConsentToken(db: Queryable, config: Config, request:
     fields: detail.actions.includes('disclose') ? detail.fields : [],
     minGrade: detail.min_grade,
     maxResults: detail.max_results,
+    scores: detail.scores,
     expiresAt: new Date(claims.exp * 1000),
   });
 }

@@ -264,7 +264,7 @@ export function canonicalMapping(format: 'ndjson' | 'json' = 'ndjson'): Mapping 
     name: 'canonical',
     description: 'Records already in the canonical form.',
     standardVersion: '1.0.0',
-    source: { format, encoding: 'utf-8', delimiter: ',', quote: '"', header: true, recordId: 'source.recordId', dateOrder: 'DMY' },
+    source: { format, encoding: 'utf-8', delimiter: ',', quote: '"', header: true, recordId: 'source.recordId', dateOrder: 'DMY', timeZone: 'UTC' },
     rules: [],
   };
 }

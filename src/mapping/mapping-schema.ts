@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { codeLists } from '../standard/code-lists.js';
-import { dateFormats } from '../standard/normalise/dates.js';
+import { dateFormats, isTimeZone } from '../standard/normalise/dates.js';
 
 const countryParam = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as "CN"');
 
@@ -86,6 +86,11 @@ export const sourceSchema = z
     defaultCountry: z.string().regex(/^[A-Z]{2}$/).optional().describe('For phone numbers without a country prefix.'),
     defaultCurrency: z.string().regex(/^[A-Z]{3}$/).optional(),
     dateOrder: z.enum(['DMY', 'MDY']).default('DMY').describe('How to read 03/04/1980.'),
+    timeZone: z
+      .string()
+      .refine(isTimeZone, 'not an IANA time zone (for example UTC, Asia/Shanghai, America/New_York)')
+      .default('UTC')
+      .describe('The zone of times written without an offset ("2024-05-01 12:00"); times with one (Z, +08:00) keep it.'),
   })
   .strict();
 

@@ -169,7 +169,7 @@ export function compileTransform(transform: Transform, mapping: Pick<Mapping, 's
     }
     case 'timestamp': {
       const formats = transform.formats ?? defaultDateFormats(transform.order ?? source.dateOrder);
-      const parse = memoised((t) => normaliseTimestamp(t, formats));
+      const parse = memoised((t) => normaliseTimestamp(t, formats, source.timeZone));
       return (v) => eachText(v, parse);
     }
     case 'number': {

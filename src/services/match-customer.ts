@@ -11,11 +11,33 @@ import { defaultModel, gradeRank, scorePair, type FieldExplanation } from '../ma
 import { identifierSchemes, purposes } from '../standard/code-lists.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../standard/customer.js';
 import { NormaliseError, normaliseDate, normaliseEmail, normalisePhone, normalisePostcode } from '../standard/normalise/index.js';
+import { defaultDateFormats, type DateFormat, type DateOrder } from '../standard/normalise/dates.js';
 import { selectDisclosedMatches, selectNameStatistics, selectProbeCandidates } from '../store/candidates.js';
+import { recordMatchProbes } from '../store/match-probes.js';
+import { secretsFor } from '../core/secrets.js';
+import { recordEvent } from '../audit/record-event.js';
+import { discloseExplanation } from '../match/disclosure.js';
+import { createHash } from 'node:crypto';
 import type { ServiceContext } from './context.js';
 import { requirePartner } from './datasets.js';
 
 const text = (max = 200) => z.string().trim().min(1).max(max);
+const identifyingCriteria = ['birthDate', 'email', 'phone', 'identifier', 'postcode', 'street'] as const;
+/** Year first: these read the same everywhere. */
+const unambiguousDateFormats: DateFormat[] = ['YYYY-MM-DD', 'YYYYMMDD', 'YYYY/MM/DD', 'YYYY年M月D日'];
+
+/** A criterion's birth date: year-first forms as they are; a day-or-month-first one only with a stated order. */
+function criteriaDate(value: string, order: DateOrder | undefined): string {
+  if (order) return normaliseDate(value, [...unambiguousDateFormats, ...defaultDateFormats(order)]);
+  try {
+    return normaliseDate(value, unambiguousDateFormats);
+  } catch (error) {
+    if (/^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\s*$/.test(value)) {
+      throw new NormaliseError('is it day first or month first? Send YYYY-MM-DD, or say dateOrder "DMY" or "MDY"');
+    }
+    throw error;
+  }
+}
 
 export const matchInput = z
   .object({
@@ -25,7 +47,7 @@ export const matchInput = z
         given: text().optional(),
         family: text().optional(),
         full: text().optional().describe('The whole name as written, when given and family are not known apart.'),
-        birthDate: text(40).optional().describe('Any of the standard\'s date formats: 1980-01-02, 02/01/1980, 19800102, 1980年1月2日…'),
+        birthDate: text(40).optional().describe('YYYY-MM-DD (also 19800102, 1980/01/02, 1980年1月2日); a day-or-month-first form (02/01/1980) needs `dateOrder`.'),
         email: text(254).optional(),
         phone: text(40).optional(),
         postcode: text(20).optional(),
@@ -36,20 +58,33 @@ export const matchInput = z
       })
       .strict()
       .default({}),
+    dateOrder: z.enum(['DMY', 'MDY']).optional().describe('How to read a birth date such as 02/01/1980: day first (DMY) or month first (MDY). Without it only year-first forms are read.'),
     q: z.string().trim().min(1).max(500).optional().describe('Free text, e.g. "jon smyth shanghai 1980": candidates are ranked by it (fuse.js).'),
     limit: z.number().int().min(1).max(100).default(10),
     minGrade: z.enum(matchGrades).optional().describe("The weakest grade wanted; never weaker than the token's min_grade."),
   })
   .strict()
-  .refine((input) => input.q || Object.keys(input.criteria).length > 0, { message: 'give criteria, q, or both', path: ['criteria'] });
+  .refine((input) => input.q || Object.keys(input.criteria).length > 0, { message: 'give criteria, q, or both', path: ['criteria'] })
+  // A query must say whom it looks for: a name alone asks "is this name among your customers?", and
+  // one identifier alone asks "is this email (phone, birth date) among them?".
+  .refine((input) => Boolean(input.q || input.criteria.given || input.criteria.family || input.criteria.full), {
+    message: 'criteria must hold a name (given, family or full, or q)',
+    path: ['criteria'],
+  })
+  .refine((input) => identifyingCriteria.some((field) => input.criteria[field] !== undefined), {
+    message: `besides the name, criteria must hold at least one of ${['birthDate', 'email', 'phone', 'identifier', 'postcode', 'street'].join(', ')}`,
+    path: ['criteria'],
+  });
 
 export const matchResultSchema = z.object({
   datasetId: z.uuid(),
   sourceId: z.string(),
-  probability: z.number().describe('Fellegi-Sunter match probability, 0–1.'),
-  matchWeight: z.number().describe('Sum of log2(m/u) over the fields, with the prior.'),
+  probability: z.number().optional().describe('Fellegi-Sunter match probability, 0–1; absent when the token grants grades only.'),
+  matchWeight: z.number().optional().describe('Sum of log2(m/u) over the fields, with the prior; absent when the token grants grades only.'),
   grade: z.enum(matchGrades),
-  explanation: z.array(z.object({ comparison: z.string(), level: z.string(), weight: z.number() })).describe('Per field: the level reached and the weight it added.'),
+  explanation: z
+    .array(z.object({ comparison: z.string(), level: z.string(), weight: z.number().optional() }))
+    .describe('Per field the token discloses: the level reached and the weight it added; the other fields summed as one "undisclosed" weight. No weights when the token grants grades only.'),
   textScore: z.number().optional().describe('fuse.js score of q against the record (0 best), when q was given.'),
   record: z.record(z.string(), z.unknown()).optional().describe('Only the fields the token discloses; absent when it grants no disclose.'),
 });
@@ -71,7 +106,7 @@ function probeRecord(input: z.infer<typeof matchInput>): CustomerRecord {
   const words = input.q?.split(/\s+/) ?? [];
   const year = words.find((w) => /^(19|20)\d\d$/.test(w));
   const nameWords = words.filter((w) => w !== year);
-  const birthDate = c.birthDate ? normalise('birthDate', () => normaliseDate(c.birthDate!)) : undefined;
+  const birthDate = c.birthDate ? normalise('birthDate', () => criteriaDate(c.birthDate!, input.dateOrder)) : undefined;
   const email = c.email ? normalise('email', () => normaliseEmail(c.email!)) : undefined;
   const phone = c.phone ? normalise('phone', () => normalisePhone(c.phone!, c.country)) : undefined;
   const postcode = c.postcode ? normalise('postcode', () => normalisePostcode(c.postcode!, c.country)) : undefined;
@@ -88,6 +123,33 @@ function probeRecord(input: z.infer<typeof matchInput>): CustomerRecord {
     ...(Object.keys(address).length ? { addresses: [address] } : {}),
     ...(c.identifier ? { identifiers: [{ scheme: c.identifier.scheme, value: c.identifier.value.toUpperCase().replace(/[\s-]/g, '') }] } : {}),
   } as CustomerRecord;
+}
+
+/**
+ * Varying the criteria around one record (a birth date guessed digit by digit) is an oracle even
+ * without scores: each token may bring at most MATCH_PROBE_BUDGET distinct criteria to any one
+ * record it finds. Past that the query is refused, and the refusal audited.
+ */
+async function spendProbeBudget(ctx: ServiceContext, grant: ConsentGrant, probe: CustomerRecord, q: string | undefined, results: { datasetId: string; sourceId: string }[]): Promise<void> {
+  if (!results.length) return;
+  const secrets = secretsFor(ctx.config);
+  const criteriaKey = createHash('sha256').update(JSON.stringify([probe, q ?? null])).digest('base64url');
+  const recordKeys = results.map((r) => secrets.pseudonym('probe', grant.grantorId, r.datasetId, r.sourceId));
+  const most = await recordMatchProbes(ctx.db, grant, criteriaKey, recordKeys);
+  if (most <= ctx.config.MATCH_PROBE_BUDGET) return;
+  await recordEvent(ctx.db, ctx, {
+    action: 'match.refuse',
+    targetType: 'consent',
+    targetId: grant.jti,
+    partnerId: grant.grantorId,
+    outcome: 'denied',
+    details: { jti: grant.jti, grantee: grant.granteeId, purpose: grant.purpose, reason: 'probe_budget_exhausted', budget: ctx.config.MATCH_PROBE_BUDGET },
+  });
+  throw new AppError(
+    'too_many_requests',
+    `This consent token has already brought ${ctx.config.MATCH_PROBE_BUDGET} different sets of criteria to a record this query finds; ask the grantor for disclosure instead of probing.`,
+    { reason: 'probe_budget_exhausted' },
+  );
 }
 
 /** How common names are (term frequencies), from the planner's statistics; refreshed each minute. */
@@ -128,7 +190,7 @@ async function findMatches(
   // The token's min_grade is the weakest allowed; a request may only ask for stronger.
   const weakest = Math.min(gradeRank[grant.minGrade], gradeRank[request.minGrade ?? grant.minGrade]);
   const disclose = grant.actions.includes('disclose');
-  let results: (MatchResult & { explanation: FieldExplanation[] })[] = [];
+  let results: (MatchResult & { probability: number; matchWeight: number; explanation: FieldExplanation[] })[] = [];
   for (const candidate of candidates) {
     const score = scorePair(model, comparable, prepare(candidate.record), { tf, explain: true });
     if (!score.grade || gradeRank[score.grade] > weakest) continue;
@@ -158,9 +220,15 @@ async function findMatches(
     results.sort((a, b) => a.textScore! - b.textScore! || b.matchWeight - a.matchWeight);
   }
   results = results.slice(0, Math.min(request.limit, grant.maxResults));
+  await spendProbeBudget(ctx, grant, probe, request.q, results);
+  let answers: MatchResult[] = results.map(({ probability, matchWeight, explanation, ...rest }) => ({
+    ...rest,
+    ...(grant.scores ? { probability, matchWeight } : {}),
+    explanation: discloseExplanation(explanation, grant.fields, grant.scores),
+  }));
   if (disclose) {
     const disclosed = await selectDisclosedMatches(ctx.db, grant, results);
-    results = results.map((r) => ({ ...r, record: disclosed.get(`${r.datasetId}/${r.sourceId}`) ?? {} }));
+    answers = answers.map((r) => ({ ...r, record: disclosed.get(`${r.datasetId}/${r.sourceId}`) ?? {} }));
   }
 
   // A query changes nothing: its event goes with the verification's, in one statement.
@@ -179,5 +247,6 @@ async function findMatches(
       disclosedFields: disclose ? grant.fields : [],
     },
   };
-  return { result: { results, candidates: candidates.length }, event };
+  // The number of candidates compared is derived from the data too: only with scores.
+  return { result: { results: answers, candidates: grant.scores ? candidates.length : answers.length }, event };
 }

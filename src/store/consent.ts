@@ -86,6 +86,7 @@ export interface ExchangeSigningKey {
   kid: string;
   alg: 'EdDSA' | 'ES256';
   publicJwk: Record<string, unknown>;
+  /** Sealed with the key-encryption key (src/core/secrets.ts); plain only in databases of earlier versions. */
   privateJwk: Record<string, unknown>;
 }
 
@@ -103,4 +104,8 @@ export async function insertExchangeKey(tx: Queryable, key: ExchangeSigningKey):
     key.publicJwk,
     key.privateJwk,
   ]);
+}
+
+export async function updateExchangePrivateKey(tx: Queryable, kid: string, privateJwk: unknown): Promise<void> {
+  await tx.query(`UPDATE exchange_signing_keys SET private_jwk = $2 WHERE kid = $1`, [kid, privateJwk]);
 }

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApp, type App } from '../../src/api/app.js';
 import { ensureExchangeSigningKey } from '../../src/consent/exchange-keys.js';
+import { secretsFor } from '../../src/core/secrets.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createApiKey } from '../../src/services/create-api-key.js';
 import { createPartner } from '../../src/services/create-partner.js';
@@ -38,7 +39,7 @@ export async function createTestExchange(env: Record<string, string> = {}): Prom
   const logger = createLogger(config.LOG_LEVEL, sink);
   const operator: ServiceContext = { db, config, logger, actor: { type: 'operator' }, requestId: null };
   const app = createApp({ db, config, logger });
-  await ensureExchangeSigningKey(db);
+  await ensureExchangeSigningKey(db, secretsFor(config));
   const { key: adminKey } = await createApiKey({ ctx: operator, input: { name: 'test admin', role: 'admin' } });
   return {
     app,

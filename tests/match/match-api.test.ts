@@ -54,23 +54,24 @@ describe(`single-query matching on ${engineUnderTest}`, () => {
 
   it('finds a customer from criteria with typos, graded, explained and cut down to the granted fields', async () => {
     // rec-122-org is Lachlan Berry, born 1999-02-19, postcode 4814: asked with a typo and another date format.
-    const { status, body } = await match({ criteria: { given: 'lachlan', family: 'bery', birthDate: '19/02/1999', postcode: '4814', country: 'AU' } }, await mint());
+    const { status, body } = await match({ criteria: { given: 'lachlan', family: 'bery', birthDate: '19/02/1999', postcode: '4814', country: 'AU' }, dateOrder: 'DMY' }, await mint());
     expect(status).toBe(200);
     const results = body.results as Result[];
     expect(results[0]).toMatchObject({ sourceId: 'rec-122-org', grade: 'certain', record: { standardVersion: STANDARD_VERSION, source: { recordId: 'rec-122-org' }, name: { given: 'Lachlan', family: 'Berry' }, birthDate: '1999-02-19' } });
     expect(Object.keys(results[0]!.record!).sort()).toEqual(['birthDate', 'name', 'source', 'standardVersion']);
     const levels = Object.fromEntries(results[0]!.explanation.map((e) => [e.comparison, e.level]));
-    expect(levels).toMatchObject({ given_name: 'exact', family_name: 'jaro_winkler_0.92', birth_date: 'exact', postcode: 'exact' });
+    // The token discloses names and the birth date: the postcode's comparison is summed as undisclosed.
+    expect(levels).toEqual({ given_name: 'exact', family_name: 'jaro_winkler_0.92', birth_date: 'exact', undisclosed: 'undisclosed' });
     expect(results[0]!.explanation.every((e) => e.weight > 0)).toBe(true);
     expect(results[0]!.probability).toBeGreaterThan(0.99);
     expect(results.every((r, i) => i === 0 || r.probability <= results[i - 1]!.probability || r.grade !== results[i - 1]!.grade)).toBe(true);
   });
 
   it('returns no fields without disclose, and no more than max_results, no weaker than min_grade', async () => {
-    const matchOnly = await match({ criteria: { family: 'berry' } }, await mint({ actions: ['match'] }));
+    const matchOnly = await match({ criteria: { family: 'berry', postcode: '4814' } }, await mint({ actions: ['match'] }));
     expect(matchOnly.status).toBe(200);
     expect((matchOnly.body.results as Result[]).every((r) => r.record === undefined)).toBe(true);
-    const capped = await match({ criteria: { family: 'berry' }, limit: 50 }, await mint({ maxResults: 1, minGrade: 'possible' }));
+    const capped = await match({ criteria: { family: 'berry', postcode: '4814' }, limit: 50 }, await mint({ maxResults: 1, minGrade: 'possible' }));
     expect((capped.body.results as Result[]).length).toBeLessThanOrEqual(1);
     const certainOnly = await match({ criteria: { given: 'lachlan', family: 'berry', birthDate: '1999-02-19' } }, await mint({ minGrade: 'certain' }));
     expect((certainOnly.body.results as Result[]).every((r) => r.grade === 'certain')).toBe(true);
@@ -78,7 +79,7 @@ describe(`single-query matching on ${engineUnderTest}`, () => {
 
   it('ranks by free text with fuse.js', async () => {
     // A name alone is weaker evidence: ask for possible matches too.
-    const { body } = await match({ q: 'lachlan berry 1999' }, await mint({ minGrade: 'possible' }));
+    const { body } = await match({ q: 'lachlan berry 1999', criteria: { birthDate: '1999-02-19' } }, await mint({ minGrade: 'possible' }));
     const results = body.results as Result[];
     expect(results[0]).toMatchObject({ sourceId: expect.stringMatching(/^rec-122-/) });
     expect(results[0]!.textScore).toBeLessThan(0.5);
@@ -101,19 +102,19 @@ describe(`single-query matching on ${engineUnderTest}`, () => {
   });
 
   it('refuses a match without a valid token or for another purpose, and says which criterion it cannot read', async () => {
-    expect((await match({ criteria: { family: 'berry' } })).status).toBe(401);
-    const other = await match({ criteria: { family: 'berry' } }, await mint({ purpose: 'marketing', lawfulBasis: 'consent' }));
+    expect((await match({ criteria: { family: 'berry', postcode: '4814' } })).status).toBe(401);
+    const other = await match({ criteria: { family: 'berry', postcode: '4814' } }, await mint({ purpose: 'marketing', lawfulBasis: 'consent' }));
     expect([other.status, other.body.reason]).toEqual([403, 'purpose_mismatch']);
-    const bad = await match({ criteria: { birthDate: '31/02/1999' } }, await mint());
+    const bad = await match({ criteria: { family: 'berry', birthDate: '31/02/1999' }, dateOrder: 'DMY' }, await mint());
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([{ path: 'criteria.birthDate', message: expect.any(String) }]);
   });
 
   it('audits each query with the jti, without the criteria values', async () => {
     const token = await mint({ jti: 'match-audit-1' });
-    await match({ criteria: { given: 'lachlan', family: 'berry' } }, token);
+    await match({ criteria: { given: 'lachlan', family: 'berry', postcode: '4814' } }, token);
     const [event] = (await selectAuditEvents(ex.db, { action: 'match.query' })).filter((e) => e.targetId === 'match-audit-1');
-    expect(event).toMatchObject({ partnerId: acme.partner.id, details: { jti: 'match-audit-1', grantee: globex.partner.id, criteria: ['given', 'family'] } });
+    expect(event).toMatchObject({ partnerId: acme.partner.id, details: { jti: 'match-audit-1', grantee: globex.partner.id, criteria: ['given', 'family', 'postcode'] } });
     expect(JSON.stringify(event!.details)).not.toContain('lachlan');
   });
 

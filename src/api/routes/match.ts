@@ -25,7 +25,7 @@ const match = createRoute({
   },
   responses: {
     200: jsonResponse(z.object({ results: z.array(matchResultSchema), candidates: z.number().int().describe('Candidates the blocking rules retrieved and the model scored.') }), 'Candidates, best first'),
-    ...problemResponses(400, 401, 403),
+    ...problemResponses(400, 401, 403, 429),
   },
 });
 
@@ -46,7 +46,7 @@ function fhirBundle(results: MatchResult[]) {
         },
         search: {
           mode: 'match',
-          score: result.probability,
+          ...(result.probability !== undefined ? { score: result.probability } : {}),
           extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/match-grade', valueCode: result.grade }],
         },
       };

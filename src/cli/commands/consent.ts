@@ -60,6 +60,7 @@ export function registerConsent(program: Command): void {
     .option('--lawful-basis <basis>', 'GDPR Art. 6 basis', 'legitimate_interests')
     .option('--min-grade <grade>', 'weakest match grade returned: certain, probable or possible')
     .option('--max-results <n>', 'most candidates per query', (v) => Number(v))
+    .option('--grades-only', 'answers carry match grades only, no numeric scores')
     .option('--jti <id>', 'token id (default: a random UUID)')
     .option('--audience <id>', "the exchange's id (default: EXCHANGE_ID)")
     .action(async (options: Record<string, string | number | undefined>) => {
@@ -75,6 +76,7 @@ export function registerConsent(program: Command): void {
         fields: list(String(options.fields)),
         minGrade: options.minGrade as string | undefined,
         maxResults: options.maxResults as number | undefined,
+        scores: options.gradesOnly ? false : undefined,
         ttlSeconds: parseDuration(String(options.ttl)),
         jti: options.jti as string | undefined,
       });

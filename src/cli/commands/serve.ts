@@ -3,6 +3,7 @@ import { loadConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { startServer } from '../../api/server.js';
 import { ensureExchangeSigningKey } from '../../consent/exchange-keys.js';
+import { secretsFor } from '../../core/secrets.js';
 import { ensureAdminKey } from '../../services/ensure-admin-key.js';
 import { failInterruptedJobs } from '../../store/linkage-jobs.js';
 import { migrate } from '../../store/migrate.js';
@@ -21,7 +22,7 @@ export function registerServe(program: Command): void {
         const applied = await migrate(db);
         logger.info({ database: describeDatabase(config), applied }, 'database ready');
         const keyFile = await ensureAdminKey({ ctx: { db, config, logger, actor: { type: 'system' }, requestId: null } });
-        await ensureExchangeSigningKey(db);
+        await ensureExchangeSigningKey(db, secretsFor(config));
         const interrupted = await failInterruptedJobs(db);
         if (interrupted) logger.warn({ interrupted }, 'linkage jobs interrupted by the last stop were marked failed');
         if (keyFile) logger.info({ keyFile }, 'new exchange: the first admin key was written to this file');

@@ -46,13 +46,56 @@ export function normaliseDate(value: string, formats: readonly DateFormat[] = de
   throw new NormaliseError(matchedShape ? 'an impossible date' : `not a date in the expected formats (${formats.join(', ')})`);
 }
 
-/** Parses a timestamp (ISO 8601, or a date) to an ISO 8601 instant in UTC. */
-export function normaliseTimestamp(value: string, formats?: readonly DateFormat[]): string {
+/** Whether `zone` is an IANA time zone this runtime knows (UTC, Asia/Shanghai, America/New_York…). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** How far `zone`'s wall clock is ahead of UTC at the instant `utcMs`, in milliseconds. */
+function zoneOffset(zone: string, utcMs: number): number {
+  let format = zoneFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    zoneFormats.set(zone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(new Date(utcMs)).map((p) => [p.type, p.value]));
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  return wall - Math.floor(utcMs / 1000) * 1000;
+}
+
+const wallClock = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
+const withOffset = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
+
+/**
+ * Parses a timestamp (ISO 8601, or a date) to an ISO 8601 instant in UTC. A time with an offset (Z,
+ * +08:00) is that instant; one without is a wall-clock time in `timeZone` (the mapping's declared
+ * zone, UTC by default), never in the zone of the machine that happens to run the exchange.
+ */
+export function normaliseTimestamp(value: string, formats?: readonly DateFormat[], timeZone = 'UTC'): string {
   const text = value.trim();
   if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(text)) {
-    const date = new Date(text.replace(' ', 'T'));
-    if (!Number.isNaN(date.getTime())) return date.toISOString();
-    throw new NormaliseError('an impossible timestamp');
+    if (withOffset.test(text)) {
+      const date = new Date(text.replace(' ', 'T'));
+      if (!Number.isNaN(date.getTime())) return date.toISOString();
+      throw new NormaliseError('an impossible timestamp');
+    }
+    const m = wallClock.exec(text);
+    if (!m) throw new NormaliseError('not a timestamp (expected YYYY-MM-DD HH:MM[:SS], with or without an offset)');
+    const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+    const ms = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+    if (!isoDate(year, month, day) || hour > 23 || minute > 59 || second > 59) throw new NormaliseError('an impossible timestamp');
+    const asUtc = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+    // The zone's offset at the guess, then again at the corrected instant (a DST change between them).
+    let instant = asUtc - zoneOffset(timeZone, asUtc);
+    instant = asUtc - zoneOffset(timeZone, instant);
+    return new Date(instant).toISOString();
   }
   return `${normaliseDate(text, formats)}T00:00:00.000Z`;
 }
