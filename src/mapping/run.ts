@@ -30,6 +30,8 @@ export interface MappingReport {
     flagged: { row: number; sourceId: string; kind: 'same_source_id' | 'same_identity'; firstRow: number }[];
   };
   fields: Record<string, FieldStats>;
+  /** Rows refused because their source id was erased (counted in `rejected` too). */
+  erased?: number;
   issueCount: number;
   issues: RowIssue[];
 }

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { recordEvent } from '../audit/record-event.js';
 import { notFound } from '../errors.js';
+import { secretsFor } from '../core/secrets.js';
+import { deleteLinksToRecord } from '../store/linkage-jobs.js';
 import { eraseRecordVersions } from '../store/records.js';
+import { deleteTombstones, insertTombstone } from '../store/tombstones.js';
 import { scrubSourceIdFromReports } from '../store/uploads.js';
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
@@ -10,7 +13,10 @@ import { findOwnDataset, requirePartner } from './datasets.js';
  * The right to erasure: the personal data of every version goes. The audit event keeps that an
  * erasure happened, by whom and when, and a SHA-256 of the source id (so an auditor can confirm a
  * given request was carried out without the log holding the id). Upload reports that name the
- * source id (rows rejected or cut down, duplicates flagged) lose the values and the id too.
+ * source id (rows rejected or cut down, duplicates flagged) lose the values and the id too, and so
+ * do stored linkage results, the owner's and its grantees'. A tombstone (a keyed pseudonym of the
+ * id) keeps the record erased: later uploads naming it are refused for that row until the partner
+ * lifts it (`liftErasures`).
  */
 export async function eraseRecord({
   ctx,
@@ -20,20 +26,41 @@ export async function eraseRecord({
   ctx: ServiceContext;
   datasetId: string;
   sourceId: string;
-}): Promise<{ versions: number; uploadReports: number }> {
+}): Promise<{ versions: number; uploadReports: number; linkageResults: number }> {
   const partnerId = requirePartner(ctx);
   return ctx.db.transaction(async (tx) => {
     await findOwnDataset(tx, partnerId, datasetId);
     const scope = { partnerId, datasetId, sourceId };
     const versions = await eraseRecordVersions(tx, scope);
     const uploadReports = await scrubSourceIdFromReports(tx, scope);
-    if (versions === 0 && uploadReports === 0) throw notFound('The record');
+    const linkageResults = await deleteLinksToRecord(tx, scope);
+    if (versions === 0 && uploadReports === 0 && linkageResults === 0) throw notFound('The record');
+    await insertTombstone(tx, { partnerId, datasetId, sourceKey: erasureKey(ctx, partnerId, datasetId, sourceId) });
     await recordEvent(tx, ctx, {
       action: 'record.erase',
       targetType: 'dataset',
       targetId: datasetId,
-      details: { sourceIdSha256: createHash('sha256').update(sourceId).digest('hex'), versions, uploadReports },
+      details: { sourceIdSha256: createHash('sha256').update(sourceId).digest('hex'), versions, uploadReports, linkageResults },
     });
-    return { versions, uploadReports };
+    return { versions, uploadReports, linkageResults };
+  });
+}
+
+/** The tombstone key of a source id: keyed, so the table cannot be reversed by hashing guessed ids. */
+export function erasureKey(ctx: Pick<ServiceContext, 'config'>, partnerId: string, datasetId: string, sourceId: string): string {
+  return secretsFor(ctx.config).pseudonym('erasure', partnerId, datasetId, sourceId);
+}
+
+/**
+ * Lets erased source ids be uploaded again (the customer came back, or the erasure was a mistake):
+ * an explicit, audited call. Answers how many of them were tombstoned.
+ */
+export async function liftErasures({ ctx, datasetId, sourceIds }: { ctx: ServiceContext; datasetId: string; sourceIds: string[] }): Promise<{ lifted: number }> {
+  const partnerId = requirePartner(ctx);
+  return ctx.db.transaction(async (tx) => {
+    await findOwnDataset(tx, partnerId, datasetId);
+    const lifted = await deleteTombstones(tx, { partnerId, datasetId, sourceKeys: sourceIds.map((id) => erasureKey(ctx, partnerId, datasetId, id)) });
+    await recordEvent(tx, ctx, { action: 'record.erasure_lift', targetType: 'dataset', targetId: datasetId, details: { requested: sourceIds.length, lifted } });
+    return { lifted };
   });
 }

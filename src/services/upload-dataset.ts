@@ -12,7 +12,10 @@ import { canonicalMapping } from '../mapping/compile.js';
 import { loadMapping, MappingError, type Mapping } from '../mapping/load.js';
 import { mergeRecords } from '../mapping/merge.js';
 import { InputError } from '../mapping/readers.js';
-import { StrictModeError, type MappingReport } from '../mapping/run.js';
+import { MAX_REPORTED_ISSUES, StrictModeError, type MappingReport } from '../mapping/run.js';
+import type { Queryable } from '../store/database.js';
+import { selectTombstoneKeys } from '../store/tombstones.js';
+import { erasureKey } from './erase-record.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import {
   clearStaging,
@@ -163,9 +166,11 @@ export async function uploadDataset({
       // before mapping resumes; publishing is the database's work alone and overlaps the mapping of
       // the next batch.
       const direct = firstLoad ? await openFirstLoad(tx, scope) : undefined;
+      const erased = firstLoad ? undefined : await erasedSourceIds(ctx, tx, scope);
       const batchRows = direct ? DIRECT_BATCH_ROWS : COPY_BATCH_ROWS;
       let publishing: Promise<void> = Promise.resolve();
-      const flush = async (staged: PreparedRecord[]) => {
+      const flush = async (batch: PreparedRecord[]) => {
+        const staged = erased ? erased.keep(batch) : batch;
         if (direct) {
           await direct.write(staged);
           return;
@@ -188,6 +193,7 @@ export async function uploadDataset({
           batchRows,
           onBatch: flush,
           onDuplicate: (record) => {
+            if (erased?.holds(record.source.recordId)) return;
             repeats.set(record.source.recordId, [...(repeats.get(record.source.recordId) ?? []), record]);
           },
         },
@@ -205,7 +211,10 @@ export async function uploadDataset({
         throw error;
       }
       await publishing;
-      if (report.rows > 0 && report.rejected / report.rows > ctx.config.UPLOAD_MAX_REJECTED_RATIO) throw new TooManyRejected();
+      if (erased) erased.report(report, mapping.source.recordId);
+      // Rows refused because their record was erased are the exchange keeping its word, not bad data.
+      const badRows = report.rejected - (report.erased ?? 0);
+      if (report.rows > 0 && badRows / report.rows > ctx.config.UPLOAD_MAX_REJECTED_RATIO) throw new TooManyRejected();
       // Rows that repeated a source id merge into the record its first row became, by the
       // documented rule (mappings/README.md): in place where this upload wrote that version, else
       // as a new version of a record the first row had left unchanged.
@@ -254,6 +263,38 @@ export async function uploadDataset({
     }
     return handleFailure(ctx, { error, partnerId, datasetId, uploadId, mapping, input, bytes: counter.bytes, report });
   }
+}
+
+/**
+ * The dataset's erased source ids, as tombstone keys: rows naming one are refused (reason `erased`)
+ * and counted in the report, with neither their values nor their id. Undefined when there are none.
+ */
+async function erasedSourceIds(ctx: ServiceContext, tx: Queryable, scope: { partnerId: string; datasetId: string }) {
+  const keys = await selectTombstoneKeys(tx, scope);
+  if (keys.size === 0) return undefined;
+  const holds = (sourceId: string) => keys.has(erasureKey(ctx, scope.partnerId, scope.datasetId, sourceId));
+  const rows: number[] = [];
+  return {
+    holds,
+    keep(batch: PreparedRecord[]): PreparedRecord[] {
+      return batch.filter((record) => {
+        if (!holds(record.sourceId)) return true;
+        rows.push(record.row);
+        return false;
+      });
+    },
+    report(report: MappingReport, recordIdColumn: string): void {
+      report.erased = rows.length;
+      report.accepted -= rows.length;
+      report.records -= rows.length;
+      report.rejected += rows.length;
+      report.issueCount += rows.length;
+      for (const row of rows) {
+        if (report.issues.length >= MAX_REPORTED_ISSUES) break;
+        report.issues.push({ row, column: recordIdColumn, value: null, field: 'source.recordId', reason: 'erased: this record was erased on request; lift its erasure to upload it again', severity: 'rejected' });
+      }
+    },
+  };
 }
 
 /** Turns a failed upload into a clear answer; nothing of its data was stored (the transaction rolled back). */

@@ -84,3 +84,19 @@ export async function selectLinkageResults(db: Queryable, partnerId: string, job
     [partnerId, jobId, page.afterRank, page.limit],
   );
 }
+
+/**
+ * Erasure reaches stored links: every link naming the record, in the owner's own jobs (left side)
+ * and in grantees' jobs against the owner's dataset (right side). Returns how many went.
+ */
+export async function deleteLinksToRecord(tx: Queryable, scope: { partnerId: string; datasetId: string; sourceId: string }): Promise<number> {
+  const rows = await tx.query(
+    `DELETE FROM linkage_results r USING linkage_jobs j
+     WHERE r.partner_id = j.partner_id AND r.job_id = j.id
+       AND ((j.partner_id = $1 AND j.left_dataset_id = $2 AND r.left_id = $3)
+         OR (j.grantor_id = $1 AND j.right_dataset_id = $2 AND r.right_id = $3))
+     RETURNING 1`,
+    [scope.partnerId, scope.datasetId, scope.sourceId],
+  );
+  return rows.length;
+}

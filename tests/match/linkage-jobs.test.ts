@@ -53,7 +53,8 @@ describe(`batch linkage jobs on ${engineUnderTest}`, () => {
   afterAll(() => ex.close());
 
   it('links the grantee\'s dataset against the grantor\'s in the background, with progress, pages and downloads', async () => {
-    const response = await createJob(await mint({ jti: 'job-1' }));
+    const token = await mint({ jti: 'job-1' });
+    const response = await createJob(token);
     expect(response.status).toBe(202);
     const job = (await response.json()) as Json;
     expect(response.headers.get('location')).toBe(`/v1/linkage-jobs/${String(job.id)}`);
@@ -61,14 +62,14 @@ describe(`batch linkage jobs on ${engineUnderTest}`, () => {
     const done = (await (await ex.request(`/v1/linkage-jobs/${String(job.id)}`, { key: globex.key })).json()) as Json;
     expect(done).toMatchObject({ status: 'completed', progress: { stage: 'completed', leftRecords: 3000, rightRecords: 2000 } });
 
-    const first = (await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results?limit=1000`, { key: globex.key })).json()) as { items: Json[]; nextCursor: number };
+    const first = (await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results?limit=1000`, { key: globex.key, headers: { 'consent-token': token } })).json()) as { items: Json[]; nextCursor: number };
     expect(first.items).toHaveLength(1000);
     expect(first.nextCursor).toBe(1000);
-    const csv = await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results.csv`, { key: globex.key })).text();
+    const csv = await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results.csv`, { key: globex.key, headers: { 'consent-token': token } })).text();
     const lines = csv.trim().split('\n');
     expect(lines[0]).toBe('left_id,right_id,probability,grade,match_weight,cluster');
     expect(lines.length - 1).toBe(done.links);
-    const ndjson = await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results.ndjson`, { key: globex.key })).text();
+    const ndjson = await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results.ndjson`, { key: globex.key, headers: { 'consent-token': token } })).text();
     expect(ndjson.trim().split('\n')).toHaveLength(Number(done.links));
 
     const truth = parsePairsCsv(readFileSync(`${sharedData}febrl/febrl3_true_pairs.csv`, 'utf8')).filter(([a, b]) => a.includes('-org') !== b.includes('-org'));
@@ -77,6 +78,8 @@ describe(`batch linkage jobs on ${engineUnderTest}`, () => {
 
     const events = (await selectAuditEvents(ex.db)).filter((e) => e.targetId === job.id);
     expect(events.map((e) => e.action)).toEqual(['linkage_job.create', 'linkage_job.complete']);
+    // Every read of the links went through the consent gate.
+    expect((await selectAuditEvents(ex.db, { action: 'consent.verify' })).filter((e) => e.targetId === 'job-1').length).toBeGreaterThanOrEqual(4);
     expect(events[0]!.details).toMatchObject({ jti: 'job-1', grantor: acme.partner.id });
   });
 
@@ -105,12 +108,61 @@ describe(`batch linkage jobs on ${engineUnderTest}`, () => {
   });
 
   it('keeps at most max_results links per record and none weaker than min_grade', async () => {
-    const response = await createJob(await mint({ maxResults: 1, minGrade: 'certain' }), { threshold: 0.01 });
+    const token = await mint({ maxResults: 1, minGrade: 'certain' });
+    const response = await createJob(token, { threshold: 0.01 });
     const job = (await response.json()) as Json;
     await Promise.all(runningJobs);
-    const csv = await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results.csv`, { key: globex.key })).text();
+    const csv = await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results.csv`, { key: globex.key, headers: { 'consent-token': token } })).text();
     const rows = csv.trim().split('\n').slice(1).map((line) => line.split(','));
     expect(rows.every((r) => r[3] === 'certain')).toBe(true);
     expect(new Set(rows.map((r) => r[0])).size).toBe(rows.length);
+  });
+
+  describe('links are the grantor\'s data: consent and erasure reach them', () => {
+    let token: string;
+    let jobId: string;
+    const links = (headers: Record<string, string> = { 'consent-token': token }) => ex.request(`/v1/linkage-jobs/${jobId}/results?limit=10000`, { key: globex.key, headers });
+    beforeAll(async () => {
+      token = await mint({ jti: 'gate-1' });
+      jobId = String(((await (await createJob(token)).json()) as Json).id);
+      await Promise.all(runningJobs);
+    });
+
+    it('are read only with the job\'s own token', async () => {
+      expect((await links()).status).toBe(200);
+      expect((await links({})).status).toBe(401);
+      const other = await links({ 'consent-token': await mint({ jti: 'gate-other' }) });
+      expect([other.status, ((await other.json()) as Json).reason]).toEqual([403, 'token_mismatch']);
+    });
+
+    it('a grades-only token reads links without scores', async () => {
+      const gradesOnly = await mint({ jti: 'gate-grades', scores: false });
+      const id = String(((await (await createJob(gradesOnly)).json()) as Json).id);
+      await Promise.all(runningJobs);
+      const page = (await (await ex.request(`/v1/linkage-jobs/${id}/results`, { key: globex.key, headers: { 'consent-token': gradesOnly } })).json()) as { items: Json[] };
+      expect(page.items.length).toBeGreaterThan(0);
+      expect(page.items.every((i) => i.probability === undefined && i.matchWeight === undefined && typeof i.grade === 'string')).toBe(true);
+    });
+
+    it('erasing a record takes it out of every stored link, its owner\'s and its grantees\'', async () => {
+      const before = ((await (await links()).json()) as { items: { rightId: string }[] }).items;
+      const erasedId = before[0]!.rightId;
+      const erased = await ex.request(`/v1/datasets/${datasets.org}/records/${erasedId}`, { method: 'DELETE', key: acme.key });
+      expect(erased.status).toBe(200);
+      expect(((await erased.json()) as Json).linkageResults).toBeGreaterThanOrEqual(1);
+      const stored = await ex.db.query<{ n: number }>('SELECT count(*)::int AS n FROM linkage_results WHERE right_id = $1 OR left_id = $1', [erasedId]);
+      expect(stored).toEqual([{ n: 0 }]);
+      const after = ((await (await links()).json()) as { items: { rightId: string }[] }).items;
+      expect(after.length).toBeLessThan(before.length);
+      expect(after.some((l) => l.rightId === erasedId)).toBe(false);
+    });
+
+    it('after the grantor revokes the token, the links answer 401 revoked, downloads too', async () => {
+      expect((await ex.request('/v1/consents/revoke', { method: 'POST', key: acme.key, json: { jti: 'gate-1' } })).status).toBeLessThan(300);
+      for (const path of ['results', 'results.csv', 'results.ndjson']) {
+        const response = await ex.request(`/v1/linkage-jobs/${jobId}/${path}`, { key: globex.key, headers: { 'consent-token': token } });
+        expect([path, response.status, ((await response.json()) as Json).reason]).toEqual([path, 401, 'revoked']);
+      }
+    });
   });
 });

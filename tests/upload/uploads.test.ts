@@ -302,7 +302,7 @@ describe(`uploads on ${engineUnderTest}`, () => {
     it('removes the personal data of every version and audits only that it happened', async () => {
       const response = await ex.request(`/v1/datasets/${datasetId}/records/h-1`, { method: 'DELETE', key: acme.key });
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ erased: true, versions: 2, uploadReports: 0 });
+      expect(await response.json()).toEqual({ erased: true, versions: 2, uploadReports: 0, linkageResults: 0 });
       const rows = await ex.db.query<Json>(`SELECT record, full_name_key, birth_date, erased_at FROM customer_records WHERE source_id = 'h-1'`);
       expect(rows).toHaveLength(2);
       for (const r of rows) expect(r).toMatchObject({ record: null, full_name_key: null, birth_date: null, erased_at: expect.any(Date) });
@@ -322,7 +322,7 @@ describe(`uploads on ${engineUnderTest}`, () => {
       const report = async () => ((await (await ex.request(`/v1/datasets/${datasetId}/uploads/${uploaded.id}`, { key: acme.key })).json()) as { report: Json }).report;
       expect(JSON.stringify(await report())).toContain('19800231');
       const response = await ex.request(`/v1/datasets/${datasetId}/records/e-1`, { method: 'DELETE', key: acme.key });
-      expect(await response.json()).toEqual({ erased: true, versions: 1, uploadReports: 1 });
+      expect(await response.json()).toEqual({ erased: true, versions: 1, uploadReports: 1, linkageResults: 0 });
       const scrubbed = (await report()) as { issues: Json[]; duplicates: { flagged: Json[] } };
       expect(scrubbed.issues).toEqual([
         { row: 1, sourceId: null, column: 'date_of_birth', value: null, field: 'birthDate', reason: 'an impossible date', severity: 'dropped', erased: true },

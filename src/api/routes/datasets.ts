@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createDataset, createDatasetInput } from '../../services/create-dataset.js';
-import { eraseRecord } from '../../services/erase-record.js';
+import { eraseRecord, liftErasures } from '../../services/erase-record.js';
 import { getRecord } from '../../services/get-record.js';
 import { getUpload } from '../../services/get-upload.js';
 import { getDataset, listDatasets } from '../../services/list-datasets.js';
@@ -136,11 +136,24 @@ const eraseRoute = createRoute({
         erased: z.literal(true),
         versions: z.number().int().describe('Versions whose personal data went.'),
         uploadReports: z.number().int().describe('Upload reports that named the record (rejected or cut-down rows, duplicate flags) and no longer hold its values.'),
+        linkageResults: z.number().int().describe('Stored linkage links (yours and your grantees\') that named the record and are gone.'),
       }),
       'Erased',
     ),
     ...problemResponses(401, 403, 404),
   },
+});
+
+const liftRoute = createRoute({
+  method: 'post',
+  path: '/v1/datasets/{datasetId}/erasures/lift',
+  tags: ['datasets'],
+  summary: 'Let erased records be uploaded again',
+  description: 'An erased source id stays erased: later uploads refuse its rows (reason `erased`). Lifting the erasure lets the next upload bring the record back. Audited.',
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: { params: datasetParams, body: { required: true, content: { 'application/json': { schema: z.object({ sourceIds: z.array(z.string().min(1).max(200)).min(1).max(1000) }).strict() } } } },
+  responses: { 200: jsonResponse(z.object({ lifted: z.number().int().describe('How many of the ids were erased and are no longer.') }), 'Lifted'), ...problemResponses(400, 401, 403, 404) },
 });
 
 
@@ -191,7 +204,10 @@ export function registerDatasets(app: App): void {
   });
   app.openapi(eraseRoute, async (c) => {
     const { datasetId, sourceId } = c.req.valid('param');
-    const { versions, uploadReports } = await eraseRecord({ ctx: serviceContext(c), datasetId, sourceId });
-    return c.json({ erased: true as const, versions, uploadReports }, 200);
+    const { versions, uploadReports, linkageResults } = await eraseRecord({ ctx: serviceContext(c), datasetId, sourceId });
+    return c.json({ erased: true as const, versions, uploadReports, linkageResults }, 200);
   });
+  app.openapi(liftRoute, async (c) =>
+    c.json(await liftErasures({ ctx: serviceContext(c), datasetId: c.req.valid('param').datasetId, sourceIds: c.req.valid('json').sourceIds }), 200),
+  );
 }

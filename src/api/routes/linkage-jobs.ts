@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
 import { createLinkageJob, createLinkageJobInput } from '../../services/create-linkage-job.js';
-import { allLinkageResults, getLinkageJob, listLinkageResults } from '../../services/get-linkage-job.js';
+import { allLinkageResults, getLinkageJob, listLinkageResults, openLinkageResults } from '../../services/get-linkage-job.js';
 import { linkageJobSchema, linkageResultSchema } from '../../store/linkage-jobs.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
@@ -47,8 +47,11 @@ const results = createRoute({
   summary: "A job's links, best first, a page at a time",
   security: bearerSecurity,
   middleware: partnerOnly,
-  request: { params: jobParams, query: z.object({ cursor: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(10_000).default(1000) }) },
-  responses: { 200: jsonResponse(z.object({ items: z.array(linkageResultSchema), nextCursor: z.number().int().nullable() }), 'A page of links'), ...problemResponses(400, 401, 403, 404) },
+  request: { headers: consentTokenHeader, params: jobParams, query: z.object({ cursor: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(10_000).default(1000) }) },
+  responses: {
+    200: jsonResponse(z.object({ items: z.array(linkageResultSchema.partial({ probability: true, matchWeight: true })), nextCursor: z.number().int().nullable() }), 'A page of links'),
+    ...problemResponses(400, 401, 403, 404),
+  },
 });
 
 const download = (format: 'csv' | 'ndjson') =>
@@ -59,7 +62,7 @@ const download = (format: 'csv' | 'ndjson') =>
     summary: `All of a job's links as ${format === 'csv' ? 'CSV' : 'NDJSON'}`,
     security: bearerSecurity,
     middleware: partnerOnly,
-    request: { params: jobParams },
+    request: { headers: consentTokenHeader, params: jobParams },
     responses: {
       200: { description: 'The links, best first', content: { [format === 'csv' ? 'text/csv' : 'application/x-ndjson']: { schema: z.string() } } },
       ...problemResponses(401, 403, 404),
@@ -75,19 +78,20 @@ export function registerLinkageJobs(app: App): void {
   app.openapi(get, async (c) => c.json(await getLinkageJob({ ctx: serviceContext(c), jobId: c.req.valid('param').jobId }), 200));
   app.openapi(results, async (c) => {
     const { cursor, limit } = c.req.valid('query');
-    return c.json(await listLinkageResults({ ctx: serviceContext(c), jobId: c.req.valid('param').jobId, cursor, limit }), 200);
+    return c.json(await listLinkageResults({ ctx: serviceContext(c), jobId: c.req.valid('param').jobId, token: c.req.valid('header')['consent-token'], cursor, limit }), 200);
   });
   for (const format of ['csv', 'ndjson'] as const) {
     app.openapi(download(format), async (c) => {
       const { jobId } = c.req.valid('param');
       const ctx = serviceContext(c);
-      const job = await getLinkageJob({ ctx, jobId });
+      const opened = await openLinkageResults({ ctx, jobId, token: c.req.valid('header')['consent-token'] });
+      const { job } = opened;
       const headers = format === 'csv' ? csvDownloadHeaders(`linkage-${job.id}.csv`) : { 'content-type': 'application/x-ndjson', 'content-disposition': `attachment; filename="linkage-${job.id}.ndjson"` };
       for (const [name, value] of Object.entries(headers)) c.header(name, value);
       return stream(c, async (out) => {
         if (format === 'csv') await out.write(csvLines([['left_id', 'right_id', 'probability', 'grade', 'match_weight', 'cluster']]));
-        for await (const r of allLinkageResults(ctx, job.id)) {
-          await out.write(format === 'csv' ? csvLines([[r.leftId, r.rightId, r.probability, r.grade, r.matchWeight, r.cluster]]) : `${JSON.stringify(r)}\n`);
+        for await (const r of allLinkageResults(ctx, opened)) {
+          await out.write(format === 'csv' ? csvLines([[r.leftId, r.rightId, r.probability ?? null, r.grade, r.matchWeight ?? null, r.cluster]]) : `${JSON.stringify(r)}\n`);
         }
       }) as never;
     });
