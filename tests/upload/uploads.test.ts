@@ -311,7 +311,10 @@ describe(`uploads on ${engineUnderTest}`, () => {
       expect(event).toMatchObject({ partnerId: acme.partner.id, details: { versions: 2, sourceIdSha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
       expect(JSON.stringify(event)).not.toMatch(/anna|anne|h-1/i);
       expect((await ex.request(`/v1/datasets/${datasetId}/records/h-1`, { method: 'DELETE', key: acme.key })).status).toBe(404);
-      // Uploaded again later, it starts a new version.
+      // Uploaded again later, it stays erased; once the partner lifts the erasure, it starts a new version.
+      const refused = (await (await upload(`${header}\n${row('h-1', 'anne')}\n${row('h-9', 'hal')}\n`)).json()) as Json;
+      expect(refused).toMatchObject({ inserted: 1, rejected: 1, report: { erased: 1 } });
+      await ex.request(`/v1/datasets/${datasetId}/erasures/lift`, { method: 'POST', key: acme.key, json: { sourceIds: ['h-1'] } });
       const again = (await (await upload(`${header}\n${row('h-1', 'anne')}\n`)).json()) as Json;
       expect(again).toMatchObject({ inserted: 1 });
       expect((await (await ex.request(`/v1/datasets/${datasetId}/records/h-1`, { key: acme.key })).json()) as Json).toMatchObject({ version: 3 });
