@@ -52,9 +52,14 @@ export interface TrainingResult {
 export function trainModel(
   vectors: Uint8Array[],
   uCounts: Counts,
-  start: Pick<MatchModel, 'thresholds' | 'termFrequency'> & { prior?: number },
+  start: Pick<MatchModel, 'thresholds' | 'termFrequency'> & { prior?: number; comparisons?: MatchModel['comparisons'] },
   options: { maxIterations?: number; trainedOn?: Record<string, unknown> } = {},
 ): TrainingResult {
+  // A comparison the training data never fills (no phones in FEBRL or fake_1000) has nothing to
+  // learn from: EM would leave it at the uniform start, m = u, weight 0, and the field would never
+  // move a score again. It keeps the starting model's m and u instead, and the model says so.
+  const observed = comparisons.map((_, i) => uCounts[i]!.slice(1).some((c) => c > 0) || vectors.some((v) => v[i] !== 0));
+  const kept = comparisons.filter((comparison, i) => !observed[i] && start.comparisons?.[comparison.name]).map((c) => c.name);
   const u = uCounts.map((counts) => normalise(counts, 1));
   // Start: the strongest agreement is likely among matches, disagreement unlikely.
   let m = comparisons.map((comparison) => {
@@ -90,12 +95,12 @@ export function trainModel(
     comparisons: Object.fromEntries(
       comparisons.map((comparison, i) => [
         comparison.name,
-        Object.fromEntries(comparison.levels.slice(1).map((label, j) => [label, { m: round(Math.min(Math.max(m[i]![j + 1]!, 1e-6), 1 - 1e-6)), u: round(Math.min(Math.max(u[i]![j + 1]!, 1e-6), 1 - 1e-6)) }])),
+        kept.includes(comparison.name) ? start.comparisons![comparison.name]! : Object.fromEntries(comparison.levels.slice(1).map((label, j) => [label, { m: round(Math.min(Math.max(m[i]![j + 1]!, 1e-6), 1 - 1e-6)), u: round(Math.min(Math.max(u[i]![j + 1]!, 1e-6), 1 - 1e-6)) }])),
       ]),
     ),
     termFrequency: start.termFrequency,
     thresholds: start.thresholds,
-    ...(options.trainedOn ? { trainedOn: options.trainedOn } : {}),
+    ...(options.trainedOn || kept.length ? { trainedOn: { ...options.trainedOn, ...(kept.length ? { notTrained: kept } : {}) } } : {}),
   };
   return { model, iterations, pairs: vectors.length };
 }

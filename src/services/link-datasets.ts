@@ -67,7 +67,7 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
 export async function trainOnDatasets(
   db: Queryable,
   sides: { left: DatasetScope; right: DatasetScope; label: string }[],
-  start: Pick<MatchModel, 'thresholds' | 'termFrequency'>,
+  start: Pick<MatchModel, 'thresholds' | 'termFrequency'> & { comparisons?: MatchModel['comparisons'] },
 ): Promise<TrainingResult> {
   const vectors: Uint8Array[] = [];
   let uCounts: number[][] | undefined;

@@ -147,7 +147,8 @@ export function registerLink(program: Command): void {
           const right = rightFile ? await workspace.load(rightFile, mapping, `train-${index}-right`) : left;
           sides.push({ left, right, label: rightFile ? `${leftFile} × ${rightFile}` : leftFile });
         }
-        const { model: trained, iterations, pairs } = await trainOnDatasets(workspace.db, sides, { thresholds: defaultThresholds, termFrequency: ['given_name', 'family_name'] });
+        // Comparisons the data never fill keep the shipped model's levels.
+        const { model: trained, iterations, pairs } = await trainOnDatasets(workspace.db, sides, { thresholds: defaultThresholds, termFrequency: ['given_name', 'family_name'], comparisons: defaultModel().comparisons });
         const text = `${JSON.stringify(trained, null, 2)}\n`;
         if (options.out) writeFileSync(options.out, text);
         else process.stdout.write(text);
