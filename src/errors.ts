@@ -1,4 +1,5 @@
 /** One error type for the whole service; its code decides the HTTP status in one place. */
+import type { ZodError } from 'zod';
 
 export const errorCodes = {
   bad_request: { status: 400, title: 'Bad request' },
@@ -40,6 +41,14 @@ export class AppError extends Error {
   get status(): number {
     return errorCodes[this.code].status;
   }
+}
+
+/** A service's input that did not fit its schema: a 400 naming each field, never a 500. */
+export function invalidInput(error: ZodError): AppError {
+  return new AppError('validation_failed', 'Some fields are not valid', {
+    errors: error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(input)', message: issue.message })),
+    cause: error,
+  });
 }
 
 /** The answer for anything a caller may not see, the same whether it exists or not. */

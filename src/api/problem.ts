@@ -1,8 +1,8 @@
 /** RFC 9457 problem details: the one shape of every error answer. */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { z } from 'zod';
-import { AppError, errorCodes, type ErrorCode } from '../errors.js';
+import { z, ZodError } from 'zod';
+import { AppError, errorCodes, invalidInput, type ErrorCode } from '../errors.js';
 
 export const problemSchema = z.object({
   type: z.string().describe('A URI naming the kind of problem.'),
@@ -23,6 +23,7 @@ export function problemType(code: ErrorCode): string {
 /** Maps anything thrown to an AppError; unknown errors become a 500 that reveals nothing. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (error instanceof ZodError) return invalidInput(error);
   if (error instanceof HTTPException) {
     const code = (Object.keys(errorCodes) as ErrorCode[]).find((c) => errorCodes[c].status === error.status && c !== 'validation_failed');
     if (code && error.status < 500) return new AppError(code, error.message || errorCodes[code].title);

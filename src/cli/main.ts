@@ -21,7 +21,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 const program = new Command('cx')
   .description('Customer Exchange: exchange and match customer data between enterprises under signed consent')
   .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)')
+  // Commander's own error lines ("error: …", then usage) are replaced by the one `cx:` line below.
+  .configureOutput({ outputError: () => {} })
   .exitOverride();
 
 registerServe(program);
@@ -39,7 +40,10 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    // Commander has printed its own line (or the help/version) already.
+    // Help and version were printed as asked; anything else is a usage mistake, told in one line.
+    if (error.exitCode !== 0 && !['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) {
+      process.stderr.write(`cx: ${error.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ')} (see cx --help)\n`);
+    }
     process.exitCode = error.exitCode;
   } else {
     const { message, exitCode } = describeFailure(error);

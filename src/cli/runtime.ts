@@ -1,7 +1,8 @@
 /** What CLI commands share: configuration, a logger on stderr, the database, and one-line errors. */
 import { loadConfig, type Config } from '../config.js';
 import { ConsentToolError } from '../consent/mint.js';
-import { AppError } from '../errors.js';
+import { ZodError } from 'zod';
+import { AppError, invalidInput } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ServiceContext } from '../services/context.js';
 import type { Database } from '../store/database.js';
@@ -32,8 +33,14 @@ export async function withOperator<T>(fn: (ctx: ServiceContext) => Promise<T>): 
   }
 }
 
-/** The one line a failed command prints. */
+/** The one line a failed command prints: whatever failed, one line. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
+  const { message, exitCode } = describe(error);
+  return { message: message.replace(/\s*\n\s*/g, ' ').trim() || 'failed', exitCode };
+}
+
+function describe(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof ZodError) return describe(invalidInput(error));
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof ConsentToolError) return { message: error.message, exitCode: 1 };
   if (error instanceof AppError) {

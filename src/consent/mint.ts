@@ -59,6 +59,8 @@ export interface MintOptions {
   /** false: answers under the token carry grades only, no numeric scores. */
   scores?: boolean;
   ttlSeconds: number;
+  /** The longest lifetime the exchange accepts (CONSENT_MAX_LIFETIME_DAYS): a longer token is not signed. */
+  maxLifetimeSeconds?: number;
   jti?: string;
   now?: Date;
 }
@@ -68,6 +70,11 @@ export async function mintConsentToken(options: MintOptions): Promise<{ token: s
   const key = privateJwkSchema.safeParse(options.privateJwk);
   if (!key.success) throw new ConsentToolError('the key file is not an Ed25519 or P-256 private JWK with a kid (make one with cx consent keygen)');
   const alg = key.data.kty === 'OKP' ? 'EdDSA' : 'ES256';
+  if (options.maxLifetimeSeconds !== undefined && options.ttlSeconds > options.maxLifetimeSeconds) {
+    throw new ConsentToolError(
+      `a lifetime of ${describeSeconds(options.ttlSeconds)} is longer than the exchange accepts (${describeSeconds(options.maxLifetimeSeconds)}, CONSENT_MAX_LIFETIME_DAYS): it would refuse the token as lifetime_too_long`,
+    );
+  }
   const iat = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const input: ConsentClaimsInput = {
     iss: options.grantor,
@@ -101,8 +108,12 @@ export async function mintConsentToken(options: MintOptions): Promise<{ token: s
   return { token, claims: parsed.data };
 }
 
-/** A token in plain words; with the grantor's JWKS, whether its signature holds. */
-export async function inspectConsentToken(token: string, options: { jwks?: JSONWebKeySet; now?: Date } = {}): Promise<string[]> {
+function describeSeconds(seconds: number): string {
+  return seconds % 86_400 === 0 ? `${seconds / 86_400} days` : seconds % 3600 === 0 ? `${seconds / 3600} hours` : `${seconds} seconds`;
+}
+
+/** A token in plain words; with the grantor's JWKS, whether its signature holds; with the exchange's limit, whether it accepts the lifetime. */
+export async function inspectConsentToken(token: string, options: { jwks?: JSONWebKeySet; now?: Date; maxLifetimeSeconds?: number } = {}): Promise<string[]> {
   let header: ReturnType<typeof decodeProtectedHeader>;
   let payload: Record<string, unknown>;
   try {
@@ -135,6 +146,9 @@ export async function inspectConsentToken(token: string, options: { jwks?: JSONW
   if (!parsed.success) problems.push(...claimProblems(parsed.error));
   if (typeof payload.exp === 'number' && payload.exp <= now) problems.push('expired');
   if (typeof payload.nbf === 'number' && payload.nbf > now) problems.push('not valid yet');
+  if (options.maxLifetimeSeconds !== undefined && typeof payload.exp === 'number' && typeof payload.iat === 'number' && payload.exp - payload.iat > options.maxLifetimeSeconds) {
+    problems.push(`lifetime_too_long: ${describeSeconds(payload.exp - payload.iat)}, longer than the exchange accepts (${describeSeconds(options.maxLifetimeSeconds)})`);
+  }
   lines.push(problems.length ? `problems: ${problems.join('; ')}` : 'claims: well-formed and current');
   if (options.jwks) {
     try {

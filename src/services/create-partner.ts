@@ -9,8 +9,9 @@ export const createPartnerInput = z.object({
   name: z.string().trim().min(1).max(200).describe('The enterprise\'s display name.'),
 });
 
-export async function createPartner({ ctx, input }: { ctx: ServiceContext; input: z.infer<typeof createPartnerInput> }): Promise<Partner> {
+export async function createPartner({ ctx, input: raw }: { ctx: ServiceContext; input: z.input<typeof createPartnerInput> }): Promise<Partner> {
   if (!isExchangeAdmin(ctx.actor)) throw new AppError('forbidden', 'Only the exchange\'s administrators can register partners.');
+  const input = createPartnerInput.parse(raw);
   return ctx.db.transaction(async (tx) => {
     const partner = await insertPartner(tx, input);
     if (!partner) throw new AppError('conflict', `A partner with the slug "${input.slug}" is already registered; choose another slug.`);

@@ -78,6 +78,7 @@ export function registerConsent(program: Command): void {
         maxResults: options.maxResults as number | undefined,
         scores: options.gradesOnly ? false : undefined,
         ttlSeconds: parseDuration(String(options.ttl)),
+        maxLifetimeSeconds: cliConfig().CONSENT_MAX_LIFETIME_DAYS * 86_400,
         jti: options.jti as string | undefined,
       });
       process.stderr.write(`consent token ${claims.jti}: ${claims.purpose}, expires ${new Date(claims.exp * 1000).toISOString()}\n`);
@@ -91,7 +92,7 @@ export function registerConsent(program: Command): void {
     .action(async (token: string, options: { jwks?: string }) => {
       const text = token === '-' ? readFileSync(0, 'utf8').trim() : token.trim();
       const jwks = options.jwks ? (readJson(options.jwks, 'a JWKS') as { keys: [] }) : undefined;
-      const lines = await inspectConsentToken(text, { jwks });
+      const lines = await inspectConsentToken(text, { jwks, maxLifetimeSeconds: cliConfig().CONSENT_MAX_LIFETIME_DAYS * 86_400 });
       process.stdout.write(`${lines.join('\n')}\n`);
       if (lines.some((line) => line.startsWith('problems:') || line.startsWith('signature: NOT'))) process.exitCode = 2;
     });

@@ -6,7 +6,7 @@ import { CliError } from '../runtime.js';
 
 const contentTypes: Record<string, string> = { csv: 'text/csv', ndjson: 'application/x-ndjson', jsonl: 'application/x-ndjson', json: 'application/json' };
 
-/** A one-line progress bar on stderr, redrawn as the file is sent. */
+/** A one-line progress bar on stderr, redrawn as the file is sent; only on a terminal (scripts read the one result line). */
 function progressBar(total: number): Transform {
   let sent = 0;
   let lastDrawn = -1;
@@ -15,10 +15,10 @@ function progressBar(total: number): Transform {
     transform(chunk: Buffer, _enc, done) {
       sent += chunk.length;
       const percent = total ? Math.floor((sent / total) * 100) : 0;
-      if (percent !== lastDrawn && (tty || percent % 25 === 0)) {
+      if (tty && percent !== lastDrawn) {
         lastDrawn = percent;
         const bar = '#'.repeat(Math.floor(percent / 5)).padEnd(20, '.');
-        process.stderr.write(`${tty ? '\r' : ''}uploading [${bar}] ${percent}% of ${total.toLocaleString('en')} bytes${tty ? '' : '\n'}`);
+        process.stderr.write(`\ruploading [${bar}] ${percent}% of ${total.toLocaleString('en')} bytes`);
       }
       done(null, chunk);
     },
@@ -50,6 +50,13 @@ export function registerUpload(program: Command): void {
       const query = new URLSearchParams();
       if (options.mapping) query.set('mapping', options.mapping);
       if (options.strict) query.set('strict', 'true');
+      // Reach the exchange before sending anything: a closed port or a wrong URL fails at once, not
+      // after the whole file was read into a connection that was never there.
+      try {
+        await fetch(`${options.url.replace(/\/$/, '')}/healthz`, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
+      } catch (error) {
+        throw new CliError(`cannot reach the exchange at ${options.url}: ${String((error as Error).cause ?? (error as Error).message)}`);
+      }
       const url = `${options.url.replace(/\/$/, '')}/v1/datasets/${encodeURIComponent(options.dataset)}/uploads${query.size ? `?${query}` : ''}`;
       const body = Readable.toWeb(createReadStream(file).pipe(progressBar(statSync(file).size)));
       let response: Response;
