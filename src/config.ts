@@ -32,6 +32,8 @@ export const configSchema = z.object({
   READY_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   /** Distinct criteria one consent token may bring to any one record before its queries are refused. */
   MATCH_PROBE_BUDGET: z.coerce.number().int().positive().default(5),
+  /** How long an upload's Idempotency-Key stands for it; after that the key may name a new upload. */
+  IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce.number().int().positive().default(24 * 3600),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 

@@ -11,7 +11,8 @@ import { registerRoutes } from './routes/index.js';
 
 export type App = OpenAPIHono<AppEnv>;
 
-export function createApp(deps: AppDeps): App {
+export function createApp(given: AppDeps): App {
+  const deps: AppDeps = { ...given, state: given.state ?? { uploadsInFlight: new Set() } };
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {

@@ -10,6 +10,12 @@ export interface AppDeps {
   db: Database;
   config: Config;
   logger: Logger;
+  /** State one exchange instance keeps across requests (made by createApp when not given). */
+  state?: AppState;
+}
+
+export interface AppState {
+  uploadsInFlight: Set<string>;
 }
 
 export type AppEnv = {
@@ -20,6 +26,6 @@ export type AppEnv = {
 };
 
 export function serviceContext(c: Context<AppEnv>): ServiceContext {
-  const { db, config, logger } = c.get('deps');
-  return { db, config, logger, actor: c.get('actor') ?? { type: 'system' }, requestId: c.get('requestId') };
+  const { db, config, logger, state } = c.get('deps');
+  return { db, config, logger, actor: c.get('actor') ?? { type: 'system' }, requestId: c.get('requestId'), uploadsInFlight: state?.uploadsInFlight };
 }

@@ -15,6 +15,8 @@ export interface ServiceContext {
   logger: Logger;
   actor: Actor;
   requestId: string | null;
+  /** Idempotency keys of uploads this exchange is running now (partner/dataset/key). */
+  uploadsInFlight?: Set<string>;
 }
 
 /** The partner an actor acts for, when it is a partner key. */

@@ -5,7 +5,9 @@
  * a crash leaves no record behind; a rejected one is kept as an upload with its report.
  */
 import { randomUUID } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Transform, Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { recordEvent } from '../audit/record-event.js';
 import { AppError } from '../errors.js';
 import { canonicalMapping } from '../mapping/compile.js';
@@ -31,7 +33,7 @@ import {
   prepareRecord,
   type PreparedRecord,
 } from '../store/records.js';
-import { insertUpload, selectUploadByIdempotencyKey, type Upload } from '../store/uploads.js';
+import { insertUpload, releaseIdempotencyKey, selectUploadByIdempotencyKey, type Upload } from '../store/uploads.js';
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
 import { mapUpload } from './map-upload.js';
@@ -63,17 +65,35 @@ class TooManyRejected extends Error {
   override readonly name = 'TooManyRejected';
 }
 
-/** Counts the bytes of the body and stops it past the limit. */
-function byteCounter(limit: number): Transform & { bytes: number } {
+/**
+ * Counts the bytes of the body and stops it past the limit; fingerprints the request as it goes
+ * (what an Idempotency-Key stands for: content type, mapping, strictness and body).
+ */
+function byteCounter(limit: number, request: string): Transform & { bytes: number; fingerprint(): string } {
+  const hash = createHash('sha256').update(request);
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       counter.bytes += chunk.length;
+      hash.update(chunk);
       if (counter.bytes > limit) done(new UploadTooLarge(`over ${limit} bytes`));
       else done(null, chunk);
     },
-  }) as Transform & { bytes: number };
+  }) as Transform & { bytes: number; fingerprint(): string };
   counter.bytes = 0;
+  let digest: string | undefined;
+  counter.fingerprint = () => (digest ??= hash.digest('hex'));
   return counter;
+}
+
+/** Reads the whole body through the counter, only to fingerprint it (a retry under an Idempotency-Key). */
+async function fingerprintOf(counter: ReturnType<typeof byteCounter>, body: Readable, limit: number): Promise<string> {
+  try {
+    await pipeline(body, counter, new Writable({ write: (_chunk, _enc, done) => done() }));
+  } catch (error) {
+    if (error instanceof UploadTooLarge) throw new AppError('payload_too_large', `The upload is larger than the limit of ${limit} bytes.`);
+    throw new AppError('bad_request', 'The upload body ended before it was complete (truncated). Send it again.');
+  }
+  return counter.fingerprint();
 }
 
 /**
@@ -135,15 +155,43 @@ export async function uploadDataset({
 }): Promise<{ upload: Upload; replayed: boolean }> {
   // Before anything awaits: a body can fail (client gone, over the limit) before the reader starts.
   // The counter then holds the error (stream.errored) and the reader picks it up.
-  const counter = byteCounter(ctx.config.UPLOAD_LIMIT_BYTES);
+  const counter = byteCounter(ctx.config.UPLOAD_LIMIT_BYTES, `${JSON.stringify([input.contentType ?? '', input.mapping ?? null, input.strict ?? false])}\n`);
   counter.on('error', () => {});
   input.body.on('error', (error) => counter.destroy(error));
   const partnerId = requirePartner(ctx);
   const dataset = await findOwnDataset(ctx.db, partnerId, datasetId);
-  if (input.idempotencyKey) {
-    const earlier = await selectUploadByIdempotencyKey(ctx.db, partnerId, datasetId, input.idempotencyKey);
-    if (earlier) return { upload: earlier, replayed: true };
+  if (!input.idempotencyKey) return loadUpload(ctx, { partnerId, datasetId, dataset, input, counter });
+  // One request per key at a time: a second one while the first runs is told so at once, rather
+  // than mapping its body again and waiting for the dataset's lock.
+  const inFlight = `${partnerId}/${datasetId}/${input.idempotencyKey}`;
+  if (ctx.uploadsInFlight?.has(inFlight)) {
+    input.body.resume();
+    throw new AppError('conflict', 'An upload with this Idempotency-Key is still running; retry once it has finished.', { reason: 'idempotency_key_in_use' });
   }
+  ctx.uploadsInFlight?.add(inFlight);
+  try {
+    const earlier = await selectUploadByIdempotencyKey(ctx.db, partnerId, datasetId, input.idempotencyKey);
+    if (earlier && Date.now() - earlier.createdAt.getTime() > ctx.config.IDEMPOTENCY_KEY_TTL_SECONDS * 1000) {
+      await releaseIdempotencyKey(ctx.db, partnerId, datasetId, earlier.id);
+    } else if (earlier) {
+      const { requestSha256, ...upload } = earlier;
+      if (requestSha256 !== null && (await fingerprintOf(counter, input.body, ctx.config.UPLOAD_LIMIT_BYTES)) !== requestSha256) {
+        throw new AppError('unprocessable', 'This Idempotency-Key was used for a different request (another body, content type, mapping or strictness); use a new key.', {
+          reason: 'idempotency_key_reused',
+        });
+      }
+      return { upload, replayed: true };
+    }
+    return await loadUpload(ctx, { partnerId, datasetId, dataset, input, counter });
+  } finally {
+    ctx.uploadsInFlight?.delete(inFlight);
+  }
+}
+
+async function loadUpload(
+  ctx: ServiceContext,
+  { partnerId, datasetId, dataset, input, counter }: { partnerId: string; datasetId: string; dataset: { defaultMapping: string | null }; input: UploadInput; counter: ReturnType<typeof byteCounter> },
+): Promise<{ upload: Upload; replayed: boolean }> {
   const { mapping, canonical } = chooseMapping(input.contentType, input.mapping, dataset.defaultMapping);
   const uploadId = randomUUID();
   let report: MappingReport | undefined;
@@ -242,6 +290,7 @@ export async function uploadDataset({
         rejected: report.rejected,
         ...counts,
         idempotencyKey: input.idempotencyKey ?? null,
+        requestSha256: input.idempotencyKey ? counter.fingerprint() : null,
         report: report as unknown as Record<string, unknown>,
       });
       await recordEvent(tx, ctx, {
@@ -259,7 +308,10 @@ export async function uploadDataset({
     // and rolls back whole; answer with the upload that won.
     if (input.idempotencyKey && (error as { code?: string }).code === '23505') {
       const winner = await selectUploadByIdempotencyKey(ctx.db, partnerId, datasetId, input.idempotencyKey);
-      if (winner) return { upload: winner, replayed: true };
+      if (winner) {
+        const { requestSha256: _fingerprint, ...upload } = winner;
+        return { upload, replayed: true };
+      }
     }
     return handleFailure(ctx, { error, partnerId, datasetId, uploadId, mapping, input, bytes: counter.bytes, report });
   }

@@ -21,7 +21,7 @@ export const uploadSchema = z.object({
   report: z.record(z.string(), z.unknown()).describe('The mapping report: per-field quality, duplicates, issues.'),
 });
 export type Upload = z.infer<typeof uploadSchema>;
-export type UploadInput = Omit<Upload, 'createdAt'> & { partnerId: string };
+export type UploadInput = Omit<Upload, 'createdAt'> & { partnerId: string; requestSha256?: string | null };
 
 const columns = `id, dataset_id AS "datasetId", status, reason, mapping, content_type AS "contentType", bytes, accepted, rejected,
   inserted, updated, unchanged, idempotency_key AS "idempotencyKey", created_at AS "createdAt", report`;
@@ -29,11 +29,11 @@ const columns = `id, dataset_id AS "datasetId", status, reason, mapping, content
 export async function insertUpload(db: Queryable, input: UploadInput): Promise<Upload> {
   const rows = await db.query<Upload>(
     `INSERT INTO uploads (partner_id, dataset_id, status, reason, mapping, content_type, bytes, accepted, rejected, inserted, updated,
-       unchanged, idempotency_key, report, id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${columns}`,
+       unchanged, idempotency_key, report, id, request_sha256)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING ${columns}`,
     [
       input.partnerId, input.datasetId, input.status, input.reason, input.mapping, input.contentType, input.bytes, input.accepted,
-      input.rejected, input.inserted, input.updated, input.unchanged, input.idempotencyKey, input.report, input.id,
+      input.rejected, input.inserted, input.updated, input.unchanged, input.idempotencyKey, input.report, input.id, input.requestSha256 ?? null,
     ],
   );
   return rows[0]!;
@@ -45,12 +45,22 @@ export async function selectUpload(db: Queryable, partnerId: string, datasetId: 
   return rows[0];
 }
 
-export async function selectUploadByIdempotencyKey(db: Queryable, partnerId: string, datasetId: string, key: string): Promise<Upload | undefined> {
-  const rows = await db.query<Upload>(
-    `SELECT ${columns} FROM uploads WHERE partner_id = $1 AND dataset_id = $2 AND idempotency_key = $3`,
+export async function selectUploadByIdempotencyKey(
+  db: Queryable,
+  partnerId: string,
+  datasetId: string,
+  key: string,
+): Promise<(Upload & { requestSha256: string | null }) | undefined> {
+  const rows = await db.query<Upload & { requestSha256: string | null }>(
+    `SELECT ${columns}, request_sha256 AS "requestSha256" FROM uploads WHERE partner_id = $1 AND dataset_id = $2 AND idempotency_key = $3`,
     [partnerId, datasetId, key],
   );
   return rows[0];
+}
+
+/** An expired Idempotency-Key is free again: the upload keeps its record, not its key. */
+export async function releaseIdempotencyKey(db: Queryable, partnerId: string, datasetId: string, uploadId: string): Promise<void> {
+  await db.query(`UPDATE uploads SET idempotency_key = NULL WHERE partner_id = $1 AND dataset_id = $2 AND id = $3`, [partnerId, datasetId, uploadId]);
 }
 
 type ReportEntry = Record<string, unknown>;

@@ -145,24 +145,51 @@ describe(`uploads on ${engineUnderTest}`, () => {
     });
   });
 
-  describe('idempotent retries', () => {
-    it('return the first upload instead of loading twice', async () => {
+  describe('idempotent retries (draft-ietf-httpapi-idempotency-key)', () => {
+    it('the same request again returns the first upload instead of loading twice', async () => {
       const csv = `${header}\n${row('i-1', 'ida')}\n`;
       const first = await upload(csv, { idempotencyKey: 'retry-1' });
       expect(first.status).toBe(201);
-      const again = await upload(csv.replace('ida', 'idaho'), { idempotencyKey: 'retry-1' });
+      const again = await upload(csv, { idempotencyKey: 'retry-1' });
       expect(again.status).toBe(200);
       expect(((await again.json()) as Json).id).toBe(((await first.json()) as Json).id);
       const versions = await ex.db.query(`SELECT version FROM customer_records WHERE source_id = 'i-1'`);
       expect(versions).toHaveLength(1);
     });
 
-    it('sent twice at once, store once and answer both with the same upload', async () => {
+    it('the same key with another body, mapping or strictness: 422, nothing loaded', async () => {
+      const csv = `${header}\n${row('i-3', 'ines')}\n`;
+      expect((await upload(csv, { idempotencyKey: 'retry-2' })).status).toBe(201);
+      for (const retry of [
+        () => upload(csv.replace('ines', 'inez'), { idempotencyKey: 'retry-2' }),
+        () => upload(csv, { idempotencyKey: 'retry-2', query: '?strict=true' }),
+      ]) {
+        const response = await retry();
+        expect(response.status).toBe(422);
+        expect(((await response.json()) as Json).reason).toBe('idempotency_key_reused');
+      }
+      const [stored] = await ex.db.query<{ record: { name: { given: string } } }>(`SELECT record FROM customer_records WHERE source_id = 'i-3'`);
+      expect(stored!.record.name.given).toBe('Ines');
+    });
+
+    it('sent twice at once: one loads, the other is told at once that it is still running (409)', async () => {
       const csv = `${header}\n${row('i-2', 'ivy')}\n`;
       const [a, b] = await Promise.all([upload(csv, { idempotencyKey: 'race-1' }), upload(csv, { idempotencyKey: 'race-1' })]);
-      expect([a.status, b.status].sort()).toEqual([200, 201]);
-      expect(((await a.json()) as Json).id).toBe(((await b.json()) as Json).id);
+      expect([a.status, b.status].sort()).toEqual([201, 409]);
+      const conflict = a.status === 409 ? a : b;
+      expect(((await conflict.json()) as Json).reason).toBe('idempotency_key_in_use');
       expect(await ex.db.query(`SELECT version FROM customer_records WHERE source_id = 'i-2'`)).toHaveLength(1);
+      // Once it has finished, the retry gets the upload.
+      expect((await upload(csv, { idempotencyKey: 'race-1' })).status).toBe(200);
+    });
+
+    it('a key expires after IDEMPOTENCY_KEY_TTL_SECONDS and may then name a new upload', async () => {
+      const csv = `${header}\n${row('i-4', 'iris')}\n`;
+      const first = (await (await upload(csv, { idempotencyKey: 'expiring-1' })).json()) as Json;
+      await ex.db.query(`UPDATE uploads SET created_at = now() - interval '25 hours' WHERE id = $1`, [first.id]);
+      const later = await upload(csv.replace('iris', 'irene'), { idempotencyKey: 'expiring-1' });
+      expect(later.status).toBe(201);
+      expect(((await later.json()) as Json).id).not.toBe(first.id);
     });
   });
 
