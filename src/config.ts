@@ -34,6 +34,13 @@ export const configSchema = z.object({
   MATCH_PROBE_BUDGET: z.coerce.number().int().positive().default(5),
   /** How long an upload's Idempotency-Key stands for it; after that the key may name a new upload. */
   IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce.number().int().positive().default(24 * 3600),
+  /** Requests per API key in each rate-limit window. */
+  RATE_LIMIT_PER_KEY: z.coerce.number().int().positive().default(1200),
+  /** Match queries and linkage jobs per API key in each window: their own, tighter budget. */
+  RATE_LIMIT_MATCH_PER_KEY: z.coerce.number().int().positive().default(300),
+  /** Failed authentications per client address in each window; past it the address is refused until the window ends. */
+  RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().positive().default(30),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().max(3600).default(60),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 

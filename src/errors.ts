@@ -29,13 +29,16 @@ export class AppError extends Error {
   readonly errors: FieldError[] | undefined;
   /** A machine-readable reason, where one kind of problem has several (a refused consent token). */
   readonly reason: string | undefined;
+  /** Response headers the answer needs (Retry-After on a 429, Allow on a 405). */
+  readonly headers: Record<string, string> | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { errors?: FieldError[]; reason?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { errors?: FieldError[]; reason?: string; cause?: unknown; headers?: Record<string, string> } = {}) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.errors = options.errors;
     this.reason = options.reason;
+    this.headers = options.headers;
   }
 
   get status(): number {

@@ -5,14 +5,31 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { AppError } from '../errors.js';
 import type { AppDeps, AppEnv } from './env.js';
+import { createRateLimits } from './middleware/rate-limit.js';
 import { requestLog } from './middleware/request-log.js';
 import { problemResponse, toAppError } from './problem.js';
 import { registerRoutes } from './routes/index.js';
 
 export type App = OpenAPIHono<AppEnv>;
 
+/** The methods the app's routes answer on a path (for 405 and Allow), from its own route table. */
+function allowedMethods(app: App): (path: string) => string[] {
+  let routes: { pattern: RegExp; method: string }[] | undefined;
+  return (path) => {
+    routes ??= app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({
+        method: r.method,
+        pattern: new RegExp(`^${r.path.replace(/[.+?^$()[\]\\|]/g, '\\$&').replace(/:[A-Za-z0-9_]+(\{[^}]*\})?/g, '[^/]+').replace(/\*/g, '.*')}$`),
+      }));
+    const methods = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
+}
+
 export function createApp(given: AppDeps): App {
-  const deps: AppDeps = { ...given, state: given.state ?? { uploadsInFlight: new Set() } };
+  const deps: AppDeps = { ...given, state: given.state ?? { uploadsInFlight: new Set(), rateLimits: createRateLimits(given.config) } };
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -32,6 +49,12 @@ export function createApp(given: AppDeps): App {
     await next();
   });
   app.use('*', requestLog(deps.logger));
+  // Partners' answers carry personal data (records, matches, reports, links): no cache keeps them.
+  // Only the published standards may be cached.
+  app.use('/v1/*', async (c, next) => {
+    await next();
+    if (!c.req.path.startsWith('/v1/standards') && !c.res.headers.has('cache-control')) c.res.headers.set('cache-control', 'no-store');
+  });
   const jsonBodyLimit = bodyLimit({
     maxSize: deps.config.BODY_LIMIT_BYTES,
     onError: (c) => problemResponse(c, new AppError('payload_too_large', `The request body is larger than the limit of ${deps.config.BODY_LIMIT_BYTES} bytes.`)),
@@ -57,7 +80,14 @@ export function createApp(given: AppDeps): App {
   });
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Customer Exchange API' }));
 
-  app.notFound((c) => problemResponse(c, new AppError('not_found', `There is no ${c.req.method} ${c.req.path}; see /docs for the API.`)));
+  const allowed = allowedMethods(app);
+  app.notFound((c) => {
+    const methods = allowed(c.req.path);
+    if (methods.length) {
+      return problemResponse(c, new AppError('method_not_allowed', `${c.req.path} answers ${methods.join(', ')}, not ${c.req.method}; see /docs for the API.`, { headers: { allow: methods.join(', ') } }));
+    }
+    return problemResponse(c, new AppError('not_found', `There is no ${c.req.method} ${c.req.path}; see /docs for the API.`));
+  });
   app.onError((error, c) => {
     const appError = toAppError(error);
     if (appError.code === 'internal') {

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../store/database.js';
 import type { Actor, ServiceContext } from '../services/context.js';
+import type { RateLimits } from './middleware/rate-limit.js';
 
 export interface AppDeps {
   db: Database;
@@ -16,6 +17,7 @@ export interface AppDeps {
 
 export interface AppState {
   uploadsInFlight: Set<string>;
+  rateLimits: RateLimits;
 }
 
 export type AppEnv = {

@@ -42,7 +42,7 @@ export function problemResponse(c: Context, error: AppError): Response {
     ...(error.errors ? { errors: error.errors } : {}),
     ...(error.reason ? { reason: error.reason } : {}),
   };
-  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  const headers: Record<string, string> = { ...error.headers, 'content-type': 'application/problem+json', 'cache-control': 'no-store' };
   if (error.code === 'unauthenticated') headers['www-authenticate'] = 'Bearer realm="customer-exchange"';
   return new Response(JSON.stringify(body), { status: error.status, headers });
 }

@@ -36,7 +36,8 @@ const MAX_VALUE_CHARS = 100;
 function truncate(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
+  // Cut on a character, not inside a surrogate pair: half an emoji is text no database stores.
+  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS).toWellFormed()}…` : text;
 }
 
 /** The value at a dotted path ("contact.emails.0") of a parsed JSON value. */

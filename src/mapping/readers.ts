@@ -25,6 +25,16 @@ export function unstorableText(value: string): string | undefined {
   return undefined;
 }
 
+/** A parser's message without the input it quotes (JSON.parse: `Unexpected token 'x', "…" is not valid JSON`). */
+function withoutQuotes(message: string): string {
+  return message.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '…');
+}
+
+/** Text made storable whatever it holds: NUL and unpaired surrogates become U+FFFD (for messages, not data). */
+export function storableText(value: string): string {
+  return suspectText.test(value) ? value.replaceAll('\u0000', '\ufffd').toWellFormed() : value;
+}
+
 /** The first string of a parsed JSON value (key or value) that cannot be stored, with its path. */
 function firstUnstorable(value: unknown, path: string): { path: string; reason: string } | undefined {
   if (typeof value === 'string') {
@@ -149,6 +159,10 @@ async function* readCsv(input: Readable, source: Mapping['source'], onHeader: (h
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!header) {
         header = record.map((h) => h.trim());
+        header.forEach((name, i) => {
+          const reason = unstorableText(name);
+          if (reason) throw new InputError(`the header's column ${i + 1} ${reason}`);
+        });
         onHeader(header);
         continue;
       }
@@ -182,7 +196,9 @@ async function* readNdjson(input: Readable, source: Mapping['source'], maxRowByt
     try {
       value = JSON.parse(line);
     } catch (error) {
-      yield { row, error: `line ${row} is not JSON: ${(error as Error).message}` };
+      const at = /position (\d+)/.exec((error as Error).message)?.[1];
+      // JSON.parse quotes the text it chokes on; say where instead.
+      yield { row, error: `line ${row} is not JSON${at ? ` (at character ${Number(at) + 1})` : ''}` };
       continue;
     }
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
@@ -218,7 +234,7 @@ async function* readJson(input: Readable, source: Mapping['source'], maxRowBytes
       parser.write(chunk);
     } catch (error) {
       if (error instanceof InputError) throw error;
-      throw new InputError(`the input is not JSON: ${(error as Error).message}`);
+      throw new InputError(`the input is not JSON: ${withoutQuotes((error as Error).message)}`);
     }
   };
   for await (const chunk of decode(input, source.encoding) as AsyncIterable<string | Buffer>) {
@@ -249,7 +265,7 @@ async function* readJson(input: Readable, source: Mapping['source'], maxRowBytes
     try {
       parser.end();
     } catch (error) {
-      throw new InputError(`the input is not JSON: ${(error as Error).message}`);
+      throw new InputError(`the input is not JSON: ${withoutQuotes((error as Error).message)}`);
     }
   }
   yield* ready;

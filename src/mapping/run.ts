@@ -5,7 +5,7 @@ import { compileMapping, Outcome, outcomeNames, type CompiledMapping, type RowIs
 import type { Mapping } from './mapping-schema.js';
 import { FingerprintTable } from './fingerprints.js';
 import { identityKey } from './merge.js';
-import { readRows } from './readers.js';
+import { readRows, storableText } from './readers.js';
 
 export const MAX_REPORTED_ISSUES = 1000;
 
@@ -72,7 +72,9 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
     issues: [],
   };
   const statsByRule = mapping.rules.map((rule) => report.fields[rule.target]!);
-  const addIssue = (issue: RowIssue) => {
+  const addIssue = (raw: RowIssue) => {
+    // Reports are stored as JSON: no reason or value may hold text the database refuses.
+    const issue = { ...raw, reason: storableText(raw.reason), value: raw.value === null ? null : storableText(raw.value) };
     if (strict) throw new StrictModeError(issue);
     report.issueCount += 1;
     if (report.issues.length < MAX_REPORTED_ISSUES) report.issues.push(issue);

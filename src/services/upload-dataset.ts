@@ -5,19 +5,14 @@
  * a crash leaves no record behind; a rejected one is kept as an upload with its report.
  */
 import { randomUUID } from 'node:crypto';
-import { createHash } from 'node:crypto';
-import { Transform, Writable, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { recordEvent } from '../audit/record-event.js';
 import { AppError } from '../errors.js';
 import { canonicalMapping } from '../mapping/compile.js';
 import { loadMapping, MappingError, type Mapping } from '../mapping/load.js';
 import { mergeRecords } from '../mapping/merge.js';
-import { InputError } from '../mapping/readers.js';
-import { MAX_REPORTED_ISSUES, StrictModeError, type MappingReport } from '../mapping/run.js';
-import type { Queryable } from '../store/database.js';
-import { selectTombstoneKeys } from '../store/tombstones.js';
-import { erasureKey } from './erase-record.js';
+import { InputError, storableText } from '../mapping/readers.js';
+import { StrictModeError, type MappingReport } from '../mapping/run.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import {
   clearStaging,
@@ -37,6 +32,8 @@ import { insertUpload, releaseIdempotencyKey, selectUploadByIdempotencyKey, type
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
 import { mapUpload } from './map-upload.js';
+import { byteCounter, fingerprintOf, UploadTooLarge } from './upload-body.js';
+import { erasedSourceIds } from './upload-tombstones.js';
 
 const formatsByContentType: Record<string, Mapping['source']['format']> = {
   'text/csv': 'csv',
@@ -58,42 +55,8 @@ export interface UploadInput {
   idempotencyKey?: string;
 }
 
-class UploadTooLarge extends Error {
-  override readonly name = 'UploadTooLarge';
-}
 class TooManyRejected extends Error {
   override readonly name = 'TooManyRejected';
-}
-
-/**
- * Counts the bytes of the body and stops it past the limit; fingerprints the request as it goes
- * (what an Idempotency-Key stands for: content type, mapping, strictness and body).
- */
-function byteCounter(limit: number, request: string): Transform & { bytes: number; fingerprint(): string } {
-  const hash = createHash('sha256').update(request);
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      counter.bytes += chunk.length;
-      hash.update(chunk);
-      if (counter.bytes > limit) done(new UploadTooLarge(`over ${limit} bytes`));
-      else done(null, chunk);
-    },
-  }) as Transform & { bytes: number; fingerprint(): string };
-  counter.bytes = 0;
-  let digest: string | undefined;
-  counter.fingerprint = () => (digest ??= hash.digest('hex'));
-  return counter;
-}
-
-/** Reads the whole body through the counter, only to fingerprint it (a retry under an Idempotency-Key). */
-async function fingerprintOf(counter: ReturnType<typeof byteCounter>, body: Readable, limit: number): Promise<string> {
-  try {
-    await pipeline(body, counter, new Writable({ write: (_chunk, _enc, done) => done() }));
-  } catch (error) {
-    if (error instanceof UploadTooLarge) throw new AppError('payload_too_large', `The upload is larger than the limit of ${limit} bytes.`);
-    throw new AppError('bad_request', 'The upload body ended before it was complete (truncated). Send it again.');
-  }
-  return counter.fingerprint();
 }
 
 /**
@@ -317,37 +280,6 @@ async function loadUpload(
   }
 }
 
-/**
- * The dataset's erased source ids, as tombstone keys: rows naming one are refused (reason `erased`)
- * and counted in the report, with neither their values nor their id. Undefined when there are none.
- */
-async function erasedSourceIds(ctx: ServiceContext, tx: Queryable, scope: { partnerId: string; datasetId: string }) {
-  const keys = await selectTombstoneKeys(tx, scope);
-  if (keys.size === 0) return undefined;
-  const holds = (sourceId: string) => keys.has(erasureKey(ctx, scope.partnerId, scope.datasetId, sourceId));
-  const rows: number[] = [];
-  return {
-    holds,
-    keep(batch: PreparedRecord[]): PreparedRecord[] {
-      return batch.filter((record) => {
-        if (!holds(record.sourceId)) return true;
-        rows.push(record.row);
-        return false;
-      });
-    },
-    report(report: MappingReport, recordIdColumn: string): void {
-      report.erased = rows.length;
-      report.accepted -= rows.length;
-      report.records -= rows.length;
-      report.rejected += rows.length;
-      report.issueCount += rows.length;
-      for (const row of rows) {
-        if (report.issues.length >= MAX_REPORTED_ISSUES) break;
-        report.issues.push({ row, column: recordIdColumn, value: null, field: 'source.recordId', reason: 'erased: this record was erased on request; lift its erasure to upload it again', severity: 'rejected' });
-      }
-    },
-  };
-}
 
 /** Turns a failed upload into a clear answer; nothing of its data was stored (the transaction rolled back). */
 async function handleFailure(
@@ -381,7 +313,8 @@ async function handleFailure(
       partnerId,
       datasetId,
       status: 'rejected',
-      reason,
+      // A reason may quote the input (a header name): it must be storable whatever that held.
+      reason: storableText(reason),
       mapping: mapping.name,
       contentType: input.contentType ?? '',
       bytes: failure.bytes,

@@ -3,6 +3,7 @@ import { AppError } from '../../errors.js';
 import { authenticate } from '../../services/authenticate.js';
 import type { Role } from '../../store/api-keys.js';
 import type { AppEnv } from '../env.js';
+import { clientAddress, refuseIfSpent, spend } from './rate-limit.js';
 
 /**
  * Authenticates the bearer key and, when roles are given, requires one of them.
@@ -10,11 +11,21 @@ import type { AppEnv } from '../env.js';
  */
 export function requireActor(...roles: Role[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization');
-    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-    if (header && !match) throw new AppError('unauthenticated', 'The Authorization header must be "Bearer <key>".');
-    const actor = await authenticate({ db: c.get('deps').db, key: match?.[1] });
+    const limits = c.get('deps').state!.rateLimits;
+    const address = clientAddress(c);
+    refuseIfSpent(limits.authFailures, address, 'failed authentications from this address');
+    let actor: Awaited<ReturnType<typeof authenticate>>;
+    try {
+      const header = c.req.header('authorization');
+      const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+      if (header && !match) throw new AppError('unauthenticated', 'The Authorization header must be "Bearer <key>".');
+      actor = await authenticate({ db: c.get('deps').db, key: match?.[1] });
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'unauthenticated') limits.authFailures.take(address);
+      throw error;
+    }
     c.set('actor', actor);
+    spend(c, limits.perKey, actor.keyId, 'requests with this API key');
     if (roles.length > 0 && !roles.includes(actor.role)) {
       throw new AppError('forbidden', `This operation needs a key with the role ${roles.map((r) => `"${r}"`).join(' or ')}.`);
     }

@@ -6,6 +6,7 @@ import { allLinkageResults, getLinkageJob, listLinkageResults, openLinkageResult
 import { linkageJobSchema, linkageResultSchema } from '../../store/linkage-jobs.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
+import { matchBudget } from '../middleware/rate-limit.js';
 import { requireActor } from '../middleware/require-actor.js';
 import { bearerSecurity, consentTokenHeader, jsonResponse } from '../openapi.js';
 import { csvDownloadHeaders, csvLines } from '../csv.js';
@@ -21,7 +22,7 @@ const create = createRoute({
   summary: "Link one of your datasets against a grantor's, in the background",
   description: "Needs a consent token granting `match` for the purpose and covering the grantor's dataset. Poll the job for progress; its links are paged and downloadable.",
   security: bearerSecurity,
-  middleware: partnerOnly,
+  middleware: [partnerOnly, matchBudget] as const,
   request: {
     headers: consentTokenHeader,
     body: { required: true, content: { 'application/json': { schema: createLinkageJobInput } } },

@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { matchCustomer, matchInput, matchResultSchema, type MatchResult } from '../../services/match-customer.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
+import { matchBudget } from '../middleware/rate-limit.js';
 import { requireActor } from '../middleware/require-actor.js';
 import { bearerSecurity, consentTokenHeader, jsonResponse } from '../openapi.js';
 import { problemResponses } from '../problem.js';
@@ -17,7 +18,7 @@ const match = createRoute({
     "(FHIR match grades), no weaker than the token's min_grade and at most its max_results; `record` holds only the fields it discloses. " +
     'Send `?format=fhir` (or Accept: application/fhir+json) for a FHIR Bundle with search.score and the match-grade extension.',
   security: bearerSecurity,
-  middleware: [requireActor('partner')] as const,
+  middleware: [requireActor('partner'), matchBudget] as const,
   request: {
     headers: consentTokenHeader,
     query: z.object({ format: z.enum(['json', 'fhir']).optional() }),

@@ -1,0 +1,124 @@
+/**
+ * Rate limits, per exchange instance, in fixed windows: per API key, a tighter one for the match
+ * routes, and failed authentications per client address (so that guessing keys is slow). Answers
+ * carry the IETF draft's headers (draft-ietf-httpapi-ratelimit-headers: RateLimit-Policy and
+ * RateLimit); a refusal is 429 with Retry-After.
+ */
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
+import { AppError } from '../../errors.js';
+import type { AppEnv } from '../env.js';
+
+interface Window {
+  start: number;
+  count: number;
+}
+
+/** Counts events per key in windows of `windowMs`; memory is bounded by the keys active in a window. */
+export class FixedWindowLimiter {
+  private readonly windows = new Map<string, Window>();
+  private lastSweep = 0;
+
+  constructor(
+    readonly name: string,
+    readonly limit: number,
+    readonly windowMs: number,
+  ) {}
+
+  private current(key: string, now: number): Window {
+    if (now - this.lastSweep > this.windowMs) {
+      for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k);
+      this.lastSweep = now;
+    }
+    let window = this.windows.get(key);
+    if (!window || now - window.start >= this.windowMs) {
+      window = { start: now, count: 0 };
+      this.windows.set(key, window);
+    }
+    return window;
+  }
+
+  /** Counts one event; says whether it was within the limit, what is left and when the window ends. */
+  take(key: string, now = Date.now()): { allowed: boolean; remaining: number; resetSeconds: number } {
+    const window = this.current(key, now);
+    window.count += 1;
+    return this.state(window, now);
+  }
+
+  /** Whether the next event would be refused, without counting one. */
+  peek(key: string, now = Date.now()): { allowed: boolean; remaining: number; resetSeconds: number } {
+    const window = this.current(key, now);
+    const state = this.state(window, now);
+    return { ...state, allowed: window.count < this.limit };
+  }
+
+  private state(window: Window, now: number) {
+    return {
+      allowed: window.count <= this.limit,
+      remaining: Math.max(0, this.limit - window.count),
+      resetSeconds: Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000)),
+    };
+  }
+}
+
+export interface RateLimits {
+  perKey: FixedWindowLimiter;
+  match: FixedWindowLimiter;
+  authFailures: FixedWindowLimiter;
+}
+
+export function createRateLimits(config: { RATE_LIMIT_PER_KEY: number; RATE_LIMIT_MATCH_PER_KEY: number; RATE_LIMIT_AUTH_FAILURES: number; RATE_LIMIT_WINDOW_SECONDS: number }): RateLimits {
+  const windowMs = config.RATE_LIMIT_WINDOW_SECONDS * 1000;
+  return {
+    perKey: new FixedWindowLimiter('key', config.RATE_LIMIT_PER_KEY, windowMs),
+    match: new FixedWindowLimiter('match', config.RATE_LIMIT_MATCH_PER_KEY, windowMs),
+    authFailures: new FixedWindowLimiter('auth-failures', config.RATE_LIMIT_AUTH_FAILURES, windowMs),
+  };
+}
+
+/** The client's address: the socket's peer (requests made in process have none). */
+export function clientAddress(c: Context<AppEnv>): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function setHeaders(c: Context<AppEnv>, limiter: FixedWindowLimiter, state: { remaining: number; resetSeconds: number }): void {
+  c.header('RateLimit-Policy', `"${limiter.name}";q=${limiter.limit};w=${limiter.windowMs / 1000}`);
+  c.header('RateLimit', `"${limiter.name}";r=${state.remaining};t=${state.resetSeconds}`);
+}
+
+/** Counts a request against `limiter` under `key`; past the limit, a 429 that says when to come back. */
+export function spend(c: Context<AppEnv>, limiter: FixedWindowLimiter, key: string, what: string): void {
+  const state = limiter.take(key);
+  setHeaders(c, limiter, state);
+  if (!state.allowed) refuse(limiter, state.resetSeconds, what);
+}
+
+/** Refuses when the next event would be over the limit, counting nothing. */
+export function refuseIfSpent(limiter: FixedWindowLimiter, key: string, what: string): void {
+  const state = limiter.peek(key);
+  if (!state.allowed) refuse(limiter, state.resetSeconds, what);
+}
+
+function refuse(limiter: FixedWindowLimiter, resetSeconds: number, what: string): never {
+  throw new AppError('too_many_requests', `Too many ${what}: at most ${limiter.limit} per ${limiter.windowMs / 1000} s. Retry after ${resetSeconds} s.`, {
+    reason: 'rate_limited',
+    headers: {
+      'retry-after': String(resetSeconds),
+      'ratelimit-policy': `"${limiter.name}";q=${limiter.limit};w=${limiter.windowMs / 1000}`,
+      ratelimit: `"${limiter.name}";r=0;t=${resetSeconds}`,
+    },
+  });
+}
+
+/**
+ * The match routes' own budget per API key (after requireActor): each query is a look into another
+ * partner's data, so it is rationed more tightly than the rest.
+ */
+export const matchBudget: MiddlewareHandler<AppEnv> = async (c, next) => {
+  spend(c, c.get('deps').state!.rateLimits.match, c.get('actor')!.keyId, 'match queries and linkage jobs with this API key');
+  await next();
+};
