@@ -1,0 +1,78 @@
+/**
+ * npm run bench:responsiveness [-- rows]: how the service answers other requests while a large
+ * upload runs (default 200,000 canonical records, through HTTP): latency of GET /readyz and of a
+ * partner's GET /v1/datasets/{id}/records/{sourceId}, sampled every 250 ms, on PGlite and on the server.
+ */
+import { Readable } from 'node:stream';
+import { startServer } from '../src/api/server.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { createApiKey } from '../src/services/create-api-key.js';
+import { createPartner } from '../src/services/create-partner.js';
+import type { Database } from '../src/store/database.js';
+import { onBothEngines } from './engines.js';
+
+const rows = Number(process.argv[2] ?? 200_000);
+
+function canonicalExport(count: number, prefix: string): Readable {
+  let i = 0;
+  return new Readable({
+    read() {
+      let chunk = '';
+      for (let n = 0; n < 1000 && i < count; n += 1, i += 1) {
+        chunk += `${JSON.stringify({ standardVersion: '1.0.0', source: { recordId: `${prefix}${i}` }, name: { given: `Given${i % 5000}`, family: `Family${i % 20000}` }, birthDate: '1980-01-02', emails: [{ address: `p${i}@example.com` }] })}\n`;
+      }
+      this.push(chunk || null);
+    },
+  });
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+};
+
+async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'warn', UPLOAD_LIMIT_BYTES: String(8 * 1024 ** 3), READY_TIMEOUT_MS: '60000', RATE_LIMIT_PER_KEY: '1000000' });
+  const logger = createLogger('warn');
+  const operator = { db, config, logger, actor: { type: 'operator' as const }, requestId: null };
+  await createPartner({ ctx: operator, input: { slug: 'bench', name: 'Bench' } });
+  const { key } = await createApiKey({ ctx: operator, input: { name: 'bench', partner: 'bench' } });
+  const server = await startServer({ db, config, logger });
+  const headers = { authorization: `Bearer ${key}` };
+  const dataset = async (name: string) =>
+    ((await (await fetch(`${server.url}/v1/datasets`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name }) })).json()) as { id: string }).id;
+  const upload = (id: string, count: number, prefix: string) =>
+    fetch(`${server.url}/v1/datasets/${id}/uploads?mapping=canonical`, {
+      method: 'POST', headers: { ...headers, 'content-type': 'application/x-ndjson' },
+      body: Readable.toWeb(canonicalExport(count, prefix)) as unknown as ReadableStream, duplex: 'half', redirect: 'error',
+    } as RequestInit);
+  const small = await dataset('small');
+  await (await upload(small, 1000, 's')).json();
+  for (const [label, prefix] of [['first load', 'a'], ['second upload (new versions)', 'b']] as const) {
+    const big = label === 'first load' ? await dataset('big') : (await dataset('big-2'));
+    if (prefix === 'b') await (await upload(big, rows, 'a')).json();
+    const latencies = { ready: [] as number[], record: [] as number[] };
+    let uploading = true;
+    const sample = async (what: keyof typeof latencies, url: string) => {
+      while (uploading) {
+        const started = performance.now();
+        await (await fetch(url, { headers })).arrayBuffer();
+        latencies[what].push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    const started = performance.now();
+    const samplers = [sample('ready', `${server.url}/readyz`), sample('record', `${server.url}/v1/datasets/${small}/records/s7`)];
+    const response = await upload(big, rows, prefix === 'b' ? 'a' : prefix);
+    await response.json();
+    const seconds = (performance.now() - started) / 1000;
+    uploading = false;
+    await Promise.all(samplers);
+    const line = (what: keyof typeof latencies) => `${what} p50 ${percentile(latencies[what], 50).toFixed(0)} ms, p95 ${percentile(latencies[what], 95).toFixed(0)} ms, max ${Math.max(...latencies[what]).toFixed(0)} ms (${latencies[what].length} samples)`;
+    console.log(`bench:responsiveness ${engine.padEnd(8)} ${label} of ${rows.toLocaleString('en')} records in ${seconds.toFixed(1)} s (${response.status}): ${line('ready')}; ${line('record')}`);
+  }
+  await server.shutdown('bench done');
+}
+
+await onBothEngines(run);
