@@ -4,13 +4,9 @@
  * and as canonical NDJSON (store only), and prints records per second and peak memory.
  */
 import { Readable } from 'node:stream';
-import { startServer } from '../src/api/server.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { createApiKey } from '../src/services/create-api-key.js';
-import { createPartner } from '../src/services/create-partner.js';
 import type { Database } from '../src/store/database.js';
 import { onBothEngines } from './engines.js';
+import { benchService } from './service.js';
 import { random, salesforceExport } from './generate.js';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
@@ -40,13 +36,7 @@ function canonicalExport(count: number): Readable {
 }
 
 async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'warn', UPLOAD_LIMIT_BYTES: String(8 * 1024 ** 3) });
-  const logger = createLogger('warn');
-  const operator = { db, config, logger, actor: { type: 'operator' as const }, requestId: null };
-  await createPartner({ ctx: operator, input: { slug: 'bench', name: 'Bench' } });
-  const { key } = await createApiKey({ ctx: operator, input: { name: 'bench', partner: 'bench' } });
-  const server = await startServer({ db, config, logger });
-  const headers = { authorization: `Bearer ${key}` };
+  const { server, headers } = await benchService(db);
   for (const [label, type, body] of [
     ['salesforce csv (mapped)', 'text/csv', () => salesforceExport(rows)],
     ['canonical ndjson', 'application/x-ndjson', () => canonicalExport(rows)],

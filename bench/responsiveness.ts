@@ -4,13 +4,9 @@
  * partner's GET /v1/datasets/{id}/records/{sourceId}, sampled every 250 ms, on PGlite and on the server.
  */
 import { Readable } from 'node:stream';
-import { startServer } from '../src/api/server.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { createApiKey } from '../src/services/create-api-key.js';
-import { createPartner } from '../src/services/create-partner.js';
 import type { Database } from '../src/store/database.js';
 import { onBothEngines } from './engines.js';
+import { benchService } from './service.js';
 
 const rows = Number(process.argv[2] ?? 200_000);
 
@@ -33,13 +29,7 @@ const percentile = (values: number[], p: number) => {
 };
 
 async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'warn', UPLOAD_LIMIT_BYTES: String(8 * 1024 ** 3), READY_TIMEOUT_MS: '60000', RATE_LIMIT_PER_KEY: '1000000' });
-  const logger = createLogger('warn');
-  const operator = { db, config, logger, actor: { type: 'operator' as const }, requestId: null };
-  await createPartner({ ctx: operator, input: { slug: 'bench', name: 'Bench' } });
-  const { key } = await createApiKey({ ctx: operator, input: { name: 'bench', partner: 'bench' } });
-  const server = await startServer({ db, config, logger });
-  const headers = { authorization: `Bearer ${key}` };
+  const { server, headers } = await benchService(db, { READY_TIMEOUT_MS: '60000', RATE_LIMIT_PER_KEY: '1000000' });
   const dataset = async (name: string) =>
     ((await (await fetch(`${server.url}/v1/datasets`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name }) })).json()) as { id: string }).id;
   const upload = (id: string, count: number, prefix: string) =>

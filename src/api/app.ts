@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { AppError } from '../errors.js';
 import type { AppDeps, AppEnv } from './env.js';
-import { createRateLimits } from './middleware/rate-limit.js';
+import { createRateLimits } from './rate-limits.js';
 import { requestLog } from './middleware/request-log.js';
 import { problemResponse, toAppError } from './problem.js';
 import { registerRoutes } from './routes/index.js';

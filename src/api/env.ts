@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../store/database.js';
 import type { Actor, ServiceContext } from '../services/context.js';
-import type { RateLimits } from './middleware/rate-limit.js';
+import type { RateLimits } from './rate-limits.js';
 
 export interface AppDeps {
   db: Database;

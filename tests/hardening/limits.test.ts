@@ -1,6 +1,6 @@
 /** Limits every production API has: rate limits, 405 with Allow, no caching of personal data. On both engines. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FixedWindowLimiter } from '../../src/api/middleware/rate-limit.js';
+import { FixedWindowLimiter } from '../../src/api/rate-limits.js';
 import { createTestExchange, type TestExchange } from '../helpers/app.js';
 import { engineUnderTest } from '../helpers/database.js';
 
