@@ -6,6 +6,7 @@
 import { recordEvent, recordEvents, type AuditFact } from '../audit/record-event.js';
 import { AppError } from '../errors.js';
 import type { ServiceContext } from '../services/context.js';
+import type { Queryable } from '../store/database.js';
 import type { ConsentGrant } from './grant.js';
 import { ConsentDenial, verifyConsentToken, type ConsentRequest } from './verify.js';
 
@@ -26,24 +27,51 @@ export async function authorizeConsent(ctx: ServiceContext, request: ConsentRequ
   return grant;
 }
 
+/** A refusal that is itself an event of the log (a probe budget spent): its fact is recorded with the verification's. */
+export class AuditedRefusal extends AppError {
+  constructor(
+    code: ConstructorParameters<typeof AppError>[0],
+    message: string,
+    readonly fact: AuditFact,
+    options: ConstructorParameters<typeof AppError>[2] = {},
+  ) {
+    super(code, message, options);
+  }
+}
+
 /**
  * For a read that records its own event: the verification's event and the read's are written
- * together, in one statement, once the read is done; if the read fails, the verification's alone.
+ * together once the read is done; if the read fails, the verification's alone. A read's `commit`
+ * (a write that must stand or fall with the answer) runs in the same transaction as the events, so
+ * both reach the disk in one commit; if it refuses, that refusal is recorded instead.
  */
 export async function withConsent<T>(
   ctx: ServiceContext,
   request: ConsentRequest,
-  read: (grant: ConsentGrant) => Promise<{ result: T; event: AuditFact }>,
+  read: (grant: ConsentGrant) => Promise<{ result: T; event: AuditFact; commit?: (tx: Queryable) => Promise<void> }>,
 ): Promise<T> {
   const grant = await verifyOrRefuse(ctx, request);
-  let outcome: { result: T; event: AuditFact };
+  let outcome: Awaited<ReturnType<typeof read>>;
   try {
     outcome = await read(grant);
   } catch (error) {
     await recordEvent(ctx.db, ctx, permitted(request, grant));
     throw error;
   }
-  await recordEvents(ctx.db, ctx, [permitted(request, grant), outcome.event]);
+  const { commit } = outcome;
+  if (!commit) {
+    await recordEvents(ctx.db, ctx, [permitted(request, grant), outcome.event]);
+    return outcome.result;
+  }
+  try {
+    await ctx.db.transaction(async (tx) => {
+      await commit(tx);
+      await recordEvents(tx, ctx, [permitted(request, grant), outcome.event]);
+    });
+  } catch (error) {
+    await recordEvents(ctx.db, ctx, [permitted(request, grant), ...(error instanceof AuditedRefusal ? [error.fact] : [])]);
+    throw error;
+  }
   return outcome.result;
 }
 

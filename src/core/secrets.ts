@@ -80,6 +80,14 @@ export function exchangeSecrets(secret: Buffer): ExchangeSecrets {
   };
 }
 
+/**
+ * How audit events name a record: a keyed pseudonym of partner, dataset and source id, the same
+ * in every event about it, that nobody without the exchange secret can link back to the id.
+ */
+export function recordPseudonym(secrets: ExchangeSecrets, partnerId: string, datasetId: string, sourceId: string): string {
+  return `rec_${secrets.pseudonym('record', partnerId, datasetId, sourceId).slice(0, 32)}`;
+}
+
 const loaded = new WeakMap<object, ExchangeSecrets>();
 
 /** The secrets of the configured exchange, read once per configuration. */

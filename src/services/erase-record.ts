@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { recordEvent } from '../audit/record-event.js';
 import { notFound } from '../errors.js';
-import { secretsFor } from '../core/secrets.js';
+import { recordPseudonym, secretsFor } from '../core/secrets.js';
 import { deleteLinksToRecord } from '../store/linkage-jobs.js';
 import { eraseRecordVersions } from '../store/records.js';
 import { deleteTombstones, insertTombstone } from '../store/tombstones.js';
@@ -11,8 +10,9 @@ import { findOwnDataset, requirePartner } from './datasets.js';
 
 /**
  * The right to erasure: the personal data of every version goes. The audit event keeps that an
- * erasure happened, by whom and when, and a SHA-256 of the source id (so an auditor can confirm a
- * given request was carried out without the log holding the id). Upload reports that name the
+ * erasure happened, by whom and when, and the record's keyed pseudonym (the same as in every other
+ * event about it), never the source id nor a plain hash of it, which anyone could recompute from a
+ * guessed id. Upload reports that name the
  * source id (rows rejected or cut down, duplicates flagged) lose the values and the id too, and so
  * do stored linkage results, the owner's and its grantees'. A tombstone (a keyed pseudonym of the
  * id) keeps the record erased: later uploads naming it are refused for that row until the partner
@@ -40,7 +40,7 @@ export async function eraseRecord({
       action: 'record.erase',
       targetType: 'dataset',
       targetId: datasetId,
-      details: { sourceIdSha256: createHash('sha256').update(sourceId).digest('hex'), versions, uploadReports, linkageResults },
+      details: { record: recordPseudonym(secretsFor(ctx.config), partnerId, datasetId, sourceId), versions, uploadReports, linkageResults },
     });
     return { versions, uploadReports, linkageResults };
   });

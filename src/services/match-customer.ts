@@ -1,7 +1,8 @@
 import Fuse from 'fuse.js';
 import { z } from 'zod';
 import type { AuditFact } from '../audit/record-event.js';
-import { withConsent } from '../consent/authorize.js';
+import { AuditedRefusal, withConsent } from '../consent/authorize.js';
+import type { Queryable } from '../store/database.js';
 import type { ConsentGrant } from '../consent/grant.js';
 import { matchGrades } from '../consent/token.js';
 import { AppError } from '../errors.js';
@@ -14,8 +15,7 @@ import { NormaliseError, normaliseDate, normaliseEmail, normalisePhone, normalis
 import { defaultDateFormats, type DateFormat, type DateOrder } from '../standard/normalise/dates.js';
 import { selectDisclosedMatches, selectNameStatistics, selectProbeCandidates } from '../store/candidates.js';
 import { recordMatchProbes } from '../store/match-probes.js';
-import { secretsFor } from '../core/secrets.js';
-import { recordEvent } from '../audit/record-event.js';
+import { recordPseudonym, secretsFor } from '../core/secrets.js';
 import { discloseExplanation } from '../match/disclosure.js';
 import { createHash } from 'node:crypto';
 import type { ServiceContext } from './context.js';
@@ -128,28 +128,33 @@ function probeRecord(input: z.infer<typeof matchInput>): CustomerRecord {
 /**
  * Varying the criteria around one record (a birth date guessed digit by digit) is an oracle even
  * without scores: each token may bring at most MATCH_PROBE_BUDGET distinct criteria to any one
- * record it finds. Past that the query is refused, and the refusal audited.
+ * record it finds. Past that the query is refused (its probe not counted: asking again what was
+ * already asked reveals nothing new), and the refusal audited. The count is written in the
+ * transaction of the query's audit events: one commit, not two (a second commit cost every match
+ * 2.3 ms on the server).
  */
-async function spendProbeBudget(ctx: ServiceContext, grant: ConsentGrant, probe: CustomerRecord, q: string | undefined, results: { datasetId: string; sourceId: string }[]): Promise<void> {
-  if (!results.length) return;
+function spendProbeBudget(ctx: ServiceContext, grant: ConsentGrant, probe: CustomerRecord, q: string | undefined, results: { datasetId: string; sourceId: string }[]): ((tx: Queryable) => Promise<void>) | undefined {
+  if (!results.length) return undefined;
   const secrets = secretsFor(ctx.config);
   const criteriaKey = createHash('sha256').update(JSON.stringify([probe, q ?? null])).digest('base64url');
   const recordKeys = results.map((r) => secrets.pseudonym('probe', grant.grantorId, r.datasetId, r.sourceId));
-  const most = await recordMatchProbes(ctx.db, grant, criteriaKey, recordKeys);
-  if (most <= ctx.config.MATCH_PROBE_BUDGET) return;
-  await recordEvent(ctx.db, ctx, {
-    action: 'match.refuse',
-    targetType: 'consent',
-    targetId: grant.jti,
-    partnerId: grant.grantorId,
-    outcome: 'denied',
-    details: { jti: grant.jti, grantee: grant.granteeId, purpose: grant.purpose, reason: 'probe_budget_exhausted', budget: ctx.config.MATCH_PROBE_BUDGET },
-  });
-  throw new AppError(
-    'too_many_requests',
-    `This consent token has already brought ${ctx.config.MATCH_PROBE_BUDGET} different sets of criteria to a record this query finds; ask the grantor for disclosure instead of probing.`,
-    { reason: 'probe_budget_exhausted' },
-  );
+  const budget = ctx.config.MATCH_PROBE_BUDGET;
+  return async (tx) => {
+    if ((await recordMatchProbes(tx, grant, criteriaKey, recordKeys)) <= budget) return;
+    throw new AuditedRefusal(
+      'too_many_requests',
+      `This consent token has already brought ${budget} different sets of criteria to a record this query finds; ask the grantor for disclosure instead of probing.`,
+      {
+        action: 'match.refuse',
+        targetType: 'consent',
+        targetId: grant.jti,
+        partnerId: grant.grantorId,
+        outcome: 'denied',
+        details: { jti: grant.jti, grantee: grant.granteeId, purpose: grant.purpose, reason: 'probe_budget_exhausted', budget },
+      },
+      { reason: 'probe_budget_exhausted' },
+    );
+  };
 }
 
 /** How common names are (term frequencies), from the planner's statistics; refreshed each minute. */
@@ -173,7 +178,7 @@ async function findMatches(
   grant: ConsentGrant,
   request: z.infer<typeof matchInput>,
   probe: CustomerRecord,
-): Promise<{ result: { results: MatchResult[]; candidates: number }; event: AuditFact }> {
+): Promise<{ result: { results: MatchResult[]; candidates: number }; event: AuditFact; commit?: (tx: Queryable) => Promise<void> }> {
   const callerId = grant.granteeId;
   const keys = matchKeys(probe);
   const model = defaultModel();
@@ -220,7 +225,7 @@ async function findMatches(
     results.sort((a, b) => a.textScore! - b.textScore! || b.matchWeight - a.matchWeight);
   }
   results = results.slice(0, Math.min(request.limit, grant.maxResults));
-  await spendProbeBudget(ctx, grant, probe, request.q, results);
+  const commit = spendProbeBudget(ctx, grant, probe, request.q, results);
   let answers: MatchResult[] = results.map(({ probability, matchWeight, explanation, ...rest }) => ({
     ...rest,
     ...(grant.scores ? { probability, matchWeight } : {}),
@@ -243,10 +248,11 @@ async function findMatches(
       purpose: grant.purpose,
       criteria: Object.keys(request.criteria).concat(request.q ? ['q'] : []),
       candidates: candidates.length,
-      results: results.map((r) => ({ datasetId: r.datasetId, sourceId: r.sourceId, grade: r.grade })),
+      // Records by keyed pseudonym: the log holds no source id.
+      results: results.map((r) => ({ datasetId: r.datasetId, record: recordPseudonym(secretsFor(ctx.config), grant.grantorId, r.datasetId, r.sourceId), grade: r.grade })),
       disclosedFields: disclose ? grant.fields : [],
     },
   };
   // The number of candidates compared is derived from the data too: only with scores.
-  return { result: { results: answers, candidates: grant.scores ? candidates.length : answers.length }, event };
+  return { result: { results: answers, candidates: grant.scores ? candidates.length : answers.length }, event, ...(commit ? { commit } : {}) };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { recordEvent } from '../audit/record-event.js';
 import { authorizeConsent } from '../consent/authorize.js';
+import { recordPseudonym, secretsFor } from '../core/secrets.js';
 import { notFound } from '../errors.js';
 import type { purposes } from '../standard/code-lists.js';
 import { selectDisclosedRecord, type DisclosedRecord } from '../store/shared-records.js';
@@ -34,7 +35,7 @@ export async function readSharedRecord({
     await recordEvent(tx, ctx, {
       action: 'record.disclose',
       targetType: 'record',
-      targetId: `${datasetId}/${sourceId}`,
+      targetId: recordPseudonym(secretsFor(ctx.config), grant.grantorId, datasetId, sourceId),
       partnerId: grant.grantorId,
       details: { jti: grant.jti, grantee: callerId, purpose, version: disclosed.version, fields: grant.fields },
     });

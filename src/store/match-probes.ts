@@ -7,7 +7,7 @@ import type { Queryable } from './database.js';
  * distinct criteria any of those records has now been found with.
  */
 export async function recordMatchProbes(db: Queryable, grant: ConsentGrant, criteriaKey: string, recordKeys: string[]): Promise<number> {
-  // One round trip: the count reads the snapshot from before the insert, so what this query
+  // One statement: the count reads the snapshot from before the insert, so what this query
   // added is counted beside it.
   const [row] = await db.query<{ most: number }>(
     `WITH added AS (

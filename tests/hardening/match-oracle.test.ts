@@ -104,11 +104,15 @@ describe(`match answers bounded by the grant on ${engineUnderTest}`, () => {
     const statuses: number[] = [];
     for (const birthDate of dates) statuses.push((await match({ criteria: { given: 'lachlan', family: 'berry', birthDate } }, token)).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
-    // Asking again with criteria already counted is no new probe, but the record stays over budget.
-    const again = await match({ criteria: { given: 'lachlan', family: 'berry', birthDate: '1999-02-19' } }, token);
-    expect([again.status, again.body.reason]).toEqual([429, 'probe_budget_exhausted']);
+    // Asking again what was already asked is no new probe: it is answered; anything new is not.
+    expect((await match({ criteria: { given: 'lachlan', family: 'berry', birthDate: '1999-02-19' } }, token)).status).toBe(200);
+    const more = await match({ criteria: { given: 'lachlan', family: 'berry', birthDate: '1999-02-13' } }, token);
+    expect([more.status, more.body.reason]).toEqual([429, 'probe_budget_exhausted']);
     const refusals = (await selectAuditEvents(ex.db, { action: 'match.refuse' })).filter((e) => e.targetId === 'probe-budget-1');
     expect(refusals.length).toBe(3);
+    // Each refusal is logged with the verification that preceded it; no query event for it.
+    const queries = (await selectAuditEvents(ex.db, { action: 'match.query' })).filter((e) => e.targetId === 'probe-budget-1');
+    expect(queries.length).toBe(4);
     expect(refusals[0]).toMatchObject({ outcome: 'denied', partnerId: acme.partner.id, details: { reason: 'probe_budget_exhausted', budget: 3 } });
     expect(JSON.stringify(refusals)).not.toMatch(/lachlan|berry|1999|rec-122/);
     // Another token has its own budget.

@@ -116,6 +116,9 @@ describe(`single-query matching on ${engineUnderTest}`, () => {
     const [event] = (await selectAuditEvents(ex.db, { action: 'match.query' })).filter((e) => e.targetId === 'match-audit-1');
     expect(event).toMatchObject({ partnerId: acme.partner.id, details: { jti: 'match-audit-1', grantee: globex.partner.id, criteria: ['given', 'family', 'postcode'] } });
     expect(JSON.stringify(event!.details)).not.toContain('lachlan');
+    // Results are named by keyed pseudonyms, never by source id.
+    expect((event!.details as { results: { record: string }[] }).results[0]!.record).toMatch(/^rec_[A-Za-z0-9_-]{32}$/);
+    expect(JSON.stringify(event)).not.toMatch(/rec-\d+-/);
   });
 
   it('retrieves candidates with an index for every blocking rule', async () => {

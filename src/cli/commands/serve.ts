@@ -22,6 +22,10 @@ export function registerServe(program: Command): void {
         const applied = await migrate(db);
         logger.info({ database: describeDatabase(config), applied }, 'database ready');
         const keyFile = await ensureAdminKey({ ctx: { db, config, logger, actor: { type: 'system' }, requestId: null } });
+        if (config.DATABASE_URL && !config.EXCHANGE_SECRET) {
+          // Several processes on one server each reading their own DATA_DIR would hold different secrets.
+          logger.warn({ secretFile: 'DATA_DIR/exchange.secret' }, 'no EXCHANGE_SECRET: the secret file under DATA_DIR is used; give every process sharing this database the same EXCHANGE_SECRET');
+        }
         await ensureExchangeSigningKey(db, secretsFor(config));
         const interrupted = await failInterruptedJobs(db);
         if (interrupted) logger.warn({ interrupted }, 'linkage jobs interrupted by the last stop were marked failed');
