@@ -66,7 +66,10 @@ type Getter = (row: SourceRow) => unknown;
 
 interface CompiledRule {
   rule: Rule;
+  /** The columns read, once the header has chosen among alternatives. */
   columns: string[];
+  /** The file lacks the rule's column (or its condition's): the rule is skipped, and reported. */
+  absent: boolean;
   get: (row: SourceRow) => Value;
   when: ((row: SourceRow) => boolean) | undefined;
   pipeline: ((v: Value) => Value)[];
@@ -121,28 +124,45 @@ const listTargets = new Set(['addresses[].lines', 'behaviour.channels']);
 
 export interface CompiledMapping {
   mapping: Mapping;
-  /** Binds column names to positions once the header is known; throws for a column the file lacks. */
+  /**
+   * Binds column names to positions once the header is known, choosing among alternatives; throws
+   * when the file lacks the record id or a required rule's column, and skips the other rules whose
+   * column it lacks.
+   */
   bindHeader(header: string[]): void;
+  /** After bindHeader: the rules (by index) whose column the file lacks, and the column names they looked for. */
+  absent(): { rules: number[]; columns: string[] };
   mapRow(row: SourceRow, rowNumber: number): MappedRow;
 }
 
 export function compileMapping(mapping: Mapping): CompiledMapping {
   let columnIndex = new Map<string, number>();
+  let bound = false;
   const getter = (name: string): Getter => (row) =>
     row.kind === 'cells' ? row.cells[columnIndex.get(name) ?? -1] : jsonPath(row.object, name);
+  /** JSON has no header to choose from: the first alternative path that holds a value, row by row. */
+  const firstOf = (names: string[]): Getter => (row) => {
+    for (const name of names) {
+      const value = getter(name)(row);
+      if (value !== undefined && value !== null && value !== '') return value;
+    }
+    return undefined;
+  };
+  const specColumns = (from: Rule['from'] | Mapping['source']['recordId']): string[] =>
+    from === undefined ? [] : typeof from === 'string' ? [from] : Array.isArray(from) ? from : from.anyOf;
 
-  const compileRule = (rule: Rule): CompiledRule => {
-    const columns = rule.from === undefined ? [] : Array.isArray(rule.from) ? rule.from : [rule.from];
-    const getters = columns.map(getter);
+  const compileRule = (rule: Rule): CompiledRule & { bind(has: (name: string) => boolean): string[] } => {
+    const alternatives = typeof rule.from === 'object' && !Array.isArray(rule.from) ? rule.from.anyOf : undefined;
+    const columns = alternatives ? [...alternatives] : specColumns(rule.from);
+    let getters = alternatives ? [firstOf(alternatives)] : columns.map(getter);
     const get: CompiledRule['get'] =
       rule.value !== undefined
         ? () => rule.value
-        : getters.length === 1
-          ? (row) => toValue(getters[0]!(row))
-          : (row) => {
-              const values = getters.map((g) => toValue(g(row))).filter((v) => v !== undefined).map(String);
-              return values.length ? values : undefined;
-            };
+        : (row) => {
+            if (getters.length === 1) return toValue(getters[0]!(row));
+            const values = getters.map((g) => toValue(g(row))).filter((v) => v !== undefined).map(String);
+            return values.length ? values : undefined;
+          };
     const canonical = parseTarget(rule.target)!.canonical;
     const pipeline = rule.transforms.map((t) => compileTransform(t, mapping));
     // Several columns into one text field: joined with a space unless the rule says otherwise.
@@ -165,35 +185,58 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
         return true;
       };
     }
-    return {
+    const compiled: CompiledRule & { bind(has: (name: string) => boolean): string[] } = {
       rule,
       columns,
+      absent: false,
       get,
       when,
       pipeline,
-      required: rule.transforms.some((t) => t.op === 'required'),
+      required: rule.required === true || rule.transforms.some((t) => t.op === 'required'),
       set: compileSetter(rule.target),
+      /** Chooses the columns the file has; returns the names looked for in vain (all absent: the rule is). */
+      bind(has) {
+        if (rule.value !== undefined) return [];
+        const present = alternatives ? alternatives.filter(has).slice(0, 1) : columns.filter(has);
+        const conditionMissing = rule.when !== undefined && !has(rule.when.column);
+        compiled.absent = present.length === 0 || conditionMissing;
+        compiled.columns = present.length ? present : columns;
+        getters = compiled.columns.map(getter);
+        if (compiled.absent) return [...(present.length ? [] : [alternatives ? alternatives.join('|') : columns.join('+')]), ...(conditionMissing ? [rule.when!.column] : [])];
+        return [];
+      },
     };
+    return compiled;
   };
 
   const idRule = compileRule({ target: 'source.recordId', from: mapping.source.recordId, transforms: [{ op: 'trim' }, { op: 'required' }] });
   const rules = mapping.rules.map(compileRule);
-  const referencedColumns = [...new Set([mapping.source.recordId, ...mapping.rules.flatMap((r) => [...(r.from === undefined ? [] : [r.from].flat()), ...(r.when ? [r.when.column] : [])])])];
+  let absentColumns: string[] = [];
 
   return {
     mapping,
     bindHeader(header) {
       columnIndex = new Map(header.map((name, i) => [name.trim(), i]));
-      const missing = referencedColumns.filter((c) => !columnIndex.has(c));
-      if (missing.length) {
-        const problems = missing.map((column) => ({
-          path: column === mapping.source.recordId ? 'source.recordId' : `rules.${mapping.rules.findIndex((r) => [r.from].flat().includes(column) || r.when?.column === column)}`,
-          message: `column "${column}" is not in the file`,
-        }));
+      bound = true;
+      const has = (name: string) => columnIndex.has(name);
+      const problems: { path: string; message: string }[] = [];
+      if (idRule.bind(has).length) problems.push({ path: 'source.recordId', message: `column ${specColumns(mapping.source.recordId).map((c) => `"${c}"`).join(' or ')} is not in the file` });
+      absentColumns = [];
+      rules.forEach((rule, i) => {
+        const missing = rule.bind(has);
+        if (!missing.length) return;
+        if (rule.required) problems.push({ path: `rules.${i}`, message: `column ${missing.map((c) => `"${c}"`).join(', ')} is not in the file, and the rule is required` });
+        else absentColumns.push(...missing);
+      });
+      absentColumns = [...new Set(absentColumns)];
+      if (problems.length) {
         const only = header.length === 1 ? header[0]! : '';
         const hint = only && /[;,\t|]/.test(only) ? ` The header is one column "${truncate(only)}": is the delimiter right (the mapping says ${JSON.stringify(mapping.source.delimiter)})?` : '';
         throw new MappingError(`the mapping ${mapping.name} does not fit this file (columns: ${header.slice(0, 20).map((h) => `"${h}"`).join(', ')}).${hint}`, problems);
       }
+    },
+    absent() {
+      return bound ? { rules: rules.flatMap((r, i) => (r.absent ? [i] : [])), columns: absentColumns } : { rules: [], columns: [] };
     },
     mapRow(row, rowNumber) {
       const issues: RowIssue[] = [];
@@ -203,6 +246,7 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
 
       // index: the rule's position, or -1 for the record id rule, which the field counts leave out.
       const run = (compiled: CompiledRule, index: number) => {
+        if (compiled.absent) return;
         if (compiled.when && !compiled.when(row)) return;
         const raw = compiled.get(row);
         let value = raw;
@@ -240,10 +284,17 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
         const result = customerRecordSchema.safeParse(draft.record);
         if (result.success) return { row: rowNumber, sourceId, record: result.data, issues, outcomes };
         const issue = result.error.issues[0]!;
-        const path = issue.path.map(String);
+        let path = issue.path.map(String);
         if (path[0] === 'source' || path.length === 0) break;
-        issues.push({ row: rowNumber, column: null, value: truncate(jsonPath(draft.record, path.join('.'))), field: path.join('.'), reason: issue.message, severity: 'dropped' });
+        const value = jsonPath(draft.record, path.join('.'));
+        // A member an element needs is missing (an identifier with no scheme, its column absent):
+        // the element goes, since removing what is not there changes nothing.
+        if (value === undefined && path.length > 1) path = path.slice(0, -1);
+        issues.push({ row: rowNumber, column: null, value: truncate(value), field: path.join('.'), reason: issue.message, severity: 'dropped' });
         removePath(draft.record, path);
+        // An array left empty goes too.
+        const parent = path.slice(0, -1);
+        if (parent.length && Array.isArray(jsonPath(draft.record, parent.join('.'))) && (jsonPath(draft.record, parent.join('.')) as unknown[]).length === 0) removePath(draft.record, parent);
       }
       issues.push({ row: rowNumber, column: null, value: null, field: '(record)', reason: 'the record does not fit the standard', severity: 'rejected' });
       return { row: rowNumber, sourceId, issues, outcomes };
@@ -276,6 +327,7 @@ export function compileCanonical(format: 'ndjson' | 'json' = 'ndjson'): Compiled
   return {
     mapping: canonicalMapping(format),
     bindHeader() {},
+    absent: () => ({ rules: [], columns: [] }),
     mapRow(row, rowNumber) {
       const result = customerRecordSchema.safeParse(row.kind === 'object' ? row.object : undefined);
       if (result.success) return { row: rowNumber, sourceId: result.data.source.recordId, record: result.data, issues: [], outcomes: noOutcomes };

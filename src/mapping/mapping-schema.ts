@@ -61,10 +61,19 @@ export const conditionSchema = z
   .strict()
   .describe('The rule applies only to rows where the column meets every test given.');
 
+/** Several names for one column, in order of preference: the first the file has is read. */
+export const columnAlternativesSchema = z
+  .object({ anyOf: z.array(z.string().min(1)).min(1).describe('Names real exports give this column, preferred first.') })
+  .strict();
+
 export const ruleSchema = z
   .object({
     target: z.string().min(1).describe('Canonical field path; arrays take a group, e.g. "phones[mobile].number".'),
-    from: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().describe('Column name(s), or dotted JSON path(s) for JSON sources.'),
+    from: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1), columnAlternativesSchema])
+      .optional()
+      .describe('Column name(s), or dotted JSON path(s) for JSON sources; { "anyOf": [...] } names one column several ways. A column the file lacks skips the rule (reported), unless the rule is required.'),
+    required: z.boolean().optional().describe('The file must have this rule\'s column (the record id always must). The "required" transform also makes it so, and refuses an empty value.'),
     value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('A constant, e.g. the type of a contact point.'),
     transforms: z.array(transformEntrySchema).default([]),
     when: conditionSchema.optional(),
@@ -76,13 +85,16 @@ export type Rule = z.infer<typeof ruleSchema>;
 export const sourceSchema = z
   .object({
     format: z.enum(['csv', 'ndjson', 'json']),
-    encoding: z.enum(['utf-8', 'gb18030', 'gbk', 'utf-16le', 'latin1', 'windows-1252']).default('utf-8'),
+    encoding: z
+      .enum(['utf-8', 'gb18030', 'gbk', 'utf-16le', 'latin1', 'windows-1252'])
+      .optional()
+      .describe('Unset: detected (a BOM decides, then valid UTF-8, then GB18030). Stated: text it cannot read is refused, naming the line.'),
     delimiter: z.string().min(1).max(4).default(','),
     quote: z.string().length(1).default('"'),
     header: z.boolean().default(true).describe('CSV: the first row names the columns.'),
     columns: z.array(z.string()).optional().describe('CSV without a header: the column names, in order.'),
     recordsPath: z.string().optional().describe('JSON: dotted path to the array of records.'),
-    recordId: z.string().min(1).describe('The column (or JSON path) holding the source record id.'),
+    recordId: z.union([z.string().min(1), columnAlternativesSchema]).describe('The column (or JSON path) holding the source record id; { "anyOf": [...] } for several names.'),
     defaultCountry: z.string().regex(/^[A-Z]{2}$/).optional().describe('For phone numbers without a country prefix.'),
     defaultCurrency: z.string().regex(/^[A-Z]{3}$/).optional(),
     dateOrder: z.enum(['DMY', 'MDY']).default('DMY').describe('How to read 03/04/1980.'),

@@ -91,26 +91,110 @@ function isCsvParseError(error: unknown): error is { code: string; message: stri
   return typeof code === 'string' && /^(CSV_|INVALID_)/.test(code);
 }
 
-function decoder(encoding: Mapping['source']['encoding']): Transform {
-  if (encoding !== 'utf-8') return iconv.decodeStream(encoding) as unknown as Transform;
-  const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-  let offset = 0;
+type Encoding = NonNullable<Mapping['source']['encoding']>;
+
+/** Newlines in a text: the line an error is on. */
+function countLines(text: string): number {
+  let n = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) n += 1;
+  return n;
+}
+
+/**
+ * An export's encoding when its mapping states none: a BOM decides (UTF-8, UTF-16LE), then whether
+ * the first bytes are valid UTF-8, then GB18030 (which reads GBK), the encoding of Chinese systems.
+ */
+export function detectEncoding(head: Buffer): Encoding {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8';
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  try {
+    // stream: a character cut at the end of the sample is not an error.
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    return 'utf-8';
+  } catch {
+    return 'gb18030';
+  }
+}
+
+interface ChunkDecoder {
+  write(chunk: Buffer): string;
+  end(): string;
+}
+
+/**
+ * A decoder that refuses what its encoding cannot read, saying on which line: UTF-8 strictly, the
+ * others (iconv) by the replacement character they put where bytes made no sense.
+ */
+function chunkDecoder(encoding: Encoding, stated: boolean, startLine = 1): ChunkDecoder {
+  let lines = startLine;
+  const hint = encoding === 'utf-8' && !stated ? ' (it looked like UTF-8 at first); set source.encoding, e.g. "gb18030" for a Chinese system' : encoding === 'utf-8' ? '; if it comes from a Chinese system, set source.encoding to "gb18030"' : '; check source.encoding';
+  const refuse = (valid: string): never => {
+    throw new InputError(`the input is not valid ${encoding.toUpperCase()} at line ${lines + countLines(valid)}${hint}`);
+  };
+  const counted = (text: string) => ((lines += countLines(text)), text);
+  if (encoding === 'utf-8') {
+    const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+    return {
+      write(chunk) {
+        try {
+          return counted(strict.decode(chunk, { stream: true }));
+        } catch {
+          const lenient = new TextDecoder('utf-8').decode(chunk, { stream: true });
+          return refuse(lenient.slice(0, lenient.indexOf('\ufffd')));
+        }
+      },
+      end() {
+        try {
+          return counted(strict.decode());
+        } catch {
+          return refuse('');
+        }
+      },
+    };
+  }
+  const legacy = iconv.getDecoder(encoding);
+  const checked = (text: string) => {
+    const bad = text.indexOf('\ufffd');
+    return bad === -1 ? counted(text) : refuse(text.slice(0, bad));
+  };
+  return { write: (chunk) => checked(legacy.write(chunk)), end: () => checked(legacy.end() ?? '') };
+}
+
+/** Whether every byte is ASCII, which reads the same in UTF-8 and GB18030. */
+function isAscii(chunk: Buffer): boolean {
+  for (let i = 0; i < chunk.length; i += 1) if (chunk[i]! >= 0x80) return false;
+  return true;
+}
+
+function decoder(stated: Mapping['source']['encoding']): Transform {
+  let chosen: ChunkDecoder | undefined = stated ? chunkDecoder(stated, true) : undefined;
+  let first = true;
+  let asciiLines = 1;
   return new Transform({
     readableObjectMode: false,
     transform(chunk: Buffer, _enc, done) {
       try {
-        const out = text.decode(chunk, { stream: true });
-        offset += chunk.length;
-        done(null, out);
-      } catch {
-        done(new InputError(`the input is not valid UTF-8 (in the bytes after offset ${offset}); if it comes from a Chinese system, set source.encoding to "gb18030"`));
+        if (chosen) return done(null, chosen.write(chunk));
+        // Undecided: ASCII passes as it is (so rows still stream), and the first chunk with other
+        // bytes, or a BOM at the start, decides.
+        const bom = first && chunk.length >= 2 && (chunk[0] === 0xef || chunk[0] === 0xff);
+        first = false;
+        if (!bom && isAscii(chunk)) {
+          const text = chunk.toString('latin1');
+          asciiLines += countLines(text);
+          return done(null, text);
+        }
+        chosen = chunkDecoder(detectEncoding(chunk), false, asciiLines);
+        done(null, chosen.write(chunk));
+      } catch (error) {
+        done(error as Error);
       }
     },
     flush(done) {
       try {
-        done(null, text.decode());
-      } catch {
-        done(new InputError('the input is not valid UTF-8 (it ends inside a character)'));
+        done(null, chosen ? chosen.end() : '');
+      } catch (error) {
+        done(error as Error);
       }
     },
   });

@@ -13,6 +13,8 @@ export interface FieldStats {
   filled: number;
   empty: number;
   invalid: number;
+  /** The file has no column for this field at all (absent is not empty). */
+  absent?: boolean;
 }
 
 export interface MappingReport {
@@ -30,6 +32,8 @@ export interface MappingReport {
     flagged: { row: number; sourceId: string; kind: 'same_source_id' | 'same_identity'; firstRow: number }[];
   };
   fields: Record<string, FieldStats>;
+  /** Columns the mapping names that the file lacks: their rules were skipped (alternatives joined by |). */
+  absentColumns?: string[];
   /** Rows refused because their source id was erased (counted in `rejected` too). */
   erased?: number;
   issueCount: number;
@@ -97,7 +101,7 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
     const mapped = compiled.mapRow(item.data, item.row);
     for (let i = 0; i < mapped.outcomes.length; i += 1) {
       const outcome = mapped.outcomes[i]!;
-      if (outcome !== Outcome.skipped) statsByRule[i]![outcomeNames[outcome] as keyof FieldStats] += 1;
+      if (outcome !== Outcome.skipped) statsByRule[i]![outcomeNames[outcome] as 'filled' | 'empty' | 'invalid'] += 1;
     }
     const { sourceId: rowSourceId } = mapped;
     for (const { row, ...issue } of mapped.issues) addIssue(rowSourceId === undefined ? { row, ...issue } : { row, sourceId: rowSourceId, ...issue });
@@ -126,5 +130,8 @@ export async function mapInput(options: MapInputOptions): Promise<MappingReport>
     }
     await options.onRecord(record, item.row);
   }
+  const absent = compiled.absent();
+  if (absent.columns.length) report.absentColumns = absent.columns;
+  for (const index of absent.rules) statsByRule[index]!.absent = true;
   return report;
 }

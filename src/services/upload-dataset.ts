@@ -222,7 +222,7 @@ async function loadUpload(
         throw error;
       }
       await publishing;
-      if (erased) erased.report(report, mapping.source.recordId);
+      if (erased) erased.report(report, typeof mapping.source.recordId === 'string' ? mapping.source.recordId : mapping.source.recordId.anyOf.join('|'));
       // Rows refused because their record was erased are the exchange keeping its word, not bad data.
       const badRows = report.rejected - (report.erased ?? 0);
       if (report.rows > 0 && badRows / report.rows > ctx.config.UPLOAD_MAX_REJECTED_RATIO) throw new TooManyRejected();

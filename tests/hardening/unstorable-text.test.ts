@@ -142,8 +142,11 @@ describe(`unstorable text on ${engineUnderTest}`, () => {
           }, 20);
         });
       }
-      // The server notices, aborts the mapping and the COPY, and rolls back.
-      for (let i = 0; i < 50 && (await stuckConnections()) > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      // The server notices, aborts the mapping and the COPY, rolls back and keeps each as a refused upload.
+      const refused = async () =>
+        (await ex.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM uploads WHERE dataset_id = $1 AND status = 'rejected' AND reason = 'the body ended before it was complete'`, [datasetId]))[0]!.n;
+      for (let i = 0; i < 100 && ((await stuckConnections()) > 0 || (await refused()) < 3); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await refused()).toBe(3);
       expect(await stuckConnections()).toBe(0);
       expect(await countRecords(datasetId)).toBe(before);
       const next = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${acme.key}`, 'content-type': 'application/x-ndjson' }, body: canonical('after', 'fay') });

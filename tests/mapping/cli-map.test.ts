@@ -48,8 +48,9 @@ describe('cx map and cx mappings', () => {
     const cases: [string[], RegExp][] = [
       [['map', '-m', 'no-such', badCsv], /^cx: no mapping "no-such"/],
       [['map', '-m', 'febrl', join(dir, 'missing.csv')], /^cx: no such input file/],
-      [['map', '-m', 'febrl', badCsv], /^cx: the mapping febrl does not fit this file/],
-      [['map', '-m', 'hubspot-contacts', `${samples}cn-bank-customers.csv`], /^cx: the input is not valid UTF-8/],
+      [['map', '-m', 'febrl', badCsv], /^cx: a quoted field is never closed/],
+      // The GBK export is read as GB18030 (detected), and then does not fit HubSpot's columns.
+      [['map', '-m', 'hubspot-contacts', `${samples}cn-bank-customers.csv`], /^cx: the mapping hubspot-contacts does not fit this file/],
     ];
     for (const [args, message] of cases) {
       const result = await runCx(args, {});

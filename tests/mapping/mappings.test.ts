@@ -133,9 +133,32 @@ describe('mistakes in a mapping are refused when it loads, with their path', () 
   it('a wrong parameter', () => {
     expect(() => testMapping([{ target: 'gender', from: 'a', transforms: [{ op: 'vocabulary', list: 'colours' }] }])).toThrow(/rules\.0\.transforms\.0\.list/);
   });
-  it('a column the file does not have (when the header is read)', async () => {
-    const mapping = testMapping([{ target: 'name.given', from: 'first_name' }]);
-    await expect(mapAll(mapping, 'id,given\n1,Ann\n')).rejects.toThrow(/does not fit this file.*rules\.0: column "first_name" is not in the file/);
+  it('a column the file does not have: skipped and reported as absent, unless the rule or the record id requires it', async () => {
+    const optional = testMapping([{ target: 'name.given', from: 'first_name' }, { target: 'name.family', from: 'family' }]);
+    const { records, report } = await mapAll(optional, 'id,family\n1,Lee\n2,\n');
+    expect(records.map((r) => r.name)).toEqual([{ family: 'Lee' }, undefined]);
+    expect(report.absentColumns).toEqual(['first_name']);
+    // Absent is not empty: the completeness report says which.
+    expect(report.fields['name.given']).toEqual({ filled: 0, empty: 0, invalid: 0, absent: true });
+    expect(report.fields['name.family']).toEqual({ filled: 1, empty: 1, invalid: 0 });
+    const required = testMapping([{ target: 'name.given', from: 'first_name', required: true }]);
+    await expect(mapAll(required, 'id,given\n1,Ann\n')).rejects.toThrow(/does not fit this file.*rules\.0: column "first_name" is not in the file, and the rule is required/);
+    const requiredByTransform = testMapping([{ target: 'name.given', from: 'first_name', transforms: ['required'] }]);
+    await expect(mapAll(requiredByTransform, 'id,given\n1,Ann\n')).rejects.toThrow(/the rule is required/);
+    await expect(mapAll(optional, 'key,family\n1,Lee\n')).rejects.toThrow(/source\.recordId: column "id" is not in the file/);
+  });
+
+  it('column alternatives: the first name the file has is read', async () => {
+    const mapping = testMapping([{ target: 'phones[m].number', from: { anyOf: ['手机号码', '联系电话', '手机'] }, transforms: [{ op: 'phone', country: 'CN' }] }]);
+    for (const column of ['手机号码', '联系电话', '手机']) {
+      const { records, report } = await mapAll(mapping, `id,${column}\n1,13912345678\n`);
+      expect(records[0]!.phones, column).toEqual([{ number: '+8613912345678' }]);
+      expect(report.absentColumns).toBeUndefined();
+    }
+    const both = await mapAll(mapping, 'id,联系电话,手机号码\n1,13800000000,13912345678\n');
+    expect(both.records[0]!.phones).toEqual([{ number: '+8613912345678' }]);
+    const none = await mapAll(mapping, 'id,other\n1,x\n');
+    expect(none.report.absentColumns).toEqual(['手机号码|联系电话|手机']);
   });
   it('a shipped mapping that does not exist, or a name that climbs out of mappings/', () => {
     expect(() => loadMapping('no-such-mapping')).toThrow(MappingError);
@@ -167,12 +190,14 @@ describe('bad inputs get a readable error', () => {
     await expect(mapAll(mapping, 'id,name\n1,"Ann\n2,Bob\n')).rejects.toThrow(InputError);
     await expect(mapAll(mapping, 'id,name\n1,"Ann\n2,Bob\n')).rejects.toThrow(/a quoted field is never closed/);
   });
-  it('invalid UTF-8', async () => {
+  it('invalid UTF-8: stated, refused naming the line; undeclared, neither UTF-8 nor GB18030, refused naming the line', async () => {
     const bytes = Buffer.concat([Buffer.from('id,name\n1,'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]);
-    await expect(mapAll(mapping, bytes)).rejects.toThrow(/not valid UTF-8.*gb18030/);
+    const stated = parseMapping({ ...mapping, source: { ...mapping.source, encoding: 'utf-8' } });
+    await expect(mapAll(stated, bytes)).rejects.toThrow(/not valid UTF-8 at line 2; .*gb18030/);
+    await expect(mapAll(mapping, bytes)).rejects.toThrow(/not valid GB18030 at line 2/);
   });
   it('invalid UTF-8 in NDJSON', async () => {
-    const ndjson = parseMapping({ name: 'nd', source: { format: 'ndjson', recordId: 'id' }, rules: [{ target: 'name.given', from: 'n' }] });
+    const ndjson = parseMapping({ name: 'nd', source: { format: 'ndjson', recordId: 'id', encoding: 'utf-8' }, rules: [{ target: 'name.given', from: 'n' }] });
     const bytes = Buffer.concat([Buffer.from('{"id":1,"n":"A"}\n{"id":2,"n":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]);
     await expect(mapAll(ndjson, bytes)).rejects.toThrow(/not valid UTF-8/);
   });

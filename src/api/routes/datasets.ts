@@ -170,6 +170,12 @@ export function registerDatasets(app: App): void {
     const { mapping, strict } = c.req.valid('query');
     const stream = c.req.raw.body;
     const body = stream ? Readable.fromWeb(stream as unknown as WebReadableStream<Uint8Array>) : Readable.from([]);
+    // A client that goes away mid-upload aborts the request's signal, but its body stream may just
+    // stall: end it with an error, so the upload rolls back and its connection is freed.
+    const signal = c.req.raw.signal;
+    const onAbort = () => body.destroy(new Error('aborted: the client closed the connection'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     const result = await uploadDataset({
       ctx: serviceContext(c),
       datasetId,
