@@ -77,6 +77,7 @@ export const ruleSchema = z
     value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('A constant, e.g. the type of a contact point.'),
     transforms: z.array(transformEntrySchema).default([]),
     when: conditionSchema.optional(),
+    confidence: z.number().min(0).max(1).optional().describe('How sure `cx mappings suggest` was of this rule; review low ones. Ignored when mapping.'),
   })
   .strict()
   .refine((rule) => (rule.from === undefined) !== (rule.value === undefined), { message: 'a rule takes either "from" or "value"' });
@@ -109,6 +110,7 @@ export const sourceSchema = z
 export const mappingSchema = z
   .object({
     $schema: z.string().optional(),
+    $comment: z.string().optional().describe('Free text: `cx mappings suggest` lists the columns it could not match here.'),
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
     description: z.string().optional(),
     standardVersion: z.string().regex(/^1\.\d+\.\d+$/).default('1.0.0'),

@@ -116,6 +116,12 @@ export function detectEncoding(head: Buffer): Encoding {
   }
 }
 
+/** The start of a file as text, in its detected encoding (cut characters at the end are dropped). */
+export function decodeHead(head: Buffer): string {
+  const encoding = detectEncoding(head);
+  return encoding === 'utf-8' ? new TextDecoder('utf-8').decode(head) : iconv.decode(head, encoding);
+}
+
 interface ChunkDecoder {
   write(chunk: Buffer): string;
   end(): string;

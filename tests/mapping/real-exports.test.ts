@@ -100,6 +100,13 @@ describe('CRM exports with only the columns their tools export by default', () =
     await expect(mapAll('salesforce-contacts', 'Id,FirstName\n1,Ann\n')).rejects.toThrow(/column "LastName", "Last Name" is not in the file, and the rule is required|LastName/);
   });
 
+  it('a Zoho export with API names', async () => {
+    const csv = 'Id,First_Name,Last_Name,Email,Mobile,Mailing_City,Modified_Time\n4876876000000123,Priya,Sharma,priya@example.in,98765 43210,Pune,2024-05-01 12:00\n';
+    const { records, report } = await mapAll('zoho-contacts', csv);
+    expect(report.rejected).toBe(0);
+    expect(records[0]).toMatchObject({ source: { recordId: '4876876000000123', updatedAt: '2024-05-01T12:00:00.000Z' }, name: { given: 'Priya', family: 'Sharma' }, phones: [{ number: '+919876543210', type: 'mobile' }], addresses: [{ locality: 'Pune' }] });
+  });
+
   it('every shipped adapter maps a file that lacks each optional column in turn', async () => {
     const { loadMapping } = await import('../../src/mapping/load.js');
     const { readFileSync, readdirSync } = await import('node:fs');

@@ -2,6 +2,7 @@ import type { App } from '../app.js';
 import { registerConsents } from './consents.js';
 import { registerMatch } from './match.js';
 import { registerLinkageJobs } from './linkage-jobs.js';
+import { registerMappings } from './mappings.js';
 import { registerDatasets } from './datasets.js';
 import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
@@ -15,6 +16,7 @@ export function registerRoutes(app: App): void {
   registerKeys(app);
   registerStandards(app);
   registerDatasets(app);
+  registerMappings(app);
   registerMatch(app);
   registerLinkageJobs(app);
 }

@@ -1,6 +1,9 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadMapping, mappingsDir } from '../../mapping/load.js';
+import { decodeHead } from '../../mapping/readers.js';
+import { mappingNameFor, suggestFromText, SuggestError } from '../../mapping/suggest.js';
+import { CliError } from '../runtime.js';
 
 export function registerMappings(program: Command): void {
   const mappings = program.command('mappings').description('the shipped mapping adapters, and checking your own');
@@ -11,6 +14,30 @@ export function registerMappings(program: Command): void {
       for (const file of readdirSync(mappingsDir).filter((f) => f.endsWith('.json')).sort()) {
         const mapping = loadMapping(file);
         process.stdout.write(`${mapping.name.padEnd(22)} ${mapping.source.format.padEnd(6)} ${mapping.description ?? ''}\n`);
+      }
+    });
+  mappings
+    .command('suggest')
+    .description('draft a mapping from a file\'s header and first rows (review it, then upload with it)')
+    .argument('<file>', 'a CSV export')
+    .option('-o, --out <file>', 'where to write the mapping (default: standard output)')
+    .option('--rows <n>', 'rows to sample', (v) => Number(v), 200)
+    .action((file: string, options: { out?: string; rows: number }) => {
+      if (!existsSync(file)) throw new CliError(`no such file: ${file}`);
+      const head = readFileSync(file).subarray(0, 4 * 1024 * 1024);
+      const text = decodeHead(head);
+      let suggestion;
+      try {
+        suggestion = suggestFromText(mappingNameFor(file), text, options.rows);
+      } catch (error) {
+        if (error instanceof SuggestError) throw new CliError(error.message);
+        throw error;
+      }
+      const json = `${JSON.stringify(suggestion.mapping, null, 2)}\n`;
+      if (options.out) writeFileSync(options.out, json);
+      else process.stdout.write(json);
+      for (const { column, target, confidence } of suggestion.columns) {
+        process.stderr.write(`${column.padEnd(28)} ${target ? `${target} (${confidence})` : '- not matched'}\n`);
       }
     });
   mappings
