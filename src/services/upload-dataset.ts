@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { recordEvent } from '../audit/record-event.js';
 import { AppError } from '../errors.js';
 import { canonicalMapping } from '../mapping/compile.js';
-import { loadMapping, MappingError, type Mapping } from '../mapping/load.js';
+import { MappingError, type Mapping } from '../mapping/load.js';
 import { mergeRecords } from '../mapping/merge.js';
 import { InputError, storableText } from '../mapping/readers.js';
 import { StrictModeError, type MappingReport } from '../mapping/run.js';
@@ -32,6 +32,7 @@ import { insertUpload, releaseIdempotencyKey, selectUploadByIdempotencyKey, type
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
 import { mapUpload } from './map-upload.js';
+import { findMapping } from './mappings.js';
 import { byteCounter, fingerprintOf, UploadTooLarge } from './upload-body.js';
 import { erasedSourceIds } from './upload-tombstones.js';
 
@@ -77,7 +78,13 @@ function worthAWorker(input: UploadInput, minBytes: number): boolean {
   return input.contentLength === undefined || input.contentLength >= minBytes;
 }
 
-function chooseMapping(contentType: string | undefined, requested: string | undefined, datasetDefault: string | null): { mapping: Mapping; canonical: boolean } {
+async function chooseMapping(
+  ctx: ServiceContext,
+  partnerId: string,
+  contentType: string | undefined,
+  requested: string | undefined,
+  datasetDefault: string | null,
+): Promise<{ mapping: Mapping; canonical: boolean }> {
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
   const format = formatsByContentType[mediaType];
   if (!format) {
@@ -94,12 +101,9 @@ function chooseMapping(contentType: string | undefined, requested: string | unde
     if (format === 'csv') throw new AppError('unsupported_media_type', 'Canonical records come as application/x-ndjson or application/json, not CSV.');
     return { mapping: canonicalMapping(format), canonical: true };
   }
-  let mapping: Mapping;
-  try {
-    mapping = loadMapping(name);
-  } catch (error) {
-    if (error instanceof MappingError) throw new AppError('validation_failed', error.message, { errors: [{ path: 'mapping', message: 'not a shipped mapping' }] });
-    throw error;
+  const mapping = await findMapping(ctx.db, partnerId, name);
+  if (!mapping) {
+    throw new AppError('validation_failed', `There is no mapping "${name}": name a shipped one or one of yours (GET /v1/mappings).`, { errors: [{ path: 'mapping', message: 'not a shipped mapping nor one of yours' }] });
   }
   if (mapping.source.format !== format) {
     throw new AppError('unsupported_media_type', `The mapping ${mapping.name} reads ${mapping.source.format}, but the body was sent as ${mediaType}.`);
@@ -155,7 +159,7 @@ async function loadUpload(
   ctx: ServiceContext,
   { partnerId, datasetId, dataset, input, counter }: { partnerId: string; datasetId: string; dataset: { defaultMapping: string | null }; input: UploadInput; counter: ReturnType<typeof byteCounter> },
 ): Promise<{ upload: Upload; replayed: boolean }> {
-  const { mapping, canonical } = chooseMapping(input.contentType, input.mapping, dataset.defaultMapping);
+  const { mapping, canonical } = await chooseMapping(ctx, partnerId, input.contentType, input.mapping, dataset.defaultMapping);
   const uploadId = randomUUID();
   let report: MappingReport | undefined;
 

@@ -30,6 +30,12 @@ describe('mappings drafted from a file', () => {
     expect(targets(hubspot).byColumn).toMatchObject({ 'Record ID': 'source.recordId', 'First Name': 'name.given', 'Last Name': 'name.family', Email: 'emails[primary].address', 'Phone Number': 'phones[main].number' });
     const salesforce = 'Id,FirstName,LastName,Email,MobilePhone,MailingCity,MailingPostalCode\n0035g00000AbCd1,John,Smith,john@example.com,+1 415 555 0199,San Francisco,94105\n';
     expect(targets(salesforce).byColumn).toMatchObject({ Id: 'source.recordId', FirstName: 'name.given', LastName: 'name.family', Email: 'emails[primary].address', MobilePhone: 'phones[main].number' });
+    for (const fixture of [hubspot, salesforce]) {
+      const drafted = await draftAndMap(Buffer.from(fixture));
+      expect(drafted.report.rejected).toBe(0);
+      expect(drafted.records).toHaveLength(1);
+      expect(drafted.records[0]!.emails?.[0]?.address).toMatch(/@example\.com$/);
+    }
     const bank = '客户编号,客户姓名,证件类型,证件号码,出生日期,客户性别,联系电话,电子邮件,居住地址\nK1,张伟,0,110101198001020013,1980-01-02,1,13812345678,zw@example.cn,北京市东城区1号\n';
     const drafted = await draftAndMap(Buffer.from(bank));
     expect(drafted.report.rejected).toBe(0);
