@@ -1,6 +1,6 @@
 /** The standard's published forms, generated from the zod definition: JSON Schema, field dictionary, target paths. */
 import { z } from 'zod';
-import { codeLists, purposePolicies } from './code-lists.js';
+import { codeLists, codeSynonyms, purposePolicies, type CodeListName } from './code-lists.js';
 import { customerRecordSchema, STANDARD_NAME, STANDARD_VERSION } from './customer.js';
 
 type JsonSchema = {
@@ -89,7 +89,11 @@ export function customerDictionaryMarkdown(): string {
   const rows = customerDictionary().map(
     (e) => `| \`${e.path}\` | ${e.type} | ${e.required ? 'yes' : ''} | ${cell(e.description)} | ${e.example === undefined ? '' : `\`${cell(e.example)}\``} | ${cell(e.normalisation)} |`,
   );
-  const lists = Object.entries(codeLists).map(([name, values]) => `- **${name}**: ${values.map((v) => `\`${v}\``).join(', ')}`);
+  const lists = Object.entries(codeLists).map(([name, values]) => {
+    const words = codeSynonyms[name as CodeListName];
+    const also = words ? Object.entries(words).map(([code, list]) => `\`${code}\` ← ${list.map((w) => `"${w}"`).join(', ')}`).join('; ') : '';
+    return `- **${name}**: ${values.map((v) => `\`${v}\``).join(', ')}${also ? `. Words the \`vocabulary\` transform also reads: ${also}` : ''}`;
+  });
   return [
     `# Customer record, standard ${STANDARD_VERSION}`,
     '',
@@ -110,6 +114,8 @@ export function customerDictionaryMarkdown(): string {
     '## Code lists',
     '',
     ...lists,
+    '',
+    'Numeric codes differ from system to system (`1` is male in GB/T 2261.1, and something else elsewhere), so no code list reads them by itself: each adapter translates its source\'s codes with a `lookup` before the `vocabulary`. The shipped adapters\' code tables (GB/T 2261.1 gender, GB/T 2261.2 marital status, GB/T 4658 education, the common bank document-type codes) are listed in [mappings/README.md](../../../mappings/README.md#what-happens-to-bad-rows).',
     '',
     '## Purposes and record consent',
     '',
