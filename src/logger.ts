@@ -4,15 +4,10 @@
  * holding a whole record, a CSV field), and that text is somebody's personal data.
  */
 import { pino, type Logger } from 'pino';
+import { withoutQuotedValues } from './core/redact.js';
 
 export type { Logger };
 
-/** Quoted parts of a message ("…" or '…'), where errors put the input they choke on. */
-const quoted = /"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?/g;
-
-function redactQuotes(message: string): string {
-  return message.replace(quoted, '"[value]"');
-}
 
 /**
  * An error as a log may show it: its kind, codes and code location, and its message with quoted
@@ -25,7 +20,7 @@ export function safeError(error: unknown, depth = 0): Record<string, unknown> {
   const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 15);
   return {
     type: error.name,
-    message: redactQuotes(error.message),
+    message: withoutQuotedValues(error.message, '"[value]"'),
     ...(typeof fields.code === 'string' ? { code: fields.code } : {}),
     ...(typeof fields.routine === 'string' ? { routine: fields.routine } : {}),
     stack: frames.join('\n'),

@@ -1,7 +1,7 @@
 /** Compiles a mapping into a function from one source row to a canonical record and its issues. */
 import { customerRecordSchema, type CustomerRecord } from '../standard/customer.js';
 import { MappingError, parseTarget } from './load.js';
-import type { Mapping, Rule } from './mapping-schema.js';
+import { columnsOf, type Mapping, type Rule } from './mapping-schema.js';
 import { compileTransform, TransformError, type Value } from './transforms.js';
 
 /** A source row: CSV cells by column, or a parsed JSON object. */
@@ -148,12 +148,10 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
     }
     return undefined;
   };
-  const specColumns = (from: Rule['from'] | Mapping['source']['recordId']): string[] =>
-    from === undefined ? [] : typeof from === 'string' ? [from] : Array.isArray(from) ? from : from.anyOf;
 
   const compileRule = (rule: Rule): CompiledRule & { bind(has: (name: string) => boolean): string[] } => {
     const alternatives = typeof rule.from === 'object' && !Array.isArray(rule.from) ? rule.from.anyOf : undefined;
-    const columns = alternatives ? [...alternatives] : specColumns(rule.from);
+    const columns = [...columnsOf(rule.from)];
     let getters = alternatives ? [firstOf(alternatives)] : columns.map(getter);
     const get: CompiledRule['get'] =
       rule.value !== undefined
@@ -220,7 +218,7 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
       bound = true;
       const has = (name: string) => columnIndex.has(name);
       const problems: { path: string; message: string }[] = [];
-      if (idRule.bind(has).length) problems.push({ path: 'source.recordId', message: `column ${specColumns(mapping.source.recordId).map((c) => `"${c}"`).join(' or ')} is not in the file` });
+      if (idRule.bind(has).length) problems.push({ path: 'source.recordId', message: `column ${columnsOf(mapping.source.recordId).map((c) => `"${c}"`).join(' or ')} is not in the file` });
       absentColumns = [];
       rules.forEach((rule, i) => {
         const missing = rule.bind(has);

@@ -66,6 +66,11 @@ export const columnAlternativesSchema = z
   .object({ anyOf: z.array(z.string().min(1)).min(1).describe('Names real exports give this column, preferred first.') })
   .strict();
 
+/** The column names a rule's `from` (or a record id) names: one, several joined, or alternatives. */
+export function columnsOf(from: string | string[] | { anyOf: string[] } | undefined): string[] {
+  return from === undefined ? [] : typeof from === 'string' ? [from] : Array.isArray(from) ? from : from.anyOf;
+}
+
 export const ruleSchema = z
   .object({
     target: z.string().min(1).describe('Canonical field path; arrays take a group, e.g. "phones[mobile].number".'),

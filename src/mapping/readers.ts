@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { Readable, Transform } from 'node:stream';
 import type { Mapping } from './mapping-schema.js';
 import type { SourceRow } from './compile.js';
+import { withoutQuotedValues } from '../core/redact.js';
 
 /** The input cannot be read at all (exit 1): wrong encoding, unterminated quote, oversized row. */
 export class InputError extends Error {
@@ -23,11 +24,6 @@ export function unstorableText(value: string): string | undefined {
   if (value.includes('\u0000')) return 'holds a NUL character (U+0000), which cannot be stored; remove it from the export';
   if (!value.isWellFormed()) return 'holds invalid Unicode (an unpaired surrogate), which cannot be stored; fix the text in the export';
   return undefined;
-}
-
-/** A parser's message without the input it quotes (JSON.parse: `Unexpected token 'x', "…" is not valid JSON`). */
-function withoutQuotes(message: string): string {
-  return message.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '…');
 }
 
 /** Text made storable whatever it holds: NUL and unpaired surrogates become U+FFFD (for messages, not data). */
@@ -324,7 +320,7 @@ async function* readJson(input: Readable, source: Mapping['source'], maxRowBytes
       parser.write(chunk);
     } catch (error) {
       if (error instanceof InputError) throw error;
-      throw new InputError(`the input is not JSON: ${withoutQuotes((error as Error).message)}`);
+      throw new InputError(`the input is not JSON: ${withoutQuotedValues((error as Error).message)}`);
     }
   };
   for await (const chunk of decode(input, source.encoding) as AsyncIterable<string | Buffer>) {
@@ -355,7 +351,7 @@ async function* readJson(input: Readable, source: Mapping['source'], maxRowBytes
     try {
       parser.end();
     } catch (error) {
-      throw new InputError(`the input is not JSON: ${withoutQuotes((error as Error).message)}`);
+      throw new InputError(`the input is not JSON: ${withoutQuotedValues((error as Error).message)}`);
     }
   }
   yield* ready;

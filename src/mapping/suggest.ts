@@ -112,9 +112,10 @@ export function suggestMapping(input: { name: string; header: string[]; rows: st
   candidates.sort((a, b) => b.confidence - a.confidence);
 
   // The record id: a column named like one, else the first whose values are all different.
+  const named = header.findIndex((h) => idNames.includes(normalise(h)));
   const idColumn =
-    header.findIndex((h) => idNames.includes(normalise(h))) >= 0
-      ? header.findIndex((h) => idNames.includes(normalise(h)))
+    named >= 0
+      ? named
       : header.findIndex((_, i) => {
           const v = values(i);
           return v.length > 0 && new Set(v).size === v.length;

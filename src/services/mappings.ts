@@ -12,7 +12,9 @@ import { selectPartnerMapping, selectPartnerMappings, upsertPartnerMapping } fro
 import type { ServiceContext } from './context.js';
 import { requirePartner } from './datasets.js';
 
-const shippedNames = (): Set<string> => new Set(readdirSync(mappingsDir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')));
+let shipped: Set<string> | undefined;
+/** The shipped adapters' names: files that come with the release, read once rather than on every upload. */
+const shippedNames = (): Set<string> => (shipped ??= new Set(readdirSync(mappingsDir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''))));
 
 export interface MappingSummary {
   name: string;

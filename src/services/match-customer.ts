@@ -236,6 +236,7 @@ async function findMatches(
     answers = answers.map((r) => ({ ...r, record: disclosed.get(`${r.datasetId}/${r.sourceId}`) ?? {} }));
   }
 
+  const secrets = secretsFor(ctx.config);
   // A query changes nothing: its event goes with the verification's, in one statement.
   const event: AuditFact = {
     action: 'match.query',
@@ -249,7 +250,7 @@ async function findMatches(
       criteria: Object.keys(request.criteria).concat(request.q ? ['q'] : []),
       candidates: candidates.length,
       // Records by keyed pseudonym: the log holds no source id.
-      results: results.map((r) => ({ datasetId: r.datasetId, record: recordPseudonym(secretsFor(ctx.config), grant.grantorId, r.datasetId, r.sourceId), grade: r.grade })),
+      results: results.map((r) => ({ datasetId: r.datasetId, record: recordPseudonym(secrets, grant.grantorId, r.datasetId, r.sourceId), grade: r.grade })),
       disclosedFields: disclose ? grant.fields : [],
     },
   };

@@ -10,6 +10,7 @@ import { recordEvent } from '../audit/record-event.js';
 import { AppError } from '../errors.js';
 import { canonicalMapping } from '../mapping/compile.js';
 import { MappingError, type Mapping } from '../mapping/load.js';
+import { columnsOf } from '../mapping/mapping-schema.js';
 import { mergeRecords } from '../mapping/merge.js';
 import { InputError, storableText } from '../mapping/readers.js';
 import { StrictModeError, type MappingReport } from '../mapping/run.js';
@@ -138,10 +139,10 @@ export async function uploadDataset({
   ctx.uploadsInFlight?.add(inFlight);
   try {
     const earlier = await selectUploadByIdempotencyKey(ctx.db, partnerId, datasetId, input.idempotencyKey);
-    if (earlier && Date.now() - earlier.createdAt.getTime() > ctx.config.IDEMPOTENCY_KEY_TTL_SECONDS * 1000) {
-      await releaseIdempotencyKey(ctx.db, partnerId, datasetId, earlier.id);
+    if (earlier && Date.now() - earlier.upload.createdAt.getTime() > ctx.config.IDEMPOTENCY_KEY_TTL_SECONDS * 1000) {
+      await releaseIdempotencyKey(ctx.db, partnerId, datasetId, earlier.upload.id);
     } else if (earlier) {
-      const { requestSha256, ...upload } = earlier;
+      const { upload, requestSha256 } = earlier;
       if (requestSha256 !== null && (await fingerprintOf(counter, input.body, ctx.config.UPLOAD_LIMIT_BYTES)) !== requestSha256) {
         throw new AppError('unprocessable', 'This Idempotency-Key was used for a different request (another body, content type, mapping or strictness); use a new key.', {
           reason: 'idempotency_key_reused',
@@ -226,7 +227,7 @@ async function loadUpload(
         throw error;
       }
       await publishing;
-      if (erased) erased.report(report, typeof mapping.source.recordId === 'string' ? mapping.source.recordId : mapping.source.recordId.anyOf.join('|'));
+      if (erased) erased.report(report, columnsOf(mapping.source.recordId).join('|'));
       // Rows refused because their record was erased are the exchange keeping its word, not bad data.
       const badRows = report.rejected - (report.erased ?? 0);
       if (report.rows > 0 && badRows / report.rows > ctx.config.UPLOAD_MAX_REJECTED_RATIO) throw new TooManyRejected();
@@ -275,15 +276,11 @@ async function loadUpload(
     // and rolls back whole; answer with the upload that won.
     if (input.idempotencyKey && (error as { code?: string }).code === '23505') {
       const winner = await selectUploadByIdempotencyKey(ctx.db, partnerId, datasetId, input.idempotencyKey);
-      if (winner) {
-        const { requestSha256: _fingerprint, ...upload } = winner;
-        return { upload, replayed: true };
-      }
+      if (winner) return { upload: winner.upload, replayed: true };
     }
     return handleFailure(ctx, { error, partnerId, datasetId, uploadId, mapping, input, bytes: counter.bytes, report });
   }
 }
-
 
 /** Turns a failed upload into a clear answer; nothing of its data was stored (the transaction rolled back). */
 async function handleFailure(

@@ -50,12 +50,15 @@ export async function selectUploadByIdempotencyKey(
   partnerId: string,
   datasetId: string,
   key: string,
-): Promise<(Upload & { requestSha256: string | null }) | undefined> {
+): Promise<{ upload: Upload; requestSha256: string | null } | undefined> {
   const rows = await db.query<Upload & { requestSha256: string | null }>(
     `SELECT ${columns}, request_sha256 AS "requestSha256" FROM uploads WHERE partner_id = $1 AND dataset_id = $2 AND idempotency_key = $3`,
     [partnerId, datasetId, key],
   );
-  return rows[0];
+  if (!rows[0]) return undefined;
+  // The fingerprint stays apart: it is the exchange's, not part of the upload a partner reads.
+  const { requestSha256, ...upload } = rows[0];
+  return { upload, requestSha256 };
 }
 
 /** An expired Idempotency-Key is free again: the upload keeps its record, not its key. */

@@ -19,15 +19,18 @@ export function clientAddress(c: Context<AppEnv>): string {
   }
 }
 
-function setHeaders(c: Context<AppEnv>, limiter: FixedWindowLimiter, state: { remaining: number; resetSeconds: number }): void {
-  c.header('RateLimit-Policy', `"${limiter.name}";q=${limiter.limit};w=${limiter.windowMs / 1000}`);
-  c.header('RateLimit', `"${limiter.name}";r=${state.remaining};t=${state.resetSeconds}`);
+/** The draft's two headers, for an answer and for a refusal alike. */
+function rateLimitHeaders(limiter: FixedWindowLimiter, state: { remaining: number; resetSeconds: number }): Record<string, string> {
+  return {
+    'ratelimit-policy': `"${limiter.name}";q=${limiter.limit};w=${limiter.windowMs / 1000}`,
+    ratelimit: `"${limiter.name}";r=${state.remaining};t=${state.resetSeconds}`,
+  };
 }
 
 /** Counts a request against `limiter` under `key`; past the limit, a 429 that says when to come back. */
 export function spend(c: Context<AppEnv>, limiter: FixedWindowLimiter, key: string, what: string): void {
   const state = limiter.take(key);
-  setHeaders(c, limiter, state);
+  for (const [name, value] of Object.entries(rateLimitHeaders(limiter, state))) c.header(name, value);
   if (!state.allowed) refuse(limiter, state.resetSeconds, what);
 }
 
@@ -40,11 +43,7 @@ export function refuseIfSpent(limiter: FixedWindowLimiter, key: string, what: st
 function refuse(limiter: FixedWindowLimiter, resetSeconds: number, what: string): never {
   throw new AppError('too_many_requests', `Too many ${what}: at most ${limiter.limit} per ${limiter.windowMs / 1000} s. Retry after ${resetSeconds} s.`, {
     reason: 'rate_limited',
-    headers: {
-      'retry-after': String(resetSeconds),
-      'ratelimit-policy': `"${limiter.name}";q=${limiter.limit};w=${limiter.windowMs / 1000}`,
-      ratelimit: `"${limiter.name}";r=0;t=${resetSeconds}`,
-    },
+    headers: { 'retry-after': String(resetSeconds), ...rateLimitHeaders(limiter, { remaining: 0, resetSeconds }) },
   });
 }
 
