@@ -237,7 +237,7 @@ async function findMatches(
   }
 
   const secrets = secretsFor(ctx.config);
-  // A query changes nothing: its event goes with the verification's, in one statement.
+  // The query changes no data: its event goes with the verification's, and the probe count with both, in one transaction.
   const event: AuditFact = {
     action: 'match.query',
     targetType: 'consent',
