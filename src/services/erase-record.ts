@@ -2,9 +2,11 @@ import { recordEvent } from '../audit/record-event.js';
 import { notFound } from '../errors.js';
 import { recordPseudonym, secretsFor } from '../core/secrets.js';
 import { deleteLinksToRecord } from '../store/linkage-jobs.js';
-import { eraseRecordVersions } from '../store/records.js';
+import { oneUploadAtATime } from '../store/loading.js';
+import { eraseRecordVersions, lockDatasetForUpload } from '../store/records.js';
 import { deleteTombstones, insertTombstone } from '../store/tombstones.js';
 import { scrubSourceIdFromReports } from '../store/uploads.js';
+import type { Queryable } from '../store/database.js';
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
 
@@ -28,22 +30,32 @@ export async function eraseRecord({
   sourceId: string;
 }): Promise<{ versions: number; uploadReports: number; linkageResults: number }> {
   const partnerId = requirePartner(ctx);
-  return ctx.db.transaction(async (tx) => {
-    await findOwnDataset(tx, partnerId, datasetId);
-    const scope = { partnerId, datasetId, sourceId };
-    const versions = await eraseRecordVersions(tx, scope);
-    const uploadReports = await scrubSourceIdFromReports(tx, scope);
-    const linkageResults = await deleteLinksToRecord(tx, scope);
-    if (versions === 0 && uploadReports === 0 && linkageResults === 0) throw notFound('The record');
-    await insertTombstone(tx, { partnerId, datasetId, sourceKey: erasureKey(ctx, partnerId, datasetId, sourceId) });
-    await recordEvent(tx, ctx, {
-      action: 'record.erase',
-      targetType: 'dataset',
-      targetId: datasetId,
-      details: { record: recordPseudonym(secretsFor(ctx.config), partnerId, datasetId, sourceId), versions, uploadReports, linkageResults },
-    });
-    return { versions, uploadReports, linkageResults };
+  await findOwnDataset(ctx.db, partnerId, datasetId);
+  // After any upload running into the dataset: one that read the tombstones before this erasure
+  // would otherwise bring the record back when it publishes.
+  const erase = (tx: Queryable) => eraseInTransaction(ctx, tx, { partnerId, datasetId, sourceId });
+  return oneUploadAtATime(ctx.db, datasetId, () => ctx.db.transaction(erase));
+}
+
+async function eraseInTransaction(
+  ctx: ServiceContext,
+  tx: Queryable,
+  { partnerId, datasetId, sourceId }: { partnerId: string; datasetId: string; sourceId: string },
+): Promise<{ versions: number; uploadReports: number; linkageResults: number }> {
+  await lockDatasetForUpload(tx, datasetId);
+  const scope = { partnerId, datasetId, sourceId };
+  const versions = await eraseRecordVersions(tx, scope);
+  const uploadReports = await scrubSourceIdFromReports(tx, scope);
+  const linkageResults = await deleteLinksToRecord(tx, scope);
+  if (versions === 0 && uploadReports === 0 && linkageResults === 0) throw notFound('The record');
+  await insertTombstone(tx, { partnerId, datasetId, sourceKey: erasureKey(ctx, partnerId, datasetId, sourceId) });
+  await recordEvent(tx, ctx, {
+    action: 'record.erase',
+    targetType: 'dataset',
+    targetId: datasetId,
+    details: { record: recordPseudonym(secretsFor(ctx.config), partnerId, datasetId, sourceId), versions, uploadReports, linkageResults },
   });
+  return { versions, uploadReports, linkageResults };
 }
 
 /** The tombstone key of a source id: keyed, so the table cannot be reversed by hashing guessed ids. */

@@ -1,6 +1,7 @@
 /**
  * Uploads an export into a dataset, atomically: the body is mapped as it streams in, staged with
- * COPY in batches, and published as new record versions in one transaction with its audit event.
+ * COPY in batches, and published as new record versions in one transaction with its audit event
+ * (a first load on the embedded engine commits in slices that stay hidden until the last one).
  * A rejected upload (strict mode, too many rejected rows, unusable input, over the size limit) or
  * a crash leaves no record behind; a rejected one is kept as an upload with its report.
  */
@@ -24,11 +25,16 @@ import {
   openFirstLoad,
   publishStaged,
   rewriteOwnVersions,
+  discardSlices,
+  stageSlice,
+  unstageSlices,
   selectCurrentRecords,
   stagingLine,
   prepareRecord,
   type PreparedRecord,
 } from '../store/records.js';
+import type { Queryable } from '../store/database.js';
+import { beginLoading, discardLoading, finishLoading, oneUploadAtATime } from '../store/loading.js';
 import { insertUpload, releaseIdempotencyKey, selectUploadByIdempotencyKey, type Upload } from '../store/uploads.js';
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
@@ -156,118 +162,31 @@ export async function uploadDataset({
   }
 }
 
+interface UploadJob {
+  ctx: ServiceContext;
+  scope: { partnerId: string; datasetId: string; uploadId: string };
+  mapping: Mapping;
+  canonical: boolean;
+  input: UploadInput;
+  counter: ReturnType<typeof byteCounter>;
+  /** The mapping report, once the body is read: a failure's answer names it. */
+  report?: MappingReport;
+}
+
+type Counts = { inserted: number; updated: number; unchanged: number };
+
 async function loadUpload(
   ctx: ServiceContext,
   { partnerId, datasetId, dataset, input, counter }: { partnerId: string; datasetId: string; dataset: { defaultMapping: string | null }; input: UploadInput; counter: ReturnType<typeof byteCounter> },
 ): Promise<{ upload: Upload; replayed: boolean }> {
   const { mapping, canonical } = await chooseMapping(ctx, partnerId, input.contentType, input.mapping, dataset.defaultMapping);
-  const uploadId = randomUUID();
-  let report: MappingReport | undefined;
-
+  const job: UploadJob = { ctx, scope: { partnerId, datasetId, uploadId: randomUUID() }, mapping, canonical, input, counter };
   try {
-    const upload = await ctx.db.transaction(async (tx) => {
-      await lockDatasetForUpload(tx, datasetId);
-      await createStaging(tx);
-      // The body starts flowing only now, once the reader below is there to hear of its errors.
-      const body = input.body.pipe(counter);
-      const scope = { partnerId, datasetId, uploadId };
-      const firstLoad = !(await datasetHasVersions(tx, scope));
-      const counts = { inserted: 0, updated: 0, unchanged: 0 };
-      const addCounts = (more: typeof counts) => {
-        for (const key of ['inserted', 'updated', 'unchanged'] as const) counts[key] += more[key];
-      };
-      // A first load streams its records straight into the table, the server storing one batch
-      // while the next is mapped. Later uploads stage each batch and publish it as versions, in the
-      // upload's one transaction (still all or nothing): COPY streams from this process, so it runs
-      // before mapping resumes; publishing is the database's work alone and overlaps the mapping of
-      // the next batch.
-      const direct = firstLoad ? await openFirstLoad(tx, scope) : undefined;
-      const erased = firstLoad ? undefined : await erasedSourceIds(ctx, tx, scope);
-      const batchRows = direct ? DIRECT_BATCH_ROWS : COPY_BATCH_ROWS;
-      let publishing: Promise<void> = Promise.resolve();
-      const flush = async (batch: PreparedRecord[]) => {
-        const staged = erased ? erased.keep(batch) : batch;
-        if (direct) {
-          await direct.write(staged);
-          return;
-        }
-        await publishing;
-        await copyToStaging(tx, staged.map(stagingLine));
-        publishing = (async () => {
-          addCounts(await publishStaged(tx, scope));
-          await clearStaging(tx);
-        })();
-      };
-      const repeats = new Map<string, CustomerRecord[]>();
-      const { inWorker, report: mapped } = mapUpload(
-        {
-          input: body,
-          mapping,
-          canonical: canonical ? (mapping.source.format === 'json' ? 'json' : 'ndjson') : undefined,
-          strict: input.strict ?? false,
-          maxRowBytes: ctx.config.UPLOAD_MAX_ROW_BYTES,
-          batchRows,
-          onBatch: flush,
-          onDuplicate: (record) => {
-            if (erased?.holds(record.source.recordId)) return;
-            repeats.set(record.source.recordId, [...(repeats.get(record.source.recordId) ?? []), record]);
-          },
-        },
-        { preferWorker: worthAWorker(input, ctx.config.UPLOAD_WORKER_MIN_BYTES), maxWorkers: ctx.config.UPLOAD_WORKERS },
-      );
-      ctx.logger.info({ uploadId, datasetId, mapping: mapping.name, declaredBytes: input.contentLength ?? null, inWorker, firstLoad }, 'upload started');
-      try {
-        report = await mapped;
-        if (direct) counts.inserted += await direct.end();
-      } catch (error) {
-        // The open COPY fails, so the connection is free for the rollback; a batch still in flight
-        // finishes (or fails) first.
-        direct?.abort();
-        await publishing.catch(() => {});
-        throw error;
-      }
-      await publishing;
-      if (erased) erased.report(report, columnsOf(mapping.source.recordId).join('|'));
-      // Rows refused because their record was erased are the exchange keeping its word, not bad data.
-      const badRows = report.rejected - (report.erased ?? 0);
-      if (report.rows > 0 && badRows / report.rows > ctx.config.UPLOAD_MAX_REJECTED_RATIO) throw new TooManyRejected();
-      // Rows that repeated a source id merge into the record its first row became, by the
-      // documented rule (mappings/README.md): in place where this upload wrote that version, else
-      // as a new version of a record the first row had left unchanged.
-      if (repeats.size) {
-        const lines = (await selectCurrentRecords(tx, scope, [...repeats.keys()])).map(({ sourceId, record }) => {
-          const merged = repeats.get(sourceId)!.reduce(mergeRecords, record);
-          return stagingLine(prepareRecord(0, merged));
-        });
-        await copyToStaging(tx, lines);
-        const rest = lines.length - (await rewriteOwnVersions(tx, scope));
-        // Those were counted unchanged in their batch; count them again as they come out now.
-        counts.unchanged -= rest;
-        addCounts(await publishStaged(tx, scope));
-      }
-      const saved = await insertUpload(tx, {
-        id: uploadId,
-        partnerId,
-        datasetId,
-        status: 'completed',
-        reason: null,
-        mapping: mapping.name,
-        contentType: input.contentType ?? '',
-        bytes: counter.bytes,
-        accepted: report.accepted,
-        rejected: report.rejected,
-        ...counts,
-        idempotencyKey: input.idempotencyKey ?? null,
-        requestSha256: input.idempotencyKey ? counter.fingerprint() : null,
-        report: report as unknown as Record<string, unknown>,
-      });
-      await recordEvent(tx, ctx, {
-        action: 'upload.complete',
-        targetType: 'upload',
-        targetId: uploadId,
-        details: { datasetId, mapping: mapping.name, bytes: counter.bytes, rows: report.rows, rejected: report.rejected, ...counts },
-      });
-      return saved;
+    // The server has connections to spare: the whole upload is one transaction. The embedded
+    // engine has one, so the upload gives it up between batches.
+    const upload = await oneUploadAtATime(ctx.db, datasetId, async () => {
+      if (ctx.db.engine !== 'pglite') return loadInOneTransaction(job);
+      return (await datasetHasVersions(ctx.db, job.scope)) ? stageInSlices(job) : loadInSlices(job);
     });
     if (upload.inserted + upload.updated >= ANALYZE_AFTER_ROWS) await refreshPlannerStatistics(ctx.db);
     return { upload, replayed: false };
@@ -278,8 +197,230 @@ async function loadUpload(
       const winner = await selectUploadByIdempotencyKey(ctx.db, partnerId, datasetId, input.idempotencyKey);
       if (winner) return { upload: winner.upload, replayed: true };
     }
-    return handleFailure(ctx, { error, partnerId, datasetId, uploadId, mapping, input, bytes: counter.bytes, report });
+    return handleFailure(ctx, { error, partnerId, datasetId, uploadId: job.scope.uploadId, mapping, input, bytes: counter.bytes, report: job.report });
   }
+}
+
+/** Reads the body through the mapping, handing over batches of prepared records as they come. */
+function mapBody(
+  job: UploadJob,
+  { batchRows, onBatch, onDuplicate }: { batchRows: number; onBatch: (batch: PreparedRecord[]) => Promise<void>; onDuplicate: (record: CustomerRecord) => void },
+) {
+  const { ctx, input, mapping, canonical } = job;
+  // The body starts flowing only now, once the reader is there to hear of its errors.
+  const body = input.body.pipe(job.counter);
+  const { inWorker, report } = mapUpload(
+    {
+      input: body,
+      mapping,
+      canonical: canonical ? (mapping.source.format === 'json' ? 'json' : 'ndjson') : undefined,
+      strict: input.strict ?? false,
+      maxRowBytes: ctx.config.UPLOAD_MAX_ROW_BYTES,
+      batchRows,
+      onBatch,
+      onDuplicate,
+    },
+    { preferWorker: worthAWorker(input, ctx.config.UPLOAD_WORKER_MIN_BYTES), maxWorkers: ctx.config.UPLOAD_WORKERS },
+  );
+  return { inWorker, report };
+}
+
+/**
+ * The whole upload in one transaction: a first load streams its records straight into the table,
+ * the server storing one batch while the next is mapped. Later uploads stage each batch and publish
+ * it as versions, still all or nothing: COPY streams from this process, so it runs before mapping
+ * resumes; publishing is the database's work alone and overlaps the mapping of the next batch.
+ */
+async function loadInOneTransaction(job: UploadJob): Promise<Upload> {
+  const { ctx, scope } = job;
+  return ctx.db.transaction(async (tx) => {
+    await lockDatasetForUpload(tx, scope.datasetId);
+    await createStaging(tx);
+    const firstLoad = !(await datasetHasVersions(tx, scope));
+    const counts: Counts = { inserted: 0, updated: 0, unchanged: 0 };
+    const direct = firstLoad ? await openFirstLoad(tx, scope) : undefined;
+    const erased = firstLoad ? undefined : await erasedSourceIds(ctx, tx, scope);
+    let publishing: Promise<void> = Promise.resolve();
+    const repeats = new Map<string, CustomerRecord[]>();
+    const { inWorker, report: mapped } = mapBody(job, {
+      batchRows: direct ? DIRECT_BATCH_ROWS : COPY_BATCH_ROWS,
+      onBatch: async (batch) => {
+        const staged = erased ? erased.keep(batch) : batch;
+        if (direct) {
+          await direct.write(staged);
+          return;
+        }
+        await publishing;
+        await copyToStaging(tx, staged.map(stagingLine));
+        publishing = (async () => {
+          addCounts(counts, await publishStaged(tx, scope));
+          await clearStaging(tx);
+        })();
+      },
+      onDuplicate: (record) => {
+        if (!erased?.holds(record.source.recordId)) addRepeat(repeats, record);
+      },
+    });
+    logStart(job, { inWorker, firstLoad, sliced: false });
+    try {
+      job.report = await mapped;
+      if (direct) counts.inserted += await direct.end();
+    } catch (error) {
+      // The open COPY fails, so the connection is free for the rollback; a batch still in flight
+      // finishes (or fails) first.
+      direct?.abort();
+      await publishing.catch(() => {});
+      throw error;
+    }
+    await publishing;
+    if (erased) erased.report(job.report, columnsOf(job.mapping.source.recordId).join('|'));
+    return completeUpload(tx, job, job.report, counts, repeats);
+  });
+}
+
+/**
+ * A first load on the embedded engine: each batch commits on its own into the dataset marked
+ * loading (store/loading.ts), so other requests are answered between batches; the last
+ * transaction makes the records visible with the upload's row and audit event. A failure removes
+ * what the slices wrote.
+ */
+async function loadInSlices(job: UploadJob): Promise<Upload> {
+  const { ctx, scope } = job;
+  const since = await beginLoading(ctx.db, scope);
+  try {
+    const counts: Counts = { inserted: 0, updated: 0, unchanged: 0 };
+    const repeats = new Map<string, CustomerRecord[]>();
+    const { inWorker, report: mapped } = mapBody(job, {
+      batchRows: DIRECT_BATCH_ROWS,
+      onBatch: async (batch) => {
+        await ctx.db.transaction(async (tx) => {
+          const slice = await openFirstLoad(tx, scope, since);
+          await slice.write(batch);
+          counts.inserted += await slice.end();
+        });
+      },
+      onDuplicate: (record) => addRepeat(repeats, record),
+    });
+    logStart(job, { inWorker, firstLoad: true, sliced: true });
+    job.report = await mapped;
+    const report = job.report;
+    return await ctx.db.transaction(async (tx) => {
+      if (repeats.size) await createStaging(tx);
+      const upload = await completeUpload(tx, job, report, counts, repeats, since);
+      await finishLoading(tx, scope);
+      return upload;
+    });
+  } catch (error) {
+    await discardLoading(ctx.db, scope);
+    throw error;
+  }
+}
+
+/**
+ * A later upload on the embedded engine: its batches are staged in transactions of their own while
+ * the body arrives and is mapped; publishing them as versions, all or nothing, is the one
+ * transaction that holds the connection. A failure removes the staged slices.
+ */
+async function stageInSlices(job: UploadJob): Promise<Upload> {
+  const { ctx, scope } = job;
+  try {
+    const erased = await erasedSourceIds(ctx, ctx.db, scope);
+    const repeats = new Map<string, CustomerRecord[]>();
+    const { inWorker, report: mapped } = mapBody(job, {
+      batchRows: COPY_BATCH_ROWS,
+      onBatch: async (batch) => {
+        const staged = erased ? erased.keep(batch) : batch;
+        await ctx.db.transaction((tx) => stageSlice(tx, scope, staged.map(stagingLine)));
+      },
+      onDuplicate: (record) => {
+        if (!erased?.holds(record.source.recordId)) addRepeat(repeats, record);
+      },
+    });
+    logStart(job, { inWorker, firstLoad: false, sliced: true });
+    job.report = await mapped;
+    const report = job.report;
+    if (erased) erased.report(report, columnsOf(job.mapping.source.recordId).join('|'));
+    return await ctx.db.transaction(async (tx) => {
+      await lockDatasetForUpload(tx, scope.datasetId);
+      await createStaging(tx);
+      await unstageSlices(tx, scope);
+      const counts = await publishStaged(tx, scope);
+      await clearStaging(tx);
+      return completeUpload(tx, job, report, counts, repeats);
+    });
+  } catch (error) {
+    await discardSlices(ctx.db, scope);
+    throw error;
+  }
+}
+
+function addCounts(counts: Counts, more: Counts): void {
+  for (const key of ['inserted', 'updated', 'unchanged'] as const) counts[key] += more[key];
+}
+
+function addRepeat(repeats: Map<string, CustomerRecord[]>, record: CustomerRecord): void {
+  repeats.set(record.source.recordId, [...(repeats.get(record.source.recordId) ?? []), record]);
+}
+
+function logStart(job: UploadJob, how: { inWorker: boolean; firstLoad: boolean; sliced: boolean }): void {
+  const { uploadId, datasetId } = job.scope;
+  job.ctx.logger.info({ uploadId, datasetId, mapping: job.mapping.name, declaredBytes: job.input.contentLength ?? null, ...how }, 'upload started');
+}
+
+/**
+ * The end of every upload, in its last transaction: the rejected-rows limit, the rows that repeated
+ * a source id, the upload's row and its audit event.
+ */
+async function completeUpload(
+  tx: Queryable,
+  job: UploadJob,
+  report: MappingReport,
+  counts: Counts,
+  repeats: Map<string, CustomerRecord[]>,
+  createdAt?: string,
+): Promise<Upload> {
+  const { ctx, scope, mapping, input, counter } = job;
+  // Rows refused because their record was erased are the exchange keeping its word, not bad data.
+  const badRows = report.rejected - (report.erased ?? 0);
+  if (report.rows > 0 && badRows / report.rows > ctx.config.UPLOAD_MAX_REJECTED_RATIO) throw new TooManyRejected();
+  // Rows that repeated a source id merge into the record its first row became, by the
+  // documented rule (mappings/README.md): in place where this upload wrote that version, else
+  // as a new version of a record the first row had left unchanged.
+  if (repeats.size) {
+    const lines = (await selectCurrentRecords(tx, scope, [...repeats.keys()])).map(({ sourceId, record }) => {
+      const merged = repeats.get(sourceId)!.reduce(mergeRecords, record);
+      return stagingLine(prepareRecord(0, merged));
+    });
+    await copyToStaging(tx, lines);
+    const rest = lines.length - (await rewriteOwnVersions(tx, scope));
+    // Those were counted unchanged in their batch; count them again as they come out now.
+    counts.unchanged -= rest;
+    addCounts(counts, await publishStaged(tx, scope));
+  }
+  const saved = await insertUpload(tx, {
+    id: scope.uploadId,
+    partnerId: scope.partnerId,
+    datasetId: scope.datasetId,
+    status: 'completed',
+    reason: null,
+    mapping: mapping.name,
+    contentType: input.contentType ?? '',
+    bytes: counter.bytes,
+    accepted: report.accepted,
+    rejected: report.rejected,
+    ...counts,
+    idempotencyKey: input.idempotencyKey ?? null,
+    requestSha256: input.idempotencyKey ? counter.fingerprint() : null,
+    report: report as unknown as Record<string, unknown>,
+    createdAt,
+  });
+  await recordEvent(tx, ctx, {
+    action: 'upload.complete',
+    targetType: 'upload',
+    targetId: scope.uploadId,
+    details: { datasetId: scope.datasetId, mapping: mapping.name, bytes: counter.bytes, rows: report.rows, rejected: report.rejected, ...counts },
+  });
+  return saved;
 }
 
 /** Turns a failed upload into a clear answer; nothing of its data was stored (the transaction rolled back). */

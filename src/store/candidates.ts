@@ -8,6 +8,7 @@ import { assertVerifiedGrant, type ConsentGrant } from '../consent/grant.js';
 import type { MatchKeys } from '../match/keys.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import type { Queryable } from './database.js';
+import { visibleDataset } from './visible.js';
 
 /** Trigram similarity a name must reach to pass a name rule: pg_trgm's default threshold for `%`. */
 const NAME_SIMILARITY = 0.3;
@@ -82,7 +83,7 @@ export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, per
  */
 export async function selectProbeCandidates(db: Queryable, grant: ConsentGrant, keys: MatchKeys, perRule = 50): Promise<Candidate[]> {
   assertVerifiedGrant(grant, 'match');
-  const scope = `r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL
+  const scope = `r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL AND ${visibleDataset('r', '$1')}
     AND ($2::uuid[] IS NULL OR r.dataset_id = ANY($2::uuid[])) AND cx_record_permits(r.record, $3, $4)`;
   const { sql, params } = probeSql(keys, scope, 5, perRule);
   if (!sql) return [];
@@ -106,7 +107,7 @@ export async function selectDisclosedMatches(db: Queryable, grant: ConsentGrant,
   const rows = await db.query<{ datasetId: string; sourceId: string; disclosed: Record<string, unknown> }>(
     `SELECT r.dataset_id AS "datasetId", r.source_id AS "sourceId", cx_disclose(r.record, $5::text[]) AS disclosed
      FROM customer_records r JOIN unnest($6::uuid[], $7::text[]) AS m(dataset_id, source_id) ON r.dataset_id = m.dataset_id AND r.source_id = m.source_id
-     WHERE r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL
+     WHERE r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL AND ${visibleDataset('r', '$1')}
        AND ($2::uuid[] IS NULL OR r.dataset_id = ANY($2::uuid[])) AND cx_record_permits(r.record, $3, $4)`,
     [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, grant.fields, matches.map((m) => m.datasetId), matches.map((m) => m.sourceId)],
   );
@@ -130,7 +131,8 @@ function sideSql(scope: DatasetScope, partner: string, dataset: string, consent:
       to_char(birth_date, 'MM-DD') AS birth_day,
       ARRAY(SELECT split_part(e, '@', 1) FROM unnest(email_keys) AS e) AS email_locals,
       nullif(left(split_part(email_keys[1], '@', 1), 5) || '@' || left(split_part(email_keys[1], '@', 2), 1), '@') AS email_prefix
-    FROM customer_records WHERE partner_id = ${partner} AND dataset_id = ${dataset} AND valid_to IS NULL AND record IS NOT NULL${grantConditions}`;
+    FROM customer_records WHERE partner_id = ${partner} AND dataset_id = ${dataset} AND valid_to IS NULL AND record IS NOT NULL
+      AND ${visibleDataset('', partner)}${grantConditions}`;
 }
 
 /**
@@ -233,7 +235,7 @@ export async function selectDatasetRecords(db: Queryable, scope: DatasetScope): 
   const consent = scope.grant ? ` AND cx_record_permits(record, $3, ${scope.grant.optIn})` : '';
   return db.query(
     `SELECT source_id AS "sourceId", record FROM customer_records
-     WHERE partner_id = $1 AND dataset_id = $2 AND valid_to IS NULL AND record IS NOT NULL${consent}`,
+     WHERE partner_id = $1 AND dataset_id = $2 AND valid_to IS NULL AND record IS NOT NULL AND ${visibleDataset('', '$1')}${consent}`,
     [scope.partnerId, scope.datasetId, ...(scope.grant ? [scope.grant.purpose] : [])],
   );
 }

@@ -10,13 +10,15 @@ export const datasetSchema = z.object({
   standardVersion: z.string(),
   createdAt: z.date(),
   records: z.number().int().describe('Current (not erased) records.'),
+  loading: z.boolean().describe('A first load is under way: the records appear, all at once, when it completes.'),
 });
 export type Dataset = z.infer<typeof datasetSchema>;
 
 const columns = `d.id, d.partner_id AS "partnerId", d.name, d.description, d.default_mapping AS "defaultMapping",
   d.standard_version AS "standardVersion", d.created_at AS "createdAt",
   (SELECT count(*)::int FROM customer_records r
-    WHERE r.partner_id = d.partner_id AND r.dataset_id = d.id AND r.valid_to IS NULL) AS records`;
+    WHERE r.partner_id = d.partner_id AND r.dataset_id = d.id AND r.valid_to IS NULL AND d.loading_upload_id IS NULL) AS records,
+  d.loading_upload_id IS NOT NULL AS loading`;
 
 export async function insertDataset(
   db: Queryable,

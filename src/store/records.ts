@@ -5,6 +5,7 @@
 import { matchKeys } from '../match/keys.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import { copyLine, type Queryable } from './database.js';
+import { visibleDataset } from './visible.js';
 
 const STAGING = 'upload_staging';
 /**
@@ -85,10 +86,15 @@ export interface FirstLoad {
 /**
  * Into a dataset with no versions yet, every record is new: it goes straight into the table as
  * version 1 through one open COPY, with no staging and no lookups, so the server stores rows while
- * the next are mapped. The versions' time is the transaction's (NOW), read once.
+ * the next are mapped. The versions' time is the transaction's (NOW), read once, or the load's.
  */
-export async function openFirstLoad(tx: Queryable, scope: { partnerId: string; datasetId: string; uploadId: string }): Promise<FirstLoad> {
-  const [{ now }] = (await tx.query<{ now: string }>(`SELECT ${NOW}::text AS now`)) as [{ now: string }];
+export async function openFirstLoad(
+  tx: Queryable,
+  scope: { partnerId: string; datasetId: string; uploadId: string },
+  /** For a load in slices (loading.ts): the instant the load began, the same for every slice. */
+  validFrom?: string,
+): Promise<FirstLoad> {
+  const now = validFrom ?? ((await tx.query<{ now: string }>(`SELECT ${NOW}::text AS now`)) as [{ now: string }])[0].now;
   // The columns every row shares come first, so their COPY text is made once.
   const copy = await tx.openCopy('customer_records', ['partner_id', 'dataset_id', 'version', 'upload_id', 'valid_from', 'source_id', 'record', ...keyColumns]);
   const shared = copyLine([scope.partnerId, scope.datasetId, 1, scope.uploadId, now]);
@@ -110,6 +116,31 @@ export async function openFirstLoad(tx: Queryable, scope: { partnerId: string; d
 
 export async function copyToStaging(tx: Queryable, lines: string[]): Promise<void> {
   if (lines.length) await tx.copyRows(STAGING, stagingColumns, `${lines.join('\n')}\n`);
+}
+
+const STAGED_ROWS = 'upload_staging_rows';
+
+/** Keeps a batch of an upload's staged lines across transactions (loads in slices: loading.ts). */
+export async function stageSlice(tx: Queryable, scope: { partnerId: string; uploadId: string }, lines: string[]): Promise<void> {
+  if (!lines.length) return;
+  const shared = copyLine([scope.partnerId, scope.uploadId]);
+  await tx.copyRows(STAGED_ROWS, ['partner_id', 'upload_id', ...stagingColumns], `${lines.map((l) => `${shared}\t${l}`).join('\n')}\n`);
+}
+
+/** Moves an upload's kept slices into this transaction's staging table, to publish them. */
+export async function unstageSlices(tx: Queryable, scope: { partnerId: string; uploadId: string }): Promise<void> {
+  const columns = stagingColumns.join(', ');
+  await tx.query(`INSERT INTO ${STAGING} (${columns}) SELECT ${columns} FROM ${STAGED_ROWS} WHERE partner_id = $1 AND upload_id = $2`, [scope.partnerId, scope.uploadId]);
+  await discardSlices(tx, scope);
+}
+
+export async function discardSlices(db: Queryable, scope: { partnerId: string; uploadId: string }): Promise<void> {
+  await db.query(`DELETE FROM ${STAGED_ROWS} WHERE partner_id = $1 AND upload_id = $2`, [scope.partnerId, scope.uploadId]);
+}
+
+/** At the embedded engine's start: slices of uploads a crash interrupted (none can be running). */
+export async function discardAllSlices(db: Queryable): Promise<number> {
+  return (await db.query(`DELETE FROM ${STAGED_ROWS} RETURNING 1`)).length;
 }
 
 /** Empties the staging table for the next batch. */
@@ -217,7 +248,7 @@ export async function selectRecordVersion(
   const rows = await db.query<RecordVersion>(
     `SELECT source_id AS "sourceId", version, valid_from AS "validFrom", valid_to AS "validTo", record, erased_at AS "erasedAt"
      FROM customer_records
-     WHERE partner_id = $1 AND dataset_id = $2 AND source_id = $3
+     WHERE partner_id = $1 AND dataset_id = $2 AND source_id = $3 AND ${visibleDataset('', '$1')}
        AND CASE WHEN $4::timestamptz IS NULL THEN valid_to IS NULL
                 ELSE valid_from <= $4::timestamptz AND (valid_to IS NULL OR valid_to > $4::timestamptz) END
      ORDER BY version DESC LIMIT 1`,

@@ -5,6 +5,7 @@
  */
 import { assertVerifiedGrant, type ConsentGrant } from '../consent/grant.js';
 import type { Queryable } from './database.js';
+import { visibleDataset } from './visible.js';
 
 export interface DisclosedRecord {
   datasetId: string;
@@ -17,7 +18,7 @@ export interface DisclosedRecord {
 /** The grant's scope as SQL conditions on customer_records `r`, with its parameters from $1. */
 function grantScope(grant: ConsentGrant): { where: string; params: unknown[] } {
   return {
-    where: `r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL
+    where: `r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL AND ${visibleDataset('r', '$1')}
       AND ($2::uuid[] IS NULL OR r.dataset_id = ANY($2::uuid[]))
       AND cx_record_permits(r.record, $3, $4)`,
     params: [grant.grantorId, grant.datasets, grant.purpose, grant.optIn],

@@ -21,7 +21,12 @@ export const uploadSchema = z.object({
   report: z.record(z.string(), z.unknown()).describe('The mapping report: per-field quality, duplicates, issues.'),
 });
 export type Upload = z.infer<typeof uploadSchema>;
-export type UploadInput = Omit<Upload, 'createdAt'> & { partnerId: string; requestSha256?: string | null };
+export type UploadInput = Omit<Upload, 'createdAt'> & {
+  partnerId: string;
+  requestSha256?: string | null;
+  /** When its versions began (a load in slices); default the transaction's time. */
+  createdAt?: string;
+};
 
 const columns = `id, dataset_id AS "datasetId", status, reason, mapping, content_type AS "contentType", bytes, accepted, rejected,
   inserted, updated, unchanged, idempotency_key AS "idempotencyKey", created_at AS "createdAt", report`;
@@ -29,11 +34,13 @@ const columns = `id, dataset_id AS "datasetId", status, reason, mapping, content
 export async function insertUpload(db: Queryable, input: UploadInput): Promise<Upload> {
   const rows = await db.query<Upload>(
     `INSERT INTO uploads (partner_id, dataset_id, status, reason, mapping, content_type, bytes, accepted, rejected, inserted, updated,
-       unchanged, idempotency_key, report, id, request_sha256)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING ${columns}`,
+       unchanged, idempotency_key, report, id, request_sha256, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+       coalesce($17::timestamptz, date_trunc('milliseconds', now()))) RETURNING ${columns}`,
     [
       input.partnerId, input.datasetId, input.status, input.reason, input.mapping, input.contentType, input.bytes, input.accepted,
       input.rejected, input.inserted, input.updated, input.unchanged, input.idempotencyKey, input.report, input.id, input.requestSha256 ?? null,
+      input.createdAt ?? null,
     ],
   );
   return rows[0]!;

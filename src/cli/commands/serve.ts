@@ -6,6 +6,7 @@ import { ensureExchangeSigningKey } from '../../consent/exchange-keys.js';
 import { secretsFor } from '../../core/secrets.js';
 import { ensureAdminKey } from '../../services/ensure-admin-key.js';
 import { failInterruptedJobs } from '../../store/linkage-jobs.js';
+import { discardInterruptedLoads } from '../../store/loading.js';
 import { migrate } from '../../store/migrate.js';
 import { describeDatabase, openDatabase } from '../../store/open.js';
 
@@ -29,6 +30,8 @@ export function registerServe(program: Command): void {
         await ensureExchangeSigningKey(db, secretsFor(config));
         const interrupted = await failInterruptedJobs(db);
         if (interrupted) logger.warn({ interrupted }, 'linkage jobs interrupted by the last stop were marked failed');
+        const discarded = await discardInterruptedLoads(db);
+        if (discarded) logger.warn({ discarded }, 'first loads interrupted by the last stop were removed; send those uploads again');
         if (keyFile) logger.info({ keyFile }, 'new exchange: the first admin key was written to this file');
       } catch (error) {
         await db.close();

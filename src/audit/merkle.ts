@@ -1,0 +1,163 @@
+/**
+ * The RFC 6962 / RFC 9162 Merkle tree: leaf and node hashes, the root of any size, inclusion and
+ * consistency proofs, and their verification (RFC 9162 §2.1.3.2 and §2.1.4.2). Sizes and indices
+ * are BigInt: a log may pass 2^53 entries. Pure: node hashes come from a `NodeReader` (tiles, or an
+ * array in the tests), so a proof reads O(log n) stored hashes and never recomputes the tree.
+ */
+import { createHash } from 'node:crypto';
+
+export type Hash = Uint8Array;
+
+const sha256 = (...parts: Uint8Array[]): Hash => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return new Uint8Array(hash.digest());
+};
+
+const LEAF = Uint8Array.of(0x00);
+const NODE = Uint8Array.of(0x01);
+
+export const emptyRoot = (): Hash => sha256();
+export const leafHash = (entry: Uint8Array): Hash => sha256(LEAF, entry);
+export const nodeHash = (left: Hash, right: Hash): Hash => sha256(NODE, left, right);
+
+/**
+ * The hash of the complete subtree of height `level` at position `n` (covering leaves
+ * n·2^level … (n+1)·2^level − 1). Only subtrees wholly inside the tree are ever asked for.
+ */
+export type NodeReader = (level: number, n: bigint) => Promise<Hash>;
+
+/** The largest power of two smaller than n (n > 1). */
+function splitPoint(n: bigint): bigint {
+  let k = 1n;
+  while (k << 1n < n) k <<= 1n;
+  return k;
+}
+
+function log2Exact(n: bigint): number | undefined {
+  if (n <= 0n || (n & (n - 1n)) !== 0n) return undefined;
+  let level = 0;
+  while (1n << BigInt(level) < n) level += 1;
+  return level;
+}
+
+/** MTH(D[lo:hi]) for the ranges RFC 6962's recursion produces (lo aligned to the range's split). */
+async function rangeHash(read: NodeReader, lo: bigint, hi: bigint): Promise<Hash> {
+  const width = hi - lo;
+  const level = log2Exact(width);
+  if (level !== undefined && lo % width === 0n) return read(level, lo >> BigInt(level));
+  const k = splitPoint(width);
+  return nodeHash(await rangeHash(read, lo, lo + k), await rangeHash(read, lo + k, hi));
+}
+
+export async function treeRoot(read: NodeReader, size: bigint): Promise<Hash> {
+  return size === 0n ? emptyRoot() : rangeHash(read, 0n, size);
+}
+
+/** PATH(m, D[n]) of RFC 6962 §2.1.1: the audit path of leaf `index` in the tree of `size`. */
+export async function inclusionProof(read: NodeReader, index: bigint, size: bigint): Promise<Hash[]> {
+  if (index < 0n || index >= size) throw new RangeError(`index ${index} is outside a tree of size ${size}`);
+  const path = async (m: bigint, lo: bigint, hi: bigint): Promise<Hash[]> => {
+    if (hi - lo === 1n) return [];
+    const k = splitPoint(hi - lo);
+    return m < k
+      ? [...(await path(m, lo, lo + k)), await rangeHash(read, lo + k, hi)]
+      : [...(await path(m - k, lo + k, hi)), await rangeHash(read, lo, lo + k)];
+  };
+  return path(index, 0n, size);
+}
+
+/** PROOF(m, D[n]) of RFC 6962 §2.1.2: that the tree of `from` leaves is a prefix of the tree of `to`. */
+export async function consistencyProof(read: NodeReader, from: bigint, to: bigint): Promise<Hash[]> {
+  if (from < 0n || from > to) throw new RangeError(`cannot prove size ${from} against size ${to}`);
+  if (from === 0n || from === to) return [];
+  const subproof = async (m: bigint, lo: bigint, hi: bigint, whole: boolean): Promise<Hash[]> => {
+    const n = hi - lo;
+    if (m === n) return whole ? [] : [await rangeHash(read, lo, hi)];
+    const k = splitPoint(n);
+    return m <= k
+      ? [...(await subproof(m, lo, lo + k, whole)), await rangeHash(read, lo + k, hi)]
+      : [...(await subproof(m - k, lo + k, hi, false)), await rangeHash(read, lo, lo + k)];
+  };
+  return subproof(from, 0n, to, true);
+}
+
+const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i]);
+
+/** RFC 9162 §2.1.3.2: does `proof` put the leaf with `hash` at `index` under `root` of `size`? */
+export function verifyInclusion(hash: Hash, index: bigint, size: bigint, proof: Hash[], root: Hash): boolean {
+  if (index < 0n || index >= size) return false;
+  let fn = index;
+  let sn = size - 1n;
+  let r = hash;
+  for (const p of proof) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = nodeHash(p, r);
+      if ((fn & 1n) === 0n) {
+        while ((fn & 1n) === 0n && fn !== 0n) {
+          fn >>= 1n;
+          sn >>= 1n;
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && equal(r, root);
+}
+
+/** RFC 9162 §2.1.4.2: does `proof` show the tree (`size1`, `root1`) is a prefix of (`size2`, `root2`)? */
+export function verifyConsistency(size1: bigint, size2: bigint, proof: Hash[], root1: Hash, root2: Hash): boolean {
+  if (size1 < 0n || size2 < size1) return false;
+  if (size1 === size2) return proof.length === 0 && equal(root1, root2);
+  if (size1 === 0n) return proof.length === 0;
+  if (proof.length === 0) return false;
+  let path = proof;
+  // When size1 is a power of two its root is the first node of the path.
+  if (log2Exact(size1) !== undefined) path = [root1, ...proof];
+  let fn = size1 - 1n;
+  let sn = size2 - 1n;
+  while ((fn & 1n) === 1n) {
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  let fr = path[0]!;
+  let sr = path[0]!;
+  for (const c of path.slice(1)) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      if ((fn & 1n) === 0n) {
+        while ((fn & 1n) === 0n && fn !== 0n) {
+          fn >>= 1n;
+          sn >>= 1n;
+        }
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && equal(fr, root1) && equal(sr, root2);
+}
+
+/** A NodeReader over leaf hashes in memory (verifiers recomputing a whole log, tests). */
+export function memoryTree(leaves: Hash[]): NodeReader {
+  const levels: Hash[][] = [leaves];
+  return async (level, n) => {
+    while (levels.length <= level) {
+      const below = levels[levels.length - 1]!;
+      const next: Hash[] = [];
+      for (let i = 0; i + 1 < below.length; i += 2) next.push(nodeHash(below[i]!, below[i + 1]!));
+      levels.push(next);
+    }
+    const hash = levels[level]![Number(n)];
+    if (!hash) throw new RangeError(`no complete subtree at level ${level}, position ${n}`);
+    return hash;
+  };
+}
