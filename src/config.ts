@@ -31,6 +31,12 @@ export const configSchema = z.object({
   /** How long /readyz waits for the database: past it every connection is busy, and the service is not ready. */
   READY_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   /** Distinct criteria one consent token may bring to any one record before its queries are refused. */
+  /** The audit log's name in its checkpoints (and its key's name): a schema-less URL of this exchange. */
+  AUDIT_LOG_ORIGIN: z.string().regex(/^[^\s+]+$/, 'no spaces or plus signs').default('customer-exchange.local/audit'),
+  /** How often the integrator looks for new audit events (Tessera batches every 250 ms). */
+  AUDIT_INTEGRATE_INTERVAL_MS: z.coerce.number().int().positive().default(250),
+  /** Witnesses asked to cosign each checkpoint: `url|vkey` pairs separated by commas (see cx audit witness). */
+  AUDIT_WITNESSES: z.string().default(''),
   MATCH_PROBE_BUDGET: z.coerce.number().int().positive().default(5),
   /** How long an upload's Idempotency-Key stands for it; after that the key may name a new upload. */
   IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce.number().int().positive().default(24 * 3600),

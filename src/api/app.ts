@@ -9,6 +9,7 @@ import { createRateLimits } from './rate-limits.js';
 import { requestLog } from './middleware/request-log.js';
 import { problemResponse, toAppError } from './problem.js';
 import { registerRoutes } from './routes/index.js';
+import { authFailureTally } from '../services/auth-failures.js';
 
 export type App = OpenAPIHono<AppEnv>;
 
@@ -29,7 +30,7 @@ function allowedMethods(app: App): (path: string) => string[] {
 }
 
 export function createApp(given: AppDeps): App {
-  const deps: AppDeps = { ...given, state: given.state ?? { uploadsInFlight: new Set(), rateLimits: createRateLimits(given.config) } };
+  const deps: AppDeps = { ...given, state: given.state ?? { uploadsInFlight: new Set(), rateLimits: createRateLimits(given.config), authFailures: authFailureTally(given) } };
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {

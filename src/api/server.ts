@@ -12,7 +12,7 @@ export interface RunningServer {
   shutdown(reason?: string): Promise<void>;
 }
 
-export async function startServer(deps: AppDeps, options: { app?: App } = {}): Promise<RunningServer> {
+export async function startServer(deps: AppDeps, options: { app?: App; background?: { drain(): Promise<void> } } = {}): Promise<RunningServer> {
   const app = options.app ?? createApp(deps);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: deps.config.PORT, hostname: deps.config.HOST }, () => resolve(s));
@@ -39,6 +39,8 @@ export async function startServer(deps: AppDeps, options: { app?: App } = {}): P
       await closed;
       clearInterval(reaper);
       clearTimeout(timer);
+      // Background work finishes before the database closes: every queued audit event is logged.
+      await options.background?.drain();
       await deps.db.close();
       deps.logger.info('stopped');
     })();

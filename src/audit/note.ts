@@ -68,9 +68,10 @@ export function noteSigner(name: string, privateKey: KeyObject): Signer & { vkey
 
 /** A verifier from a vkey (`name+hex(keyID)+base64(type||pubkey)`): Ed25519 notes or cosignatures. */
 export function parseVerifierKey(vkey: string): Verifier {
-  const parts = vkey.trim().split('+');
-  if (parts.length !== 3 || !validName(parts[0]!) || !/^[0-9a-f]{8}$/.test(parts[1]!)) throw new Error('not a verifier key (name+keyid+key)');
-  const [name, hexId, encoded] = parts as [string, string, string];
+  // The key's base64 may hold plus signs itself: only the first two separate.
+  const match = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+=*)$/.exec(vkey.trim());
+  if (!match) throw new Error('not a verifier key (name+keyid+key)');
+  const [, name, hexId, encoded] = match as unknown as [string, string, string, string];
   const bytes = Buffer.from(encoded, 'base64');
   const type = bytes[0]!;
   const publicKey = new Uint8Array(bytes.subarray(1));

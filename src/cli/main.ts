@@ -1,5 +1,6 @@
 /** `cx`: the exchange's command-line tool. */
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerConsent } from './commands/consent.js';
 import { registerLink } from './commands/link.js';
 import { registerKeys } from './commands/keys.js';
@@ -35,6 +36,7 @@ registerMap(program);
 registerUpload(program);
 registerConsent(program);
 registerLink(program);
+registerAudit(program);
 
 try {
   await program.parseAsync(process.argv);

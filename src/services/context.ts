@@ -2,12 +2,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../store/database.js';
-import type { Role } from '../store/api-keys.js';
-
-export type Actor =
-  | { type: 'api_key'; keyId: string; role: Role; partnerId: string | null }
-  | { type: 'operator' }
-  | { type: 'system' };
+import type { Actor } from '../core/actor.js';
 
 export interface ServiceContext {
   db: Database;
@@ -19,12 +14,4 @@ export interface ServiceContext {
   uploadsInFlight?: Set<string>;
 }
 
-/** The partner an actor acts for, when it is a partner key. */
-export function actingPartnerId(actor: Actor): string | null {
-  return actor.type === 'api_key' && actor.role === 'partner' ? actor.partnerId : null;
-}
-
-/** Operators (the CLI on the database) and admin keys may manage the exchange. */
-export function isExchangeAdmin(actor: Actor): boolean {
-  return actor.type === 'operator' || actor.type === 'system' || (actor.type === 'api_key' && actor.role === 'admin');
-}
+export { actingPartnerId, isExchangeAdmin, type Actor } from '../core/actor.js';

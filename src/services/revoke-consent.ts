@@ -21,7 +21,7 @@ export async function revokeConsent({ ctx, input }: { ctx: ServiceContext; input
   const { jti, reason } = revokeConsentInput.parse(input);
   return ctx.db.transaction(async (tx) => {
     const { revokedAt, created } = await insertRevocation(tx, { grantorId, jti, reason: reason ?? null });
-    if (created) await recordEvent(tx, ctx, { action: 'consent.revoke', targetType: 'consent', targetId: jti, details: { jti, reason: reason ?? null } });
+    if (created) await recordEvent(tx, ctx, { action: 'consent.revoke', targetType: 'consent', targetId: jti, details: { jti, reasonGiven: Boolean(reason) } });
     return { jti, revokedAt };
   });
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { roleSchema, type Role } from '../core/actor.js';
 import type { Queryable } from './database.js';
 
-export const roleSchema = z.enum(['partner', 'auditor', 'admin']);
-export type Role = z.infer<typeof roleSchema>;
+export { roleSchema, type Role };
 
 export const apiKeySchema = z.object({
   id: z.uuid(),

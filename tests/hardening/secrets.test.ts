@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { ensureExchangeSigningKey } from '../../src/consent/exchange-keys.js';
+import { ensureExchangeSigningKey } from '../../src/audit/exchange-key.js';
 import { exchangeSecrets, secretsFor } from '../../src/core/secrets.js';
 import { createTestExchange, type TestExchange } from '../helpers/app.js';
 import { engineUnderTest } from '../helpers/database.js';

@@ -2,7 +2,9 @@
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApp, type App } from '../../src/api/app.js';
-import { ensureExchangeSigningKey } from '../../src/consent/exchange-keys.js';
+import { ensureExchangeSigningKey } from '../../src/audit/exchange-key.js';
+import { integrateAll, type AuditLog } from '../../src/audit/log.js';
+import { openAuditLog } from '../../src/exchange.js';
 import { secretsFor } from '../../src/core/secrets.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createApiKey } from '../../src/services/create-api-key.js';
@@ -20,6 +22,9 @@ export interface TestExchange {
   /** Every log line the app wrote, parsed. */
   logs: Record<string, unknown>[];
   operator: ServiceContext;
+  auditLog: AuditLog;
+  /** Integrates every queued audit event (the server's background integrator does it on its own). */
+  integrate(): Promise<bigint>;
   adminKey: string;
   addPartner(slug: string): Promise<{ partner: Partner; key: string }>;
   request(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<Response>;
@@ -38,8 +43,9 @@ export async function createTestExchange(env: Record<string, string> = {}): Prom
   });
   const logger = createLogger(config.LOG_LEVEL, sink);
   const operator: ServiceContext = { db, config, logger, actor: { type: 'operator' }, requestId: null };
-  const app = createApp({ db, config, logger });
   await ensureExchangeSigningKey(db, secretsFor(config));
+  const auditLog = await openAuditLog(db, config);
+  const app = createApp({ db, config, logger, auditLog });
   const { key: adminKey } = await createApiKey({ ctx: operator, input: { name: 'test admin', role: 'admin' } });
   return {
     app,
@@ -48,6 +54,8 @@ export async function createTestExchange(env: Record<string, string> = {}): Prom
     logger,
     logs,
     operator,
+    auditLog,
+    integrate: () => integrateAll(db, auditLog),
     adminKey,
     async addPartner(slug) {
       const partner = await createPartner({ ctx: operator, input: { slug, name: `${slug} Ltd` } });

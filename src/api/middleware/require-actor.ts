@@ -11,17 +11,20 @@ import { clientAddress, refuseIfSpent, spend } from './rate-limit.js';
  */
 export function requireActor(...roles: Role[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const limits = c.get('deps').state!.rateLimits;
+    const { rateLimits: limits, authFailures } = c.get('deps').state!;
     const address = clientAddress(c);
     refuseIfSpent(limits.authFailures, address, 'failed authentications from this address');
     let actor: Awaited<ReturnType<typeof authenticate>>;
+    const header = c.req.header('authorization');
+    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
     try {
-      const header = c.req.header('authorization');
-      const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
       if (header && !match) throw new AppError('unauthenticated', 'The Authorization header must be "Bearer <key>".');
       actor = await authenticate({ db: c.get('deps').db, key: match?.[1] });
     } catch (error) {
-      if (error instanceof AppError && error.code === 'unauthenticated') limits.authFailures.take(address);
+      if (error instanceof AppError && error.code === 'unauthenticated') {
+        limits.authFailures.take(address);
+        authFailures.count(header ? 'invalid_key' : 'no_key', match?.[1], address);
+      }
       throw error;
     }
     c.set('actor', actor);

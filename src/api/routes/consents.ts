@@ -1,6 +1,6 @@
 /** Consent: partners' signing keys, checking and revoking tokens, the exchange's JWKS, and reading shared records. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { exchangeJwks } from '../../consent/exchange-keys.js';
+import { exchangeJwks } from '../../audit/exchange-key.js';
 import { jwksSchema } from '../../consent/jwks.js';
 import { checkConsent, checkConsentInput, consentGrantSchema } from '../../services/check-consent.js';
 import { getPartnerJwks } from '../../services/get-partner-jwks.js';

@@ -1,4 +1,5 @@
 import type { App } from '../app.js';
+import { registerAudit } from './audit.js';
 import { registerConsents } from './consents.js';
 import { registerMatch } from './match.js';
 import { registerLinkageJobs } from './linkage-jobs.js';
@@ -19,4 +20,5 @@ export function registerRoutes(app: App): void {
   registerMappings(app);
   registerMatch(app);
   registerLinkageJobs(app);
+  registerAudit(app);
 }

@@ -2,12 +2,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { startServer } from '../../api/server.js';
-import { ensureExchangeSigningKey } from '../../consent/exchange-keys.js';
-import { secretsFor } from '../../core/secrets.js';
+import { boot, startBackground } from '../../exchange.js';
 import { ensureAdminKey } from '../../services/ensure-admin-key.js';
-import { failInterruptedJobs } from '../../store/linkage-jobs.js';
-import { discardInterruptedLoads } from '../../store/loading.js';
-import { migrate } from '../../store/migrate.js';
 import { describeDatabase, openDatabase } from '../../store/open.js';
 
 export function registerServe(program: Command): void {
@@ -19,25 +15,21 @@ export function registerServe(program: Command): void {
       const config = loadConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
       const logger = createLogger(config.LOG_LEVEL);
       const db = await openDatabase(config, logger);
+      let exchange;
       try {
-        const applied = await migrate(db);
-        logger.info({ database: describeDatabase(config), applied }, 'database ready');
+        exchange = await boot(db, config, logger);
+        logger.info({ database: describeDatabase(config) }, 'database ready');
         const keyFile = await ensureAdminKey({ ctx: { db, config, logger, actor: { type: 'system' }, requestId: null } });
         if (config.DATABASE_URL && !config.EXCHANGE_SECRET) {
           // Several processes on one server each reading their own DATA_DIR would hold different secrets.
           logger.warn({ secretFile: 'DATA_DIR/exchange.secret' }, 'no EXCHANGE_SECRET: the secret file under DATA_DIR is used; give every process sharing this database the same EXCHANGE_SECRET');
         }
-        await ensureExchangeSigningKey(db, secretsFor(config));
-        const interrupted = await failInterruptedJobs(db);
-        if (interrupted) logger.warn({ interrupted }, 'linkage jobs interrupted by the last stop were marked failed');
-        const discarded = await discardInterruptedLoads(db);
-        if (discarded) logger.warn({ discarded }, 'first loads interrupted by the last stop were removed; send those uploads again');
         if (keyFile) logger.info({ keyFile }, 'new exchange: the first admin key was written to this file');
       } catch (error) {
         await db.close();
         throw error;
       }
-      const server = await startServer({ db, config, logger });
+      const server = await startServer({ db, config, logger, auditLog: exchange.auditLog }, { background: startBackground(exchange) });
       process.stderr.write(`customer exchange listening on ${server.url} (${describeDatabase(config)}); API reference at ${server.url}/docs\n`);
       const stop = (signal: string) => {
         server.shutdown(signal).then(

@@ -7,6 +7,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { isSealed, type ExchangeSecrets } from '../core/secrets.js';
 import { insertExchangeKey, selectExchangeKeys, updateExchangePrivateKey } from '../store/consent.js';
 import type { Database } from '../store/database.js';
+import { ed25519PrivateKey, noteSigner } from './note.js';
 
 /**
  * Makes the first signing key of a new exchange (concurrent starts make only one). Private keys
@@ -37,4 +38,12 @@ export async function ensureExchangeSigningKey(db: Database, secrets: ExchangeSe
 /** The public half of every current signing key. */
 export async function exchangeJwks(db: Database): Promise<{ keys: Record<string, unknown>[] }> {
   return { keys: (await selectExchangeKeys(db)).map((key) => key.publicJwk) };
+}
+
+/** The signer of the audit log's checkpoints: the newest exchange key, named by the log's origin. */
+export async function exchangeLogSigner(db: Database, secrets: ExchangeSecrets, origin: string) {
+  const [key] = await selectExchangeKeys(db);
+  if (!key) throw new Error('the exchange has no signing key yet (ensureExchangeSigningKey makes it)');
+  const jwk = isSealed(key.privateJwk) ? secrets.open(key.privateJwk) : key.privateJwk;
+  return noteSigner(origin, ed25519PrivateKey(jwk as Record<string, unknown>));
 }

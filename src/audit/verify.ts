@@ -1,0 +1,100 @@
+/**
+ * fsck of the audit log, on its database: every entry is rebuilt from its event and rehashed (the
+ * lesson of immudb's audit mode: recompute leaves from the entries, never trust stored hashes),
+ * the tree is rebuilt and compared with the stored tiles and with every signed checkpoint, and
+ * every event must be logged or queued. Reports the first index where the log stops holding.
+ */
+import type { Queryable } from '../store/database.js';
+import { selectCheckpoints, selectLoggedEvents, selectTile, selectUnloggedEventIds } from '../store/audit-log.js';
+import { entryOf, TILE_WIDTH } from './log.js';
+import { leafHash, nodeHash, type Hash } from './merkle.js';
+import { openNote, parseCheckpoint, type Verifier } from './note.js';
+
+export interface VerifyReport {
+  ok: boolean;
+  size: bigint;
+  checkpoints: number;
+  problems: { index?: string; eventId?: number; problem: string }[];
+}
+
+const enc = new TextEncoder();
+const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The root of every prefix size asked for, from the leaves as they stream by: a stack of complete
+ * subtrees (RFC 6962's split), so a million entries need only log2 hashes of memory.
+ */
+class RunningTree {
+  private stack: { level: number; hash: Hash }[] = [];
+  size = 0n;
+
+  add(leaf: Hash): void {
+    let node = { level: 0, hash: leaf };
+    while (this.stack.length && this.stack[this.stack.length - 1]!.level === node.level) {
+      const left = this.stack.pop()!;
+      node = { level: node.level + 1, hash: nodeHash(left.hash, node.hash) };
+    }
+    this.stack.push(node);
+    this.size += 1n;
+  }
+
+  root(): Hash {
+    if (!this.stack.length) return new Uint8Array(Buffer.from('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex'));
+    let hash = this.stack[this.stack.length - 1]!.hash;
+    for (let i = this.stack.length - 2; i >= 0; i -= 1) hash = nodeHash(this.stack[i]!.hash, hash);
+    return hash;
+  }
+}
+
+export async function verifyLog(db: Queryable, verifiers: Verifier[], options: { pageSize?: number } = {}): Promise<VerifyReport> {
+  const pageSize = BigInt(options.pageSize ?? 4096);
+  const problems: VerifyReport['problems'] = [];
+  const checkpoints = await selectCheckpoints(db);
+  for (const checkpoint of checkpoints) {
+    try {
+      const { text } = openNote(checkpoint.note, verifiers);
+      const parsed = parseCheckpoint(text);
+      if (parsed.size !== checkpoint.size || !equal(parsed.root, checkpoint.root)) problems.push({ problem: `checkpoint ${checkpoint.size}: its note says another size or root than its row` });
+    } catch (error) {
+      problems.push({ problem: `checkpoint ${checkpoint.size}: ${(error as Error).message}` });
+    }
+  }
+  const bySize = new Map(checkpoints.map((c) => [c.size, c]));
+  const tree = new RunningTree();
+  let tile: Uint8Array | undefined;
+  let tileIndex = -1n;
+  let expected = 0n;
+  const checkRoot = () => {
+    const checkpoint = bySize.get(tree.size);
+    if (checkpoint && !equal(tree.root(), checkpoint.root)) problems.push({ index: String(tree.size - 1n), problem: `the log's first ${tree.size} entries do not hash to the root of the checkpoint of that size` });
+  };
+  checkRoot();
+  for (let from = 0n; ; from += pageSize) {
+    const rows = await selectLoggedEvents(db, from, from + pageSize);
+    for (const row of rows) {
+      const index = BigInt(row.idx);
+      if (index !== expected) {
+        problems.push({ index: String(expected), problem: `entries ${expected}…${index - 1n} are missing` });
+        expected = index;
+      }
+      if (!row.found) problems.push({ index: row.idx, eventId: row.id, problem: 'the event of this entry is gone from audit_events' });
+      else if (entryOf(row) !== row.entry) problems.push({ index: row.idx, eventId: row.id, problem: 'the event differs from its logged entry (edited after it was logged)' });
+      const leaf = leafHash(enc.encode(row.entry));
+      if (index / BigInt(TILE_WIDTH) !== tileIndex) {
+        tileIndex = index / BigInt(TILE_WIDTH);
+        tile = await selectTile(db, 0, tileIndex);
+      }
+      const offset = Number(index % BigInt(TILE_WIDTH));
+      const stored = tile?.subarray(offset * 32, offset * 32 + 32);
+      if (!stored || !equal(stored, leaf)) problems.push({ index: row.idx, problem: "the entry's leaf hash differs from the stored tile" });
+      tree.add(leaf);
+      expected += 1n;
+      checkRoot();
+    }
+    if (BigInt(rows.length) < pageSize) break;
+  }
+  const latest = checkpoints[checkpoints.length - 1];
+  if (latest && latest.size > tree.size) problems.push({ index: String(tree.size), problem: `the latest checkpoint covers ${latest.size} entries but the log holds ${tree.size}` });
+  for (const eventId of await selectUnloggedEventIds(db)) problems.push({ eventId, problem: 'an event is neither in the log nor queued for it' });
+  return { ok: problems.length === 0, size: tree.size, checkpoints: checkpoints.length, problems };
+}

@@ -1,0 +1,158 @@
+/**
+ * The transparency log's storage: queued events, entries, tiles and checkpoints. The log's rules
+ * (hashing, tiling, signing) are src/audit/log.ts; here is only their SQL.
+ */
+import type { Queryable } from './database.js';
+
+/** One integrator at a time, on every process sharing the database, until the transaction ends. */
+export async function lockLog(tx: Queryable): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('audit-log', 0))`);
+}
+
+/** An event as its log entry is made from: the time in microseconds, as the database holds it. */
+export interface LoggableEvent {
+  id: number;
+  time: string;
+  actorType: string;
+  actorId: string | null;
+  actorPartnerId: string | null;
+  partnerId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  outcome: string;
+  requestId: string | null;
+  details: Record<string, unknown>;
+}
+
+const loggable = `e.id::int8 AS id, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS time,
+  e.actor_type AS "actorType", e.actor_id AS "actorId", e.actor_partner_id AS "actorPartnerId", e.partner_id AS "partnerId",
+  e.action, e.target_type AS "targetType", e.target_id AS "targetId", e.outcome, e.request_id AS "requestId", e.details`;
+
+/** Queued events, oldest first. */
+export async function selectPendingEvents(tx: Queryable, limit: number): Promise<LoggableEvent[]> {
+  return tx.query<LoggableEvent>(
+    `SELECT ${loggable} FROM audit_log_pending p JOIN audit_events e ON e.id = p.event_id ORDER BY p.event_id LIMIT $1`,
+    [limit],
+  );
+}
+
+export async function countPendingEvents(db: Queryable): Promise<number> {
+  return (await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM audit_log_pending'))[0]!.n;
+}
+
+/** The events behind entries [from, to), in log order, with the stored entries (for verification). */
+export async function selectLoggedEvents(db: Queryable, from: bigint, to: bigint): Promise<(LoggableEvent & { idx: string; entry: string; found: boolean })[]> {
+  return db.query(
+    `SELECT l.idx::text AS idx, l.entry, l.event_id::int8 AS id, e.id IS NOT NULL AS found,
+       to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS time,
+       e.actor_type AS "actorType", e.actor_id AS "actorId", e.actor_partner_id AS "actorPartnerId", e.partner_id AS "partnerId",
+       e.action, e.target_type AS "targetType", e.target_id AS "targetId", e.outcome, e.request_id AS "requestId", e.details
+     FROM audit_log_entries l LEFT JOIN audit_events e ON e.id = l.event_id
+     WHERE l.idx >= $1::int8 AND l.idx < $2::int8 ORDER BY l.idx`,
+    [from.toString(), to.toString()],
+  );
+}
+
+/** Events that are neither logged nor queued: lost from the log (verification). */
+export async function selectUnloggedEventIds(db: Queryable, limit = 100): Promise<number[]> {
+  const rows = await db.query<{ id: number }>(
+    `SELECT e.id::int8 AS id FROM audit_events e
+     WHERE NOT EXISTS (SELECT 1 FROM audit_log_entries l WHERE l.event_id = e.id)
+       AND NOT EXISTS (SELECT 1 FROM audit_log_pending p WHERE p.event_id = e.id)
+     ORDER BY e.id LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+export async function logSize(db: Queryable): Promise<bigint> {
+  const [row] = await db.query<{ size: string }>('SELECT coalesce(max(idx) + 1, 0)::text AS size FROM audit_log_entries');
+  return BigInt(row!.size);
+}
+
+export async function insertEntries(tx: Queryable, first: bigint, entries: { eventId: number; entry: string }[]): Promise<void> {
+  if (!entries.length) return;
+  await tx.query(
+    `INSERT INTO audit_log_entries (idx, event_id, entry)
+     SELECT $1::int8 + o - 1, e, t FROM unnest($2::int8[], $3::text[]) WITH ORDINALITY AS u(e, t, o)`,
+    [first.toString(), entries.map((e) => e.eventId), entries.map((e) => e.entry)],
+  );
+  await tx.query('DELETE FROM audit_log_pending WHERE event_id = ANY($1::int8[])', [entries.map((e) => e.eventId)]);
+}
+
+/** Entries [from, to) as stored. */
+export async function selectEntries(db: Queryable, from: bigint, to: bigint): Promise<string[]> {
+  const rows = await db.query<{ entry: string }>(
+    'SELECT entry FROM audit_log_entries WHERE idx >= $1::int8 AND idx < $2::int8 ORDER BY idx',
+    [from.toString(), to.toString()],
+  );
+  return rows.map((r) => r.entry);
+}
+
+export async function selectTile(db: Queryable, level: number, index: bigint): Promise<Uint8Array | undefined> {
+  const [row] = await db.query<{ hashes: Uint8Array }>('SELECT hashes FROM audit_log_tiles WHERE level = $1 AND idx = $2::int8', [level, index.toString()]);
+  return row ? new Uint8Array(row.hashes) : undefined;
+}
+
+export async function writeTile(tx: Queryable, level: number, index: bigint, hashes: Uint8Array): Promise<void> {
+  await tx.query(
+    `INSERT INTO audit_log_tiles (level, idx, hashes) VALUES ($1, $2::int8, $3)
+     ON CONFLICT (level, idx) DO UPDATE SET hashes = EXCLUDED.hashes`,
+    [level, index.toString(), Buffer.from(hashes)],
+  );
+}
+
+export interface StoredCheckpoint {
+  size: bigint;
+  root: Uint8Array;
+  note: string;
+  createdAt: Date;
+}
+
+const checkpointColumns = `size::text AS size, root, note, created_at AS "createdAt"`;
+const toCheckpoint = (row: { size: string; root: Uint8Array; note: string; createdAt: Date }): StoredCheckpoint => ({
+  ...row,
+  size: BigInt(row.size),
+  root: new Uint8Array(row.root),
+});
+
+export async function insertCheckpoint(tx: Queryable, checkpoint: { size: bigint; root: Uint8Array; note: string }): Promise<void> {
+  await tx.query('INSERT INTO audit_checkpoints (size, root, note) VALUES ($1::int8, $2, $3) ON CONFLICT (size) DO NOTHING', [
+    checkpoint.size.toString(),
+    Buffer.from(checkpoint.root),
+    checkpoint.note,
+  ]);
+}
+
+export async function selectLatestCheckpoint(db: Queryable): Promise<StoredCheckpoint | undefined> {
+  const [row] = await db.query<{ size: string; root: Uint8Array; note: string; createdAt: Date }>(
+    `SELECT ${checkpointColumns} FROM audit_checkpoints c ORDER BY c.size DESC LIMIT 1`,
+  );
+  return row ? toCheckpoint(row) : undefined;
+}
+
+export async function selectCheckpoint(db: Queryable, size: bigint): Promise<StoredCheckpoint | undefined> {
+  const [row] = await db.query<{ size: string; root: Uint8Array; note: string; createdAt: Date }>(
+    `SELECT ${checkpointColumns} FROM audit_checkpoints WHERE size = $1::int8`,
+    [size.toString()],
+  );
+  return row ? toCheckpoint(row) : undefined;
+}
+
+export async function selectCheckpoints(db: Queryable): Promise<StoredCheckpoint[]> {
+  const rows = await db.query<{ size: string; root: Uint8Array; note: string; createdAt: Date }>(`SELECT ${checkpointColumns} FROM audit_checkpoints c ORDER BY c.size`);
+  return rows.map(toCheckpoint);
+}
+
+export async function insertCosignature(tx: Queryable, cosignature: { size: bigint; witness: string; line: string }): Promise<void> {
+  await tx.query('INSERT INTO audit_cosignatures (size, witness, line) VALUES ($1::int8, $2, $3) ON CONFLICT (size, witness) DO UPDATE SET line = EXCLUDED.line', [
+    cosignature.size.toString(),
+    cosignature.witness,
+    cosignature.line,
+  ]);
+}
+
+export async function selectCosignatures(db: Queryable, size: bigint): Promise<{ witness: string; line: string }[]> {
+  return db.query('SELECT witness, line FROM audit_cosignatures WHERE size = $1::int8 ORDER BY witness', [size.toString()]);
+}
