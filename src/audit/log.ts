@@ -77,12 +77,33 @@ function reduce(hashes: Hash[]): Hash {
   return level[0]!;
 }
 
-/** Node hashes from the stored tiles, each tile read once per reader. */
+/** Full tiles never change: each database's most recently read ones are kept (8 KiB each). */
+const FULL_TILES_KEPT = 2048;
+const fullTiles = new WeakMap<Queryable, Map<string, Uint8Array>>();
+
+function keepFullTile(db: Queryable, key: string, tile: Uint8Array): void {
+  let kept = fullTiles.get(db);
+  if (!kept) fullTiles.set(db, (kept = new Map()));
+  kept.set(key, tile);
+  if (kept.size > FULL_TILES_KEPT) kept.delete(kept.keys().next().value!);
+}
+
+/** Node hashes from the stored tiles, each tile read once per reader (and full ones once per database). */
 export function tileReader(db: Queryable): NodeReader {
   const tiles = new Map<string, Promise<Uint8Array | undefined>>();
   const tile = (level: number, index: bigint) => {
     const key = `${level}/${index}`;
-    if (!tiles.has(key)) tiles.set(key, selectTile(db, level, index));
+    const full = fullTiles.get(db)?.get(key);
+    if (full) return Promise.resolve(full);
+    if (!tiles.has(key)) {
+      tiles.set(
+        key,
+        selectTile(db, level, index).then((content) => {
+          if (content?.length === TILE_WIDTH * 32) keepFullTile(db, key, content);
+          return content;
+        }),
+      );
+    }
     return tiles.get(key)!;
   };
   return async (height, n) => {

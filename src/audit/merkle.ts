@@ -84,29 +84,35 @@ export async function consistencyProof(read: NodeReader, from: bigint, to: bigin
 
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i]);
 
-/** RFC 9162 §2.1.3.2: does `proof` put the leaf with `hash` at `index` under `root` of `size`? */
-export function verifyInclusion(hash: Hash, index: bigint, size: bigint, proof: Hash[], root: Hash): boolean {
-  if (index < 0n || index >= size) return false;
-  let fn = index;
-  let sn = size - 1n;
-  let r = hash;
-  for (const p of proof) {
-    if (sn === 0n) return false;
+/**
+ * The walk both RFC 9162 verifications share, from node `fn` up to the last node `sn`: each proof
+ * hash is a left sibling (or, at the right edge, the subtree beside) or a right one. Returns `sn`
+ * at the end (0: the path reached the root exactly), or undefined when the path is too long.
+ */
+function walk(fn: bigint, sn: bigint, path: Hash[], left: (hash: Hash) => void, right: (hash: Hash) => void): bigint | undefined {
+  for (const p of path) {
+    if (sn === 0n) return undefined;
     if ((fn & 1n) === 1n || fn === sn) {
-      r = nodeHash(p, r);
-      if ((fn & 1n) === 0n) {
-        while ((fn & 1n) === 0n && fn !== 0n) {
-          fn >>= 1n;
-          sn >>= 1n;
-        }
+      left(p);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
       }
     } else {
-      r = nodeHash(r, p);
+      right(p);
     }
     fn >>= 1n;
     sn >>= 1n;
   }
-  return sn === 0n && equal(r, root);
+  return sn;
+}
+
+/** RFC 9162 §2.1.3.2: does `proof` put the leaf with `hash` at `index` under `root` of `size`? */
+export function verifyInclusion(hash: Hash, index: bigint, size: bigint, proof: Hash[], root: Hash): boolean {
+  if (index < 0n || index >= size) return false;
+  let r = hash;
+  const end = walk(index, size - 1n, proof, (p) => (r = nodeHash(p, r)), (p) => (r = nodeHash(r, p)));
+  return end === 0n && equal(r, root);
 }
 
 /** RFC 9162 §2.1.4.2: does `proof` show the tree (`size1`, `root1`) is a prefix of (`size2`, `root2`)? */
@@ -115,9 +121,8 @@ export function verifyConsistency(size1: bigint, size2: bigint, proof: Hash[], r
   if (size1 === size2) return proof.length === 0 && equal(root1, root2);
   if (size1 === 0n) return proof.length === 0;
   if (proof.length === 0) return false;
-  let path = proof;
   // When size1 is a power of two its root is the first node of the path.
-  if (log2Exact(size1) !== undefined) path = [root1, ...proof];
+  const path = log2Exact(size1) !== undefined ? [root1, ...proof] : proof;
   let fn = size1 - 1n;
   let sn = size2 - 1n;
   while ((fn & 1n) === 1n) {
@@ -126,24 +131,8 @@ export function verifyConsistency(size1: bigint, size2: bigint, proof: Hash[], r
   }
   let fr = path[0]!;
   let sr = path[0]!;
-  for (const c of path.slice(1)) {
-    if (sn === 0n) return false;
-    if ((fn & 1n) === 1n || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      if ((fn & 1n) === 0n) {
-        while ((fn & 1n) === 0n && fn !== 0n) {
-          fn >>= 1n;
-          sn >>= 1n;
-        }
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn >>= 1n;
-    sn >>= 1n;
-  }
-  return sn === 0n && equal(fr, root1) && equal(sr, root2);
+  const end = walk(fn, sn, path.slice(1), (c) => ((fr = nodeHash(c, fr)), (sr = nodeHash(c, sr))), (c) => (sr = nodeHash(sr, c)));
+  return end === 0n && equal(fr, root1) && equal(sr, root2);
 }
 
 /** A NodeReader over leaf hashes in memory (verifiers recomputing a whole log, tests). */

@@ -53,17 +53,17 @@ function publicKeyObject(raw: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
 }
 
-/** The note signer of a log (type 0x01, Ed25519). */
-export function noteSigner(name: string, privateKey: KeyObject): Signer & { vkey: string } {
+/** A named key of a signature type: its key id and verifier key (vkey). */
+function namedKey(name: string, type: number, privateKey: KeyObject) {
   if (!validName(name)) throw new Error(`a key name has no spaces or plus signs: ${JSON.stringify(name)}`);
   const publicKey = ed25519PublicBytes(privateKey);
-  const keyId = keyIdOf(name, ED25519, publicKey);
-  return {
-    name,
-    keyId,
-    sign: (message) => new Uint8Array(sign(null, message, privateKey)),
-    vkey: `${name}+${Buffer.from(keyId).toString('hex')}+${Buffer.from([ED25519, ...publicKey]).toString('base64')}`,
-  };
+  const keyId = keyIdOf(name, type, publicKey);
+  return { name, keyId, vkey: `${name}+${Buffer.from(keyId).toString('hex')}+${Buffer.from([type, ...publicKey]).toString('base64')}` };
+}
+
+/** The note signer of a log (type 0x01, Ed25519). */
+export function noteSigner(name: string, privateKey: KeyObject): Signer & { vkey: string } {
+  return { ...namedKey(name, ED25519, privateKey), sign: (message) => new Uint8Array(sign(null, message, privateKey)) };
 }
 
 /** A verifier from a vkey (`name+hex(keyID)+base64(type||pubkey)`): Ed25519 notes or cosignatures. */
@@ -171,13 +171,11 @@ function cosignedMessage(checkpoint: string, time: bigint): Uint8Array {
 
 /** A witness's cosigner (type 0x04): signs a checkpoint body at a time. */
 export function cosigner(name: string, privateKey: KeyObject) {
-  if (!validName(name)) throw new Error(`a key name has no spaces or plus signs: ${JSON.stringify(name)}`);
-  const publicKey = ed25519PublicBytes(privateKey);
-  const keyId = keyIdOf(name, COSIGNATURE_V1, publicKey);
+  const { keyId, vkey } = namedKey(name, COSIGNATURE_V1, privateKey);
   return {
     name,
     keyId,
-    vkey: `${name}+${Buffer.from(keyId).toString('hex')}+${Buffer.from([COSIGNATURE_V1, ...publicKey]).toString('base64')}`,
+    vkey,
     /** The cosignature line for a checkpoint body. */
     cosign(checkpoint: string, time = BigInt(Math.floor(Date.now() / 1000))): string {
       const stamp = Buffer.alloc(8);

@@ -5,9 +5,7 @@ import { ZodError } from 'zod';
 import { AppError, invalidInput } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ServiceContext } from '../services/context.js';
-import type { Database } from '../store/database.js';
-import { migrate } from '../store/migrate.js';
-import { openDatabase } from '../store/open.js';
+import { createExchange, type Exchange } from '../exchange.js';
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {
@@ -20,16 +18,15 @@ export function cliConfig(): Config {
   return loadConfig({ LOG_LEVEL: 'warn', ...process.env });
 }
 
-/** Opens the configured database (migrated), runs `fn` as the operator, and closes it. */
-export async function withOperator<T>(fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
+/** Opens the configured exchange (migrated, with its keys), runs `fn` as the operator, and closes it. */
+export async function withOperator<T>(fn: (ctx: ServiceContext & { exchange: Exchange }) => Promise<T>): Promise<T> {
   const config = cliConfig();
   const logger: Logger = createLogger(config.LOG_LEVEL);
-  const db: Database = await openDatabase(config, logger);
+  const exchange = await createExchange(config, logger, { recover: false });
   try {
-    await migrate(db);
-    return await fn({ db, config, logger, actor: { type: 'operator' }, requestId: null });
+    return await fn({ db: exchange.db, config, logger, actor: { type: 'operator' }, requestId: null, exchange });
   } finally {
-    await db.close();
+    await exchange.close();
   }
 }
 

@@ -7,7 +7,7 @@ import { recordEvent, recordEvents, type AuditFact } from '../audit/record-event
 import { AppError } from '../errors.js';
 import type { ServiceContext } from '../services/context.js';
 import type { Queryable } from '../store/database.js';
-import type { ConsentGrant } from './grant.js';
+import type { ConsentGrant } from '../core/grant.js';
 import { ConsentDenial, verifyConsentToken, type ConsentRequest } from './verify.js';
 
 function permitted(request: ConsentRequest, grant: ConsentGrant): AuditFact {

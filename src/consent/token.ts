@@ -4,14 +4,13 @@
  * published JSON Schema (standards/consent/v1/claims.schema.json) is generated from them.
  */
 import { z } from 'zod';
+import { consentActions, matchGrades } from '../core/grant.js';
 import { lawfulBases, purposes } from '../standard/code-lists.js';
 import { customerDictionary } from '../standard/publish.js';
 
 export const CONSENT_TOKEN_TYPE = 'consent+jwt';
 export const consentAlgorithms = ['EdDSA', 'ES256'] as const;
-export const consentActions = ['match', 'disclose'] as const;
-/** FHIR match grades, best first. */
-export const matchGrades = ['certain', 'probable', 'possible'] as const;
+export { consentActions, matchGrades };
 
 /**
  * Fields a grantor may disclose: every path of the field dictionary (`name.family`, `emails`,

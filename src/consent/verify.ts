@@ -13,7 +13,7 @@ import { purposePolicies, type purposes } from '../standard/code-lists.js';
 import { selectVerificationState } from '../store/consent.js';
 import type { Queryable } from '../store/database.js';
 import { selectOwnedDatasetIds } from '../store/datasets.js';
-import { sealGrant, type ConsentGrant } from './grant.js';
+import { sealGrant, type ConsentGrant } from '../core/grant.js';
 import { verificationKey } from './jwks.js';
 import { CONSENT_TOKEN_TYPE, claimProblems, consentAlgorithms, consentClaimsSchema, type consentActions } from './token.js';
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { matchGrades } from '../consent/token.js';
+import { matchGrades } from '../core/grant.js';
 import { comparisons, compareRecords, type Comparable } from './compare.js';
 
 const probability = z.number().gt(0).lt(1);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { authorizeConsent } from '../consent/authorize.js';
-import { consentActions, matchGrades } from '../consent/token.js';
+import { consentActions, matchGrades } from '../core/grant.js';
 import { purposes } from '../standard/code-lists.js';
 import type { ServiceContext } from './context.js';
 import { requirePartner } from './datasets.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { recordEvent } from '../audit/record-event.js';
 import { authorizeConsent } from '../consent/authorize.js';
-import type { ConsentGrant } from '../consent/grant.js';
+import type { ConsentGrant } from '../core/grant.js';
 import { notFound } from '../errors.js';
 import { defaultModel } from '../match/model.js';
 import { purposes } from '../standard/code-lists.js';

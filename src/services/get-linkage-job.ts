@@ -1,5 +1,5 @@
 import { authorizeConsent } from '../consent/authorize.js';
-import type { ConsentGrant } from '../consent/grant.js';
+import type { ConsentGrant } from '../core/grant.js';
 import { AppError, notFound } from '../errors.js';
 import type { purposes } from '../standard/code-lists.js';
 import { selectLinkageJob, selectLinkageResults, type LinkageJob, type LinkageResult } from '../store/linkage-jobs.js';

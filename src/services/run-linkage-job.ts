@@ -1,5 +1,5 @@
 import { recordEvent } from '../audit/record-event.js';
-import type { ConsentGrant } from '../consent/grant.js';
+import type { ConsentGrant } from '../core/grant.js';
 import type { Link } from '../match/link.js';
 import { defaultModel, gradeRank } from '../match/model.js';
 import { isRevoked } from '../store/consent.js';

@@ -4,7 +4,7 @@
  * probe's keys; batch linkage joins two datasets on the same rules. Another partner's records are
  * only reached under a verified grant, whose scope (datasets, each record's consent) applies in SQL.
  */
-import { assertVerifiedGrant, type ConsentGrant } from '../consent/grant.js';
+import { assertVerifiedGrant, type ConsentGrant } from '../core/grant.js';
 import type { MatchKeys } from '../match/keys.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import type { Queryable } from './database.js';

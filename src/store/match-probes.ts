@@ -1,5 +1,5 @@
 /** Probe counts per consent token and candidate record (digests only), for the match probe budget. */
-import type { ConsentGrant } from '../consent/grant.js';
+import type { ConsentGrant } from '../core/grant.js';
 import type { Queryable } from './database.js';
 
 /**

@@ -3,7 +3,7 @@
  * in SQL: the grantor's partition, the granted datasets, each record's own consent for the purpose
  * (cx_record_permits) and the granted fields (cx_disclose), so no caller can skip any of them.
  */
-import { assertVerifiedGrant, type ConsentGrant } from '../consent/grant.js';
+import { assertVerifiedGrant, type ConsentGrant } from '../core/grant.js';
 import type { Queryable } from './database.js';
 import { visibleDataset } from './visible.js';
 

@@ -236,6 +236,19 @@ describe(`the audit log on ${engineUnderTest}`, () => {
     report = await verifyLog(ex.db, verifiers);
     expect(report.problems).toContainEqual(expect.objectContaining({ index: '3', problem: expect.stringMatching(/tile/) }));
 
+    // Reordering two entries (their bytes swapped).
+    await tamper(`UPDATE audit_log_entries SET entry = replace(entry, '"outcome":"denied"', '"outcome":"success"') WHERE idx = 3`);
+    await tamper(`UPDATE audit_log_entries e SET entry = o.entry FROM audit_log_entries o WHERE (e.idx, o.idx) IN ((5, 6), (6, 5))`);
+    report = await verifyLog(ex.db, verifiers);
+    expect(report.problems[0]).toMatchObject({ index: '5' });
+    expect(report.problems).toContainEqual(expect.objectContaining({ index: '5', problem: expect.stringMatching(/tile/) }));
+    expect(report.problems).toContainEqual(expect.objectContaining({ index: '6', problem: expect.stringMatching(/tile/) }));
+
+    // Inserting an event behind the log's back.
+    await tamper(`INSERT INTO audit_events (actor_type, action, target_type, outcome) VALUES ('system', 'dataset.create', 'dataset', 'success')`);
+    report = await verifyLog(ex.db, verifiers);
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: expect.stringMatching(/neither in the log nor queued/) }));
+
     // Deleting an event from the table.
     const [last] = await ex.db.query<{ event_id: number; idx: string }>('SELECT event_id::int AS event_id, idx::text FROM audit_log_entries ORDER BY idx DESC LIMIT 1');
     await tamper('DELETE FROM audit_events WHERE id = $1', [last!.event_id]);

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { base64url, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
-import type { ConsentGrant } from '../../src/consent/grant.js';
+import type { ConsentGrant } from '../../src/core/grant.js';
 import { STANDARD_VERSION } from '../../src/standard/customer.js';
 import { selectAuditEvents } from '../../src/store/audit-events.js';
 import { selectDisclosedRecord } from '../../src/store/shared-records.js';

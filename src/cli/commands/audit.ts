@@ -7,7 +7,6 @@ import { integrateAll, verifyReceipt } from '../../audit/log.js';
 import { ed25519PrivateKey, parseVerifierKey } from '../../audit/note.js';
 import { createWitness } from '../../audit/witness.js';
 import { verifyLog } from '../../audit/verify.js';
-import { openAuditLog } from '../../exchange.js';
 import { CliError, withOperator } from '../runtime.js';
 
 /** The witness's 32-byte Ed25519 seed, kept as hex; made on first use. */
@@ -26,7 +25,7 @@ export function registerAudit(program: Command): void {
     .option('--vkey <vkey>', "the log's verifier key (default: the exchange's own)")
     .action(async (options: { vkey?: string }) => {
       const report = await withOperator(async (ctx) => {
-        const vkey = options.vkey ?? (await openAuditLog(ctx.db, ctx.config)).signer.vkey;
+        const vkey = options.vkey ?? ctx.exchange.auditLog.signer.vkey;
         return verifyLog(ctx.db, [parseVerifierKey(vkey)]);
       });
       for (const p of report.problems) process.stdout.write(`${p.index !== undefined ? `index ${p.index}: ` : ''}${p.eventId !== undefined ? `event ${p.eventId}: ` : ''}${p.problem}\n`);
@@ -94,7 +93,7 @@ export function registerAudit(program: Command): void {
     .command('integrate')
     .description('integrate every queued event now (operators; the service does it every AUDIT_INTEGRATE_INTERVAL_MS)')
     .action(async () => {
-      const size = await withOperator(async (ctx) => integrateAll(ctx.db, await openAuditLog(ctx.db, ctx.config)));
+      const size = await withOperator((ctx) => integrateAll(ctx.db, ctx.exchange.auditLog));
       process.stdout.write(`the log holds ${size} entries\n`);
     });
 }

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { startServer } from '../../api/server.js';
-import { boot, startBackground } from '../../exchange.js';
+import { createExchange, startBackground } from '../../exchange.js';
 import { ensureAdminKey } from '../../services/ensure-admin-key.js';
-import { describeDatabase, openDatabase } from '../../store/open.js';
+import { describeDatabase } from '../../store/open.js';
 
 export function registerServe(program: Command): void {
   program
@@ -14,10 +14,9 @@ export function registerServe(program: Command): void {
     .action(async (options: { port?: string }) => {
       const config = loadConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
       const logger = createLogger(config.LOG_LEVEL);
-      const db = await openDatabase(config, logger);
-      let exchange;
+      const exchange = await createExchange(config, logger, { recover: true });
+      const { db } = exchange;
       try {
-        exchange = await boot(db, config, logger);
         logger.info({ database: describeDatabase(config) }, 'database ready');
         const keyFile = await ensureAdminKey({ ctx: { db, config, logger, actor: { type: 'system' }, requestId: null } });
         if (config.DATABASE_URL && !config.EXCHANGE_SECRET) {
@@ -26,7 +25,7 @@ export function registerServe(program: Command): void {
         }
         if (keyFile) logger.info({ keyFile }, 'new exchange: the first admin key was written to this file');
       } catch (error) {
-        await db.close();
+        await exchange.close();
         throw error;
       }
       const server = await startServer({ db, config, logger, auditLog: exchange.auditLog }, { background: startBackground(exchange) });

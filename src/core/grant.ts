@@ -4,7 +4,11 @@
  * make, so no code path can read another partner's records without a verified token.
  */
 import type { purposes } from '../standard/code-lists.js';
-import type { consentActions, matchGrades } from './token.js';
+
+/** What a consent token can grant. */
+export const consentActions = ['match', 'disclose'] as const;
+/** FHIR match grades, best first. */
+export const matchGrades = ['certain', 'probable', 'possible'] as const;
 
 export interface ConsentGrant {
   readonly jti: string;
