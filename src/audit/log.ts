@@ -18,6 +18,7 @@ import {
   selectLatestCheckpoint,
   selectPendingEvents,
   selectTile,
+  selectTiles,
   writeTile,
   type LoggableEvent,
   type StoredCheckpoint,
@@ -88,9 +89,46 @@ function keepFullTile(db: Queryable, key: string, tile: Uint8Array): void {
   if (kept.size > FULL_TILES_KEPT) kept.delete(kept.keys().next().value!);
 }
 
-/** Node hashes from the stored tiles, each tile read once per reader (and full ones once per database). */
-export function tileReader(db: Queryable): NodeReader {
+/** The tiles that hold nodes (height, position), as (level, tile index). */
+function tilesOf(nodes: [number, bigint][]): [number, bigint][] {
+  const tiles = new Map<string, [number, bigint]>();
+  for (const [height, n] of nodes) {
+    const level = Math.floor(height / TILE_HEIGHT);
+    const index = (n << BigInt(height % TILE_HEIGHT)) / BigInt(TILE_WIDTH);
+    tiles.set(`${level}/${index}`, [level, index]);
+  }
+  return [...tiles.values()];
+}
+
+/** The nodes a proof will read: the proof's shape depends on sizes and indices alone. */
+async function nodesRead(prove: (read: NodeReader) => Promise<unknown>): Promise<[number, bigint][]> {
+  const nodes: [number, bigint][] = [];
+  const zero = new Uint8Array(32);
+  await prove(async (height, n) => (nodes.push([height, n]), zero));
+  return nodes;
+}
+
+/**
+ * Node hashes from the stored tiles, each tile read once per reader (and full ones once per
+ * database). `preload` reads the tiles a proof needs in one query.
+ */
+export function tileReader(db: Queryable, preload: [number, bigint][] = []): NodeReader {
   const tiles = new Map<string, Promise<Uint8Array | undefined>>();
+  const missing = preload.filter(([level, index]) => !fullTiles.get(db)?.has(`${level}/${index}`));
+  if (missing.length > 1) {
+    const loaded = selectTiles(db, missing);
+    for (const [level, index] of missing) {
+      const key = `${level}/${index}`;
+      tiles.set(
+        key,
+        loaded.then((found) => {
+          const content = found.get(key);
+          if (content?.length === TILE_WIDTH * 32) keepFullTile(db, key, content);
+          return content;
+        }),
+      );
+    }
+  }
   const tile = (level: number, index: bigint) => {
     const key = `${level}/${index}`;
     const full = fullTiles.get(db)?.get(key);
@@ -258,12 +296,14 @@ export async function checkpointFor(db: Queryable, treeSize?: bigint): Promise<S
 }
 
 export async function proveInclusion(db: Queryable, index: bigint, checkpoint: StoredCheckpoint, entry: string): Promise<InclusionAnswer> {
-  const proof = await inclusionProof(tileReader(db), index, checkpoint.size);
+  const preload = tilesOf(await nodesRead((read) => inclusionProof(read, index, checkpoint.size)));
+  const proof = await inclusionProof(tileReader(db, preload), index, checkpoint.size);
   return { index, treeSize: checkpoint.size, leafHash: leafHash(enc.encode(entry)), proof, checkpoint };
 }
 
 export async function proveConsistency(db: Queryable, from: bigint, to: bigint): Promise<Hash[]> {
-  return consistencyProof(tileReader(db), from, to);
+  const preload = tilesOf(await nodesRead((read) => consistencyProof(read, from, to)));
+  return consistencyProof(tileReader(db, preload), from, to);
 }
 
 /** c2sp.org/tlog-proof@v1: an offline receipt (the entry as `extra`, its index, its proof, the checkpoint). */

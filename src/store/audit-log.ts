@@ -95,6 +95,16 @@ export async function selectTile(db: Queryable, level: number, index: bigint): P
   return row ? new Uint8Array(row.hashes) : undefined;
 }
 
+/** Several tiles in one query, by "level/index". */
+export async function selectTiles(db: Queryable, tiles: [number, bigint][]): Promise<Map<string, Uint8Array>> {
+  const rows = await db.query<{ level: number; idx: string; hashes: Uint8Array }>(
+    `SELECT t.level, t.idx::text AS idx, t.hashes FROM audit_log_tiles t
+     JOIN unnest($1::int2[], $2::int8[]) AS w(level, idx) ON t.level = w.level AND t.idx = w.idx`,
+    [tiles.map(([level]) => level), tiles.map(([, index]) => index.toString())],
+  );
+  return new Map(rows.map((r) => [`${r.level}/${r.idx}`, new Uint8Array(r.hashes)]));
+}
+
 export async function writeTile(tx: Queryable, level: number, index: bigint, hashes: Uint8Array): Promise<void> {
   await tx.query(
     `INSERT INTO audit_log_tiles (level, idx, hashes) VALUES ($1, $2::int8, $3)

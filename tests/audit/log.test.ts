@@ -209,6 +209,15 @@ describe(`the audit log on ${engineUnderTest}`, () => {
     expect(new Uint8Array(await (await ex.request('/audit/tile/1/000.p/3')).arrayBuffer())).toHaveLength(96);
     const report = await verifyLog(ex.db, [parseVerifierKey(vkey)], { pageSize: 300 });
     expect(report).toMatchObject({ ok: true, problems: [] });
+    // Proofs across tiles and levels (their tiles read in one query), against the signed root.
+    const { size, root } = await checkpoint();
+    for (const index of [0, 255, 256, 700, Number(size) - 1]) {
+      const answer = (await (await ex.request(`/v1/audit/events/${index}/proof`, { key: auditorKey })).json()) as { proof: string[]; entry: string };
+      expect(verifyInclusion(leafHash(new TextEncoder().encode(answer.entry)), BigInt(index), size, answer.proof.map(unb64), root)).toBe(true);
+    }
+    const older = (await ex.db.query<{ size: string; root: Uint8Array }>('SELECT size::text AS size, root FROM audit_checkpoints WHERE size > 0 AND size < $1::int8 ORDER BY size DESC LIMIT 1', [String(size)]))[0]!;
+    const consistent = (await (await ex.request(`/v1/audit/consistency?from=${older.size}`, { key: auditorKey })).json()) as { proof: string[] };
+    expect(verifyConsistency(BigInt(older.size), size, consistent.proof.map(unb64), new Uint8Array(older.root), root)).toBe(true);
   });
 
   it('finds tampering done directly in SQL, at its index', async () => {
