@@ -1,12 +1,12 @@
 /**
- * fsck of the audit log, on its database: every entry is rebuilt from its event and rehashed (the
+ * fsck of the audit log, on its database: every entry is compared with its event and rehashed (the
  * lesson of immudb's audit mode: recompute leaves from the entries, never trust stored hashes),
  * the tree is rebuilt and compared with the stored tiles and with every signed checkpoint, and
  * every event must be logged or queued. Reports the first index where the log stops holding.
  */
 import type { Queryable } from '../store/database.js';
-import { selectCheckpoints, selectLoggedEvents, selectTile, selectUnloggedEventIds } from '../store/audit-log.js';
-import { entryOf, TILE_WIDTH } from './log.js';
+import { selectCheckpoints, selectEntriesChecked, selectTile, selectUnloggedEventIds } from '../store/audit-log.js';
+import { TILE_WIDTH } from './log.js';
 import { leafHash, nodeHash, type Hash } from './merkle.js';
 import { openNote, parseCheckpoint, type Verifier } from './note.js';
 
@@ -70,18 +70,18 @@ export async function verifyLog(db: Queryable, verifiers: Verifier[], options: {
   };
   checkRoot();
   // The next page is read while this one is checked.
-  let next = selectLoggedEvents(db, 0n, pageSize);
+  let next = selectEntriesChecked(db, 0n, pageSize);
   for (let from = 0n; ; from += pageSize) {
     const rows = await next;
-    if (BigInt(rows.length) === pageSize) next = selectLoggedEvents(db, from + pageSize, from + 2n * pageSize);
+    if (BigInt(rows.length) === pageSize) next = selectEntriesChecked(db, from + pageSize, from + 2n * pageSize);
     for (const row of rows) {
       const index = BigInt(row.idx);
       if (index !== expected) {
         problems.push({ index: String(expected), problem: `entries ${expected}…${index - 1n} are missing` });
         expected = index;
       }
-      if (!row.found) problems.push({ index: row.idx, eventId: row.id, problem: 'the event of this entry is gone from audit_events' });
-      else if (entryOf(row) !== row.entry) problems.push({ index: row.idx, eventId: row.id, problem: 'the event differs from its logged entry (edited after it was logged)' });
+      if (!row.found) problems.push({ index: row.idx, eventId: row.eventId, problem: 'the event of this entry is gone from audit_events' });
+      else if (!row.same) problems.push({ index: row.idx, eventId: row.eventId, problem: 'the event differs from its logged entry (edited after it was logged)' });
       const leaf = leafHash(enc.encode(row.entry));
       if (index / BigInt(TILE_WIDTH) !== tileIndex) {
         tileIndex = index / BigInt(TILE_WIDTH);

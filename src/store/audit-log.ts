@@ -41,13 +41,21 @@ export async function countPendingEvents(db: Queryable): Promise<number> {
   return (await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM audit_log_pending'))[0]!.n;
 }
 
-/** The events behind entries [from, to), in log order, with the stored entries (for verification). */
-export async function selectLoggedEvents(db: Queryable, from: bigint, to: bigint): Promise<(LoggableEvent & { idx: string; entry: string; found: boolean })[]> {
+/**
+ * Entries [from, to) in log order, each with whether its event still holds what the entry says:
+ * the entry as JSON against the event's columns built into the same shape (src/audit/log.ts
+ * entryOf), compared by value in the database, so that only the entries travel.
+ */
+export async function selectEntriesChecked(db: Queryable, from: bigint, to: bigint): Promise<{ idx: string; entry: string; eventId: number; found: boolean; same: boolean }[]> {
   return db.query(
-    `SELECT l.idx::text AS idx, l.entry, l.event_id::int8 AS id, e.id IS NOT NULL AS found,
-       to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS time,
-       e.actor_type AS "actorType", e.actor_id AS "actorId", e.actor_partner_id AS "actorPartnerId", e.partner_id AS "partnerId",
-       e.action, e.target_type AS "targetType", e.target_id AS "targetId", e.outcome, e.request_id AS "requestId", e.details
+    `SELECT l.idx::text AS idx, l.entry, l.event_id::int8 AS "eventId", e.id IS NOT NULL AS found,
+       coalesce(l.entry::jsonb = jsonb_build_object(
+         'v', 1, 'event', e.id,
+         'time', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+         'actor', jsonb_build_object('type', e.actor_type, 'id', e.actor_id, 'partner', e.actor_partner_id),
+         'partner', e.partner_id, 'action', e.action,
+         'target', jsonb_build_object('type', e.target_type, 'id', e.target_id),
+         'outcome', e.outcome, 'request', e.request_id, 'details', e.details), false) AS same
      FROM audit_log_entries l LEFT JOIN audit_events e ON e.id = l.event_id
      WHERE l.idx >= $1::int8 AND l.idx < $2::int8 ORDER BY l.idx`,
     [from.toString(), to.toString()],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspace, type Workspace } from '../../src/cli/workspace.js';
 import { pairsFromClusters } from '../../src/cli/commands/link.js';
-import { evaluatePairs, parsePairsCsv } from '../../src/match/evaluate.js';
+import { evaluatePairs, idPairs, parsePairsCsv } from '../../src/match/evaluate.js';
 import { defaultModel } from '../../src/match/model.js';
 import { linkDatasets } from '../../src/services/link-datasets.js';
 import { createTestDatabase, engineUnderTest } from '../helpers/database.js';
@@ -33,7 +33,7 @@ describe(`accuracy of the default model on ${engineUnderTest}`, () => {
     const left = await workspace.load(join(dir, 'org.csv'), 'febrl', 'febrl3-org');
     const right = await workspace.load(join(dir, 'dup.csv'), 'febrl', 'febrl3-dup');
     const { links } = await linkDatasets(workspace.db, left, right, { model, threshold: model.thresholds.possible });
-    const truth = parsePairsCsv(readFileSync(febrl('febrl3_true_pairs.csv'), 'utf8')).filter(([a, b]) => a.includes('-org') !== b.includes('-org'));
+    const truth = idPairs(parsePairsCsv(readFileSync(febrl('febrl3_true_pairs.csv'), 'utf8'))).filter(([a, b]) => a.includes('-org') !== b.includes('-org'));
     const result = f1(links, truth);
     expect(result.truePairs).toBe(3000);
     expect(result.f1).toBeGreaterThanOrEqual(0.99);
@@ -42,7 +42,7 @@ describe(`accuracy of the default model on ${engineUnderTest}`, () => {
   it.each([1, 2, 3])('deduplicates FEBRL dataset%i with F1 ≥ 0.99', async (n) => {
     const data = await workspace.load(febrl(`dataset${n}.csv`), 'febrl', `febrl${n}`);
     const { links } = await linkDatasets(workspace.db, data, data, { model, threshold: model.thresholds.possible });
-    const result = f1(links, parsePairsCsv(readFileSync(febrl(`febrl${n}_true_pairs.csv`), 'utf8')));
+    const result = f1(links, idPairs(parsePairsCsv(readFileSync(febrl(`febrl${n}_true_pairs.csv`), 'utf8'))));
     expect(result.f1).toBeGreaterThanOrEqual(0.99);
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,15 @@ describe('cx dedupe, link, eval and model', () => {
     const entity = (id: string) => id.split('-')[1];
     expect(rows.filter(([a, b]) => a === b).length).toBeGreaterThan(800);
     expect(rows.every(([a, b]) => entity(a!) === entity(b!))).toBe(true);
+    // The two files share an id space: a pair of equal ids is a pair, and eval counts it.
+    const pairsFile = join(dir, 'self-links.csv');
+    writeFileSync(pairsFile, left.stdout);
+    const truthFile = join(dir, 'self-truth.csv');
+    writeFileSync(truthFile, `left,right\n${rows.map(([a]) => `${a},${a}`).join('\n')}\n`);
+    const evaluated = await runCx(['eval', '--pairs', pairsFile, '--truth', truthFile, '--linkage', '--curve'], {});
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    const [, recall] = /recall (\d\.\d+)/.exec(evaluated.stdout)!;
+    expect(Number(recall)).toBeGreaterThan(0.8);
   });
 
   it('trains a model without labels and shows it', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
-import { evaluatePairs, parsePairsCsv } from '../../src/match/evaluate.js';
+import { evaluatePairs, idPairs, parsePairsCsv } from '../../src/match/evaluate.js';
 import { runningJobs } from '../../src/services/create-linkage-job.js';
 import { runLinkageJob } from '../../src/services/run-linkage-job.js';
 import { verifyConsentToken } from '../../src/consent/verify.js';
@@ -72,8 +72,8 @@ describe(`batch linkage jobs on ${engineUnderTest}`, () => {
     const ndjson = await (await ex.request(`/v1/linkage-jobs/${String(job.id)}/results.ndjson`, { key: globex.key, headers: { 'consent-token': token } })).text();
     expect(ndjson.trim().split('\n')).toHaveLength(Number(done.links));
 
-    const truth = parsePairsCsv(readFileSync(`${sharedData}febrl/febrl3_true_pairs.csv`, 'utf8')).filter(([a, b]) => a.includes('-org') !== b.includes('-org'));
-    const quality = evaluatePairs(parsePairsCsv(csv).map(([a, b]) => [a, b]), truth);
+    const truth = idPairs(parsePairsCsv(readFileSync(`${sharedData}febrl/febrl3_true_pairs.csv`, 'utf8'))).filter(([a, b]) => a.includes('-org') !== b.includes('-org'));
+    const quality = evaluatePairs(idPairs(parsePairsCsv(csv)).map(([a, b]) => [a, b]), truth);
     expect(quality.f1).toBeGreaterThanOrEqual(0.95);
 
     const events = (await selectAuditEvents(ex.db)).filter((e) => e.targetId === job.id);

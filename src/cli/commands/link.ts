@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { evaluatePairs, parsePairsCsv, precisionRecallCurve } from '../../match/evaluate.js';
+import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../match/evaluate.js';
 import type { Link } from '../../match/link.js';
 import { defaultModel, defaultThresholds, loadModel, type MatchModel } from '../../match/model.js';
 import { linkDatasets, trainOnDatasets, type LinkOptions } from '../../services/link-datasets.js';
@@ -103,7 +103,8 @@ export function registerLink(program: Command): void {
     .option('--id-column <c>', 'id column of --truth-clusters', 'unique_id')
     .option('--cluster-column <c>', 'cluster column of --truth-clusters', 'cluster')
     .option('--curve', 'also print precision and recall at a range of thresholds (needs the probability column)')
-    .action((options: { pairs: string; truth?: string; truthClusters?: string; idColumn: string; clusterColumn: string; curve?: boolean }) => {
+    .option('--linkage', 'the pairs link two files: (a, b) is not (b, a); as always, equal ids on both sides are a pair')
+    .action((options: { pairs: string; truth?: string; truthClusters?: string; idColumn: string; clusterColumn: string; curve?: boolean; linkage?: boolean }) => {
       const read = (file: string) => {
         try {
           return readFileSync(file, 'utf8');
@@ -111,19 +112,28 @@ export function registerLink(program: Command): void {
           throw new CliError(`cannot read ${file}`);
         }
       };
-      const found = parsePairsCsv(read(options.pairs));
+      const parse = (file: string) => {
+        try {
+          return parsePairsCsv(read(file));
+        } catch (error) {
+          throw new CliError(`${file} is not a CSV of pairs: ${(error as Error).message.split('\n')[0]}`);
+        }
+      };
+      const scored = parse(options.pairs);
+      const found = idPairs(scored);
+      const evaluation = { ordered: options.linkage ?? false };
       let truth: [string, string][];
-      if (options.truth) truth = parsePairsCsv(read(options.truth));
+      if (options.truth) truth = idPairs(parse(options.truth));
       else if (options.truthClusters) truth = pairsFromClusters(read(options.truthClusters), options.idColumn, options.clusterColumn);
       else throw new CliError('give the truth: --truth <pairs.csv> or --truth-clusters <file.csv>');
-      const result = evaluatePairs(found, truth);
+      const result = evaluatePairs(found, truth, evaluation);
       process.stdout.write(
         `precision ${result.precision.toFixed(4)}  recall ${result.recall.toFixed(4)}  F1 ${result.f1.toFixed(4)}  ` +
           `(${result.truePositives} of ${result.found} found pairs true; ${result.truePairs} true pairs)\n`,
       );
       if (options.curve) {
-        const scored = found.map(([leftId, rightId], i) => ({ leftId, rightId, probability: Number(read(options.pairs).split(/\r?\n/)[i + 1]?.split(',')[2] ?? 1) }));
-        for (const point of precisionRecallCurve(scored, truth)) {
+        if (scored.some((pair) => Number.isNaN(pair.probability))) throw new CliError(`--curve needs a probability in the third column of ${options.pairs}`);
+        for (const point of precisionRecallCurve(scored, truth, undefined, evaluation)) {
           process.stdout.write(`  threshold ${point.threshold.toString().padEnd(5)}  precision ${point.precision.toFixed(4)}  recall ${point.recall.toFixed(4)}  F1 ${point.f1.toFixed(4)}\n`);
         }
       }
