@@ -35,7 +35,8 @@ const enc = new TextEncoder();
 
 /**
  * The log entry of an event: its RFC 8785 (JCS) form, so that anyone can rebuild the bytes from
- * the event and check its leaf. Times are the database's, to the microsecond.
+ * the event and check its leaf. Times are the database's, to the microsecond; `digest` is the
+ * database's digest of the event row (store/audit-log.ts), for a fast check that it is unchanged.
  */
 export function entryOf(event: LoggableEvent): string {
   const entry = canonicalize({
@@ -49,6 +50,7 @@ export function entryOf(event: LoggableEvent): string {
     outcome: event.outcome,
     request: event.requestId,
     details: event.details,
+    digest: event.digest,
   });
   if (entry === undefined) throw new Error('an audit event has no JSON form');
   return entry;

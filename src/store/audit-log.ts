@@ -23,9 +23,22 @@ export interface LoggableEvent {
   outcome: string;
   requestId: string | null;
   details: Record<string, unknown>;
+  /** SHA-256 of the event's columns (EVENT_DIGEST): the entry carries it, so a later edit shows. */
+  digest: string;
 }
 
-const loggable = `e.id::int8 AS id, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS time,
+/**
+ * A digest of an event row `e`, made in the database from its columns: each quoted (or NULL), so
+ * that no value can move into its neighbour unseen; the time in microseconds since the epoch. The
+ * log entry carries it: fsck compares it with the row's digest now, so only entries and digests
+ * travel.
+ */
+const EVENT_DIGEST = `encode(sha256(convert_to(concat_ws(',', e.id, (extract(epoch FROM e.occurred_at) * 1000000)::int8,
+  quote_literal(e.actor_type), quote_nullable(e.actor_id), quote_nullable(e.actor_partner_id), quote_nullable(e.partner_id),
+  quote_literal(e.action), quote_literal(e.target_type), quote_nullable(e.target_id), quote_literal(e.outcome),
+  quote_nullable(e.request_id), quote_literal(e.details::text)), 'UTF8')), 'hex')`;
+
+const loggable = `${EVENT_DIGEST} AS digest, e.id::int8 AS id, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS time,
   e.actor_type AS "actorType", e.actor_id AS "actorId", e.actor_partner_id AS "actorPartnerId", e.partner_id AS "partnerId",
   e.action, e.target_type AS "targetType", e.target_id AS "targetId", e.outcome, e.request_id AS "requestId", e.details`;
 
@@ -41,21 +54,10 @@ export async function countPendingEvents(db: Queryable): Promise<number> {
   return (await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM audit_log_pending'))[0]!.n;
 }
 
-/**
- * Entries [from, to) in log order, each with whether its event still holds what the entry says:
- * the entry as JSON against the event's columns built into the same shape (src/audit/log.ts
- * entryOf), compared by value in the database, so that only the entries travel.
- */
-export async function selectEntriesChecked(db: Queryable, from: bigint, to: bigint): Promise<{ idx: string; entry: string; eventId: number; found: boolean; same: boolean }[]> {
+/** Entries [from, to) in log order, with their event's digest now (null when the event is gone). */
+export async function selectEntriesWithDigests(db: Queryable, from: bigint, to: bigint): Promise<{ idx: string; entry: string; eventId: number; digest: string | null }[]> {
   return db.query(
-    `SELECT l.idx::text AS idx, l.entry, l.event_id::int8 AS "eventId", e.id IS NOT NULL AS found,
-       coalesce(l.entry::jsonb = jsonb_build_object(
-         'v', 1, 'event', e.id,
-         'time', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-         'actor', jsonb_build_object('type', e.actor_type, 'id', e.actor_id, 'partner', e.actor_partner_id),
-         'partner', e.partner_id, 'action', e.action,
-         'target', jsonb_build_object('type', e.target_type, 'id', e.target_id),
-         'outcome', e.outcome, 'request', e.request_id, 'details', e.details), false) AS same
+    `SELECT l.idx::text AS idx, l.entry, l.event_id::int8 AS "eventId", CASE WHEN e.id IS NULL THEN NULL ELSE ${EVENT_DIGEST} END AS digest
      FROM audit_log_entries l LEFT JOIN audit_events e ON e.id = l.event_id
      WHERE l.idx >= $1::int8 AND l.idx < $2::int8 ORDER BY l.idx`,
     [from.toString(), to.toString()],

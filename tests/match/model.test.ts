@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { comparisons, compareRecords, jaroWinkler, jaroWinklerAbove, oneEditApart, prepare } from '../../src/match/compare.js';
 import { seededRandom } from '../../src/match/train.js';
-import { evaluatePairs, parsePairsCsv, precisionRecallCurve } from '../../src/match/evaluate.js';
+import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../src/match/evaluate.js';
 import { clusterPairs, clusters, oneToOne, type Link } from '../../src/match/link.js';
 import { defaultModel, parseModel, scorePair, ModelError } from '../../src/match/model.js';
 import { estimateU, trainModel } from '../../src/match/train.js';
@@ -155,6 +155,6 @@ describe('linkage', () => {
     expect(evaluatePairs([['b', 'a'], ['c', 'd']], [['a', 'b'], ['e', 'f']])).toMatchObject({ precision: 0.5, recall: 0.5, f1: 0.5 });
     const curve = precisionRecallCurve([{ leftId: 'a', rightId: 'b', probability: 0.95 }, { leftId: 'c', rightId: 'd', probability: 0.3 }], [['a', 'b']], [0.2, 0.9]);
     expect(curve.map((p) => [p.threshold, p.precision, p.recall])).toEqual([[0.2, 0.5, 1], [0.9, 1, 1]]);
-    expect(parsePairsCsv('rec_id_l,rec_id_r\nx,y\n')).toEqual([['x', 'y']]);
+    expect(idPairs(parsePairsCsv('rec_id_l,rec_id_r\nx,y\n'))).toEqual([['x', 'y']]);
   });
 });
