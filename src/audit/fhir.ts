@@ -88,6 +88,6 @@ export function fhirAuditEvent(event: AuditEvent): Record<string, unknown> {
     agent: agents,
     source: { observer: { display: 'customer-exchange' }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }] },
     entity: entities,
-    extension: [{ url: 'urn:customer-exchange:audit-action', valueCode: event.action }, ...(event.logIndex !== null ? [{ url: 'urn:customer-exchange:log-index', valueInteger64: String(event.logIndex) }] : [])],
+    extension: [{ url: 'urn:customer-exchange:audit-action', valueCode: event.action }, ...(event.logIndex !== null ? [{ url: 'urn:customer-exchange:log-index', valueString: String(event.logIndex) }] : [])],
   };
 }
