@@ -4,7 +4,7 @@ import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { AppError } from '../errors.js';
-import type { AppDeps, AppEnv } from './env.js';
+import type { AppDeps, AppState, AppEnv } from './env.js';
 import { createRateLimits } from './rate-limits.js';
 import { requestLog } from './middleware/request-log.js';
 import { problemResponse, toAppError } from './problem.js';
@@ -29,8 +29,13 @@ function allowedMethods(app: App): (path: string) => string[] {
   };
 }
 
+/** What one exchange instance keeps across requests. */
+export function createAppState(deps: Pick<AppDeps, 'db' | 'config' | 'logger'>): AppState {
+  return { uploadsInFlight: new Set(), rateLimits: createRateLimits(deps.config), authFailures: authFailureTally(deps) };
+}
+
 export function createApp(given: AppDeps): App {
-  const deps: AppDeps = { ...given, state: given.state ?? { uploadsInFlight: new Set(), rateLimits: createRateLimits(given.config), authFailures: authFailureTally(given) } };
+  const deps: AppDeps = { ...given, state: given.state ?? createAppState(given) };
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {

@@ -2,7 +2,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createApp, type App } from './app.js';
+import { createApp, createAppState, type App } from './app.js';
 import type { AppDeps } from './env.js';
 
 export interface RunningServer {
@@ -13,7 +13,8 @@ export interface RunningServer {
 }
 
 export async function startServer(deps: AppDeps, options: { app?: App; background?: { drain(): Promise<void> } } = {}): Promise<RunningServer> {
-  const app = options.app ?? createApp(deps);
+  const state = deps.state ?? createAppState(deps);
+  const app = options.app ?? createApp({ ...deps, state });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: deps.config.PORT, hostname: deps.config.HOST }, () => resolve(s));
   });
@@ -39,7 +40,9 @@ export async function startServer(deps: AppDeps, options: { app?: App; backgroun
       await closed;
       clearInterval(reaper);
       clearTimeout(timer);
-      // Background work finishes before the database closes: every queued audit event is logged.
+      // Background work finishes before the database closes: the last minute's failed
+      // authentications are written, and every queued audit event is logged.
+      await state.authFailures.flush();
       await options.background?.drain();
       await deps.db.close();
       deps.logger.info('stopped');

@@ -46,6 +46,8 @@ describe(`cx audit on ${engineUnderTest}`, () => {
       writeFileSync(file, receipt.replace(`index ${index}`, `index ${index - 1}`));
       const forged = await runCx(['audit', 'verify-receipt', file, '--vkey', vkey], cli.env);
       expect([forged.code, forged.stderr.trim().split('\n')]).toEqual([1, [expect.stringMatching(new RegExp(`^cx: the receipt does not verify: the entry is not at index ${index - 1}`))]]);
+      const refused = await fetch(`${server.url}/v1/datasets`, { headers: { authorization: `Bearer cx_${'B'.repeat(43)}` } });
+      expect(refused.status).toBe(401);
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;
@@ -55,6 +57,11 @@ describe(`cx audit on ${engineUnderTest}`, () => {
 
     const db = cli.env.DATABASE_URL ? await openPostgres(cli.env.DATABASE_URL) : await openPglite(join(cli.dataDir, 'pglite'));
     try {
+      // The failed authentication was counted, written at shutdown, and logged before the database closed.
+      const failures = await db.query<{ details: Record<string, unknown>; logged: boolean }>(
+        `SELECT e.details, EXISTS (SELECT 1 FROM audit_log_entries l WHERE l.event_id = e.id) AS logged FROM audit_events e WHERE e.action = 'auth.fail'`,
+      );
+      expect(failures).toEqual([{ details: expect.objectContaining({ reason: 'invalid_key', keyId: 'cx_BBBBBBB', count: 1 }), logged: true }]);
       await db.exec(`ALTER TABLE audit_events DISABLE TRIGGER USER;
         UPDATE audit_events SET outcome = 'denied' WHERE id = (SELECT event_id FROM audit_log_entries WHERE idx = 1);
         ALTER TABLE audit_events ENABLE TRIGGER USER`);
