@@ -56,12 +56,26 @@ export async function countPendingEvents(db: Queryable): Promise<number> {
 
 /** Entries [from, to) in log order, with their event's digest now (null when the event is gone). */
 export async function selectEntriesWithDigests(db: Queryable, from: bigint, to: bigint): Promise<{ idx: string; entry: string; eventId: number; digest: string | null }[]> {
+  // Events are read as one range of ids beside the page of entries (they follow the log's order
+  // closely), and matched by hash: one index probe per entry cost more than the digests.
   return db.query(
-    `SELECT l.idx::text AS idx, l.entry, l.event_id::int8 AS "eventId", CASE WHEN e.id IS NULL THEN NULL ELSE ${EVENT_DIGEST} END AS digest
-     FROM audit_log_entries l LEFT JOIN audit_events e ON e.id = l.event_id
-     WHERE l.idx >= $1::int8 AND l.idx < $2::int8 ORDER BY l.idx`,
+    `WITH l AS (SELECT idx, entry, event_id FROM audit_log_entries WHERE idx >= $1::int8 AND idx < $2::int8),
+          e AS (SELECT e.id, ${EVENT_DIGEST} AS digest FROM audit_events e
+                WHERE e.id BETWEEN (SELECT min(event_id) FROM l) AND (SELECT max(event_id) FROM l))
+     SELECT l.idx::text AS idx, l.entry, l.event_id::int8 AS "eventId", e.digest
+     FROM l LEFT JOIN e ON e.id = l.event_id ORDER BY l.idx`,
     [from.toString(), to.toString()],
   );
+}
+
+/** How many events there are, and how many queued ones (with an event, not yet logged). */
+export async function countEventsAndQueued(db: Queryable): Promise<{ events: number; queued: number }> {
+  const [row] = await db.query<{ events: number; queued: number }>(
+    `SELECT (SELECT count(*) FROM audit_events)::int8 AS events,
+       (SELECT count(*) FROM audit_log_pending p WHERE EXISTS (SELECT 1 FROM audit_events e WHERE e.id = p.event_id)
+          AND NOT EXISTS (SELECT 1 FROM audit_log_entries l WHERE l.event_id = p.event_id))::int8 AS queued`,
+  );
+  return row!;
 }
 
 /** Events that are neither logged nor queued: lost from the log (verification). */
