@@ -23,7 +23,7 @@ import {
   type LoggableEvent,
   type StoredCheckpoint,
 } from '../store/audit-log.js';
-import { consistencyProof, inclusionProof, leafHash, nodeHash, treeRoot, verifyInclusion, type Hash, type NodeReader } from './merkle.js';
+import { consistencyProof, emptyRoot, inclusionProof, leafHash, nodeHash, treeRoot, verifyInclusion, type Hash, type NodeReader } from './merkle.js';
 import { checkpointText, openNote, parseCheckpoint, signNote, type Signer, type Verifier } from './note.js';
 
 export const TILE_WIDTH = 256;
@@ -198,7 +198,8 @@ export async function integrate(db: Database, log: AuditLog, batch = 1024): Prom
     const size = await logSize(tx);
     const pending = await selectPendingEvents(tx, batch);
     if (!pending.length) {
-      if (size === 0n && !(await selectLatestCheckpoint(tx))) await insertCheckpoint(tx, { size, root: await treeRoot(tileReader(tx), 0n), note: signCheckpoint(log, 0n, await treeRoot(tileReader(tx), 0n)) });
+      // An empty log has a checkpoint too, so that witnesses and mirrors can start from size 0.
+      if (size === 0n && !(await selectLatestCheckpoint(tx))) await insertCheckpoint(tx, { size, root: emptyRoot(), note: signCheckpoint(log, 0n, emptyRoot()) });
       return { added: 0, size };
     }
     const entries = pending.map((event) => {

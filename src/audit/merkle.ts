@@ -82,7 +82,8 @@ export async function consistencyProof(read: NodeReader, from: bigint, to: bigin
   return subproof(from, 0n, to, true);
 }
 
-const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i]);
+/** Whether two hashes are the same bytes. */
+export const sameHash = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 
 /**
  * The walk both RFC 9162 verifications share, from node `fn` up to the last node `sn`: each proof
@@ -112,13 +113,13 @@ export function verifyInclusion(hash: Hash, index: bigint, size: bigint, proof: 
   if (index < 0n || index >= size) return false;
   let r = hash;
   const end = walk(index, size - 1n, proof, (p) => (r = nodeHash(p, r)), (p) => (r = nodeHash(r, p)));
-  return end === 0n && equal(r, root);
+  return end === 0n && sameHash(r, root);
 }
 
 /** RFC 9162 §2.1.4.2: does `proof` show the tree (`size1`, `root1`) is a prefix of (`size2`, `root2`)? */
 export function verifyConsistency(size1: bigint, size2: bigint, proof: Hash[], root1: Hash, root2: Hash): boolean {
   if (size1 < 0n || size2 < size1) return false;
-  if (size1 === size2) return proof.length === 0 && equal(root1, root2);
+  if (size1 === size2) return proof.length === 0 && sameHash(root1, root2);
   if (size1 === 0n) return proof.length === 0;
   if (proof.length === 0) return false;
   // When size1 is a power of two its root is the first node of the path.
@@ -132,7 +133,7 @@ export function verifyConsistency(size1: bigint, size2: bigint, proof: Hash[], r
   let fr = path[0]!;
   let sr = path[0]!;
   const end = walk(fn, sn, path.slice(1), (c) => ((fr = nodeHash(c, fr)), (sr = nodeHash(c, sr))), (c) => (sr = nodeHash(sr, c)));
-  return end === 0n && equal(fr, root1) && equal(sr, root2);
+  return end === 0n && sameHash(fr, root1) && sameHash(sr, root2);
 }
 
 /** A NodeReader over leaf hashes in memory (verifiers recomputing a whole log, tests). */

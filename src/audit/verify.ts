@@ -7,7 +7,7 @@
 import type { Queryable } from '../store/database.js';
 import { countEventsAndQueued, selectCheckpoints, selectEntriesWithDigests, selectTile, selectUnloggedEventIds } from '../store/audit-log.js';
 import { TILE_WIDTH } from './log.js';
-import { leafHash, nodeHash, type Hash } from './merkle.js';
+import { emptyRoot, leafHash, nodeHash, sameHash, type Hash } from './merkle.js';
 import { openNote, parseCheckpoint, type Verifier } from './note.js';
 
 export interface VerifyReport {
@@ -18,7 +18,6 @@ export interface VerifyReport {
 }
 
 const enc = new TextEncoder();
-const equal = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 
 /**
  * The root of every prefix size asked for, from the leaves as they stream by: a stack of complete
@@ -39,7 +38,7 @@ class RunningTree {
   }
 
   root(): Hash {
-    if (!this.stack.length) return new Uint8Array(Buffer.from('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex'));
+    if (!this.stack.length) return emptyRoot();
     let hash = this.stack[this.stack.length - 1]!.hash;
     for (let i = this.stack.length - 2; i >= 0; i -= 1) hash = nodeHash(this.stack[i]!.hash, hash);
     return hash;
@@ -54,7 +53,7 @@ export async function verifyLog(db: Queryable, verifiers: Verifier[], options: {
     try {
       const { text } = openNote(checkpoint.note, verifiers);
       const parsed = parseCheckpoint(text);
-      if (parsed.size !== checkpoint.size || !equal(parsed.root, checkpoint.root)) problems.push({ problem: `checkpoint ${checkpoint.size}: its note says another size or root than its row` });
+      if (parsed.size !== checkpoint.size || !sameHash(parsed.root, checkpoint.root)) problems.push({ problem: `checkpoint ${checkpoint.size}: its note says another size or root than its row` });
     } catch (error) {
       problems.push({ problem: `checkpoint ${checkpoint.size}: ${(error as Error).message}` });
     }
@@ -66,7 +65,7 @@ export async function verifyLog(db: Queryable, verifiers: Verifier[], options: {
   let expected = 0n;
   const checkRoot = () => {
     const checkpoint = bySize.get(tree.size);
-    if (checkpoint && !equal(tree.root(), checkpoint.root)) problems.push({ index: String(tree.size - 1n), problem: `the log's first ${tree.size} entries do not hash to the root of the checkpoint of that size` });
+    if (checkpoint && !sameHash(tree.root(), checkpoint.root)) problems.push({ index: String(tree.size - 1n), problem: `the log's first ${tree.size} entries do not hash to the root of the checkpoint of that size` });
   };
   checkRoot();
   // The next page is read while this one is checked.
@@ -92,7 +91,7 @@ export async function verifyLog(db: Queryable, verifiers: Verifier[], options: {
       }
       const offset = Number(index % BigInt(TILE_WIDTH));
       const stored = tile?.subarray(offset * 32, offset * 32 + 32);
-      if (!stored || !equal(stored, leaf)) problems.push({ index: row.idx, problem: "the entry's leaf hash differs from the stored tile" });
+      if (!stored || !sameHash(stored, leaf)) problems.push({ index: row.idx, problem: "the entry's leaf hash differs from the stored tile" });
       tree.add(leaf);
       expected += 1n;
       checkRoot();
