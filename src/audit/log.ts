@@ -5,6 +5,7 @@
  * Proofs read O(log n) tiles; nothing recomputes the tree.
  */
 import canonicalize from 'canonicalize';
+import { z } from 'zod';
 import type { Database, Queryable } from '../store/database.js';
 import { requestCosignature, type WitnessPeer } from './witness.js';
 import {
@@ -23,8 +24,8 @@ import {
   type LoggableEvent,
   type StoredCheckpoint,
 } from '../store/audit-log.js';
-import { consistencyProof, emptyRoot, inclusionProof, leafHash, nodeHash, treeRoot, verifyInclusion, type Hash, type NodeReader } from './merkle.js';
-import { checkpointText, openNote, parseCheckpoint, signNote, type Signer, type Verifier } from './note.js';
+import { consistencyProof, emptyRoot, inclusionProof, leafHash, nodeHash, sameHash, treeRoot, verifyInclusion, type Hash, type NodeReader } from './merkle.js';
+import { checkpointText, openCheckpoint, parseCheckpoint, parseNote, signNote, type Signer, type Verifier } from './note.js';
 
 export const TILE_WIDTH = 256;
 const TILE_HEIGHT = 8;
@@ -80,26 +81,70 @@ function reduce(hashes: Hash[]): Hash {
   return level[0]!;
 }
 
-/** Full tiles never change: each database's most recently read ones are kept (8 KiB each). */
-const FULL_TILES_KEPT = 2048;
-const fullTiles = new WeakMap<Queryable, Map<string, Uint8Array>>();
+/**
+ * A tile with the nodes above its hashes, computed once, when first asked for.
+ */
+class TileNodes {
+  /** levels[k]: the tile's complete subtrees of height k, 32 bytes each, side by side. */
+  private levels: Uint8Array[];
 
-function keepFullTile(db: Queryable, key: string, tile: Uint8Array): void {
-  let kept = fullTiles.get(db);
-  if (!kept) fullTiles.set(db, (kept = new Map()));
-  kept.set(key, tile);
-  if (kept.size > FULL_TILES_KEPT) kept.delete(kept.keys().next().value!);
+  constructor(content: Uint8Array) {
+    this.levels = [content];
+  }
+
+  get width(): number {
+    return this.levels[0]!.length / 32;
+  }
+
+  node(height: number, offset: number): Hash | undefined {
+    while (this.levels.length <= height) {
+      const below = this.levels[this.levels.length - 1]!;
+      const count = Math.floor(below.length / 64);
+      const next = new Uint8Array(count * 32);
+      for (let i = 0; i < count; i += 1) next.set(nodeHash(below.subarray(i * 64, i * 64 + 32), below.subarray(i * 64 + 32, i * 64 + 64)), i * 32);
+      this.levels.push(next);
+    }
+    const level = this.levels[height]!;
+    return (offset + 1) * 32 <= level.length ? level.subarray(offset * 32, offset * 32 + 32) : undefined;
+  }
 }
 
-/** The tiles that hold nodes (height, position), as (level, tile index). */
-function tilesOf(nodes: [number, bigint][]): [number, bigint][] {
-  const tiles = new Map<string, [number, bigint]>();
-  for (const [height, n] of nodes) {
-    const level = Math.floor(height / TILE_HEIGHT);
-    const index = (n << BigInt(height % TILE_HEIGHT)) / BigInt(TILE_WIDTH);
-    tiles.set(`${level}/${index}`, [level, index]);
-  }
-  return [...tiles.values()];
+/**
+ * Tiles read by each database, full or partial, kept while they fit in TILES_KEPT (8 KiB each at
+ * most). A tile only grows (a trigger refuses any other change), so a kept prefix stays true and
+ * serves every node it covers; a node beyond it reads the tile again.
+ */
+const TILES_KEPT = 2048;
+const keptTiles = new WeakMap<Queryable, Map<string, TileNodes>[]>();
+
+/** Level 0 and the levels above are kept apart: the few upper tiles serve every proof. */
+const keptAt = (db: Queryable, level: number) => {
+  let kept = keptTiles.get(db);
+  if (!kept) keptTiles.set(db, (kept = [new Map(), new Map()]));
+  return kept[level === 0 ? 0 : 1]!;
+};
+
+function keptTile(db: Queryable, level: number, key: string): TileNodes | undefined {
+  return keptAt(db, level).get(key);
+}
+
+function keepTile(db: Queryable, level: number, key: string, content: Uint8Array): TileNodes {
+  const kept = keptAt(db, level);
+  const tile = new TileNodes(content);
+  kept.delete(key);
+  kept.set(key, tile);
+  if (kept.size > TILES_KEPT) kept.delete(kept.keys().next().value!);
+  return tile;
+}
+
+/** Where node (height, n) lies: its tile (level, index), its position and the width it needs there. */
+function placeOf(height: number, n: bigint) {
+  const level = Math.floor(height / TILE_HEIGHT);
+  const below = height % TILE_HEIGHT;
+  const first = n << BigInt(below);
+  const index = first / BigInt(TILE_WIDTH);
+  const offset = Number(first % BigInt(TILE_WIDTH)) >> below;
+  return { level, index, key: `${level}/${index}`, below, offset, width: (offset + 1) << below };
 }
 
 /** The nodes a proof will read: the proof's shape depends on sizes and indices alone. */
@@ -111,55 +156,40 @@ async function nodesRead(prove: (read: NodeReader) => Promise<unknown>): Promise
 }
 
 /**
- * Node hashes from the stored tiles, each tile read once per reader (and full ones once per
- * database). `preload` reads the tiles a proof needs in one query.
+ * Node hashes from the stored tiles: a kept tile when it is wide enough, otherwise read (once per
+ * reader). `preload`, the nodes a proof will need, reads the missing tiles in one query.
  */
 export function tileReader(db: Queryable, preload: [number, bigint][] = []): NodeReader {
-  const tiles = new Map<string, Promise<Uint8Array | undefined>>();
-  const missing = preload.filter(([level, index]) => !fullTiles.get(db)?.has(`${level}/${index}`));
-  if (missing.length > 1) {
-    const loaded = selectTiles(db, missing);
-    for (const [level, index] of missing) {
-      const key = `${level}/${index}`;
-      tiles.set(
-        key,
-        loaded.then((found) => {
-          const content = found.get(key);
-          if (content?.length === TILE_WIDTH * 32) keepFullTile(db, key, content);
-          return content;
-        }),
-      );
-    }
+  const reading = new Map<string, Promise<TileNodes | undefined>>();
+  const wanted = new Map<string, { level: number; index: bigint }>();
+  for (const [height, n] of preload) {
+    const place = placeOf(height, n);
+    if ((keptTile(db, place.level, place.key)?.width ?? 0) < place.width) wanted.set(place.key, place);
   }
-  const tile = (level: number, index: bigint) => {
-    const key = `${level}/${index}`;
-    const full = fullTiles.get(db)?.get(key);
-    if (full) return Promise.resolve(full);
-    if (!tiles.has(key)) {
-      tiles.set(
-        key,
-        selectTile(db, level, index).then((content) => {
-          if (content?.length === TILE_WIDTH * 32) keepFullTile(db, key, content);
-          return content;
-        }),
-      );
+  if (wanted.size > 1) {
+    const loaded = selectTiles(db, [...wanted.values()].map(({ level, index }) => [level, index]));
+    for (const [key, { level }] of wanted) reading.set(key, loaded.then((found) => (found.has(key) ? keepTile(db, level, key, found.get(key)!) : undefined)));
+  }
+  const tile = (place: ReturnType<typeof placeOf>) => {
+    const kept = keptTile(db, place.level, place.key);
+    if (kept && kept.width >= place.width) return Promise.resolve(kept);
+    let read = reading.get(place.key);
+    if (!read) {
+      read = selectTile(db, place.level, place.index).then((content) => (content ? keepTile(db, place.level, place.key, content) : undefined));
+      reading.set(place.key, read);
     }
-    return tiles.get(key)!;
+    return read;
   };
   return async (height, n) => {
-    const level = Math.floor(height / TILE_HEIGHT);
-    const below = height % TILE_HEIGHT;
-    const first = n << BigInt(below);
-    const content = await tile(level, first / BigInt(TILE_WIDTH));
-    const offset = Number(first % BigInt(TILE_WIDTH));
-    const count = 1 << below;
-    if (!content || content.length < (offset + count) * 32) throw new Error(`the log's tiles lack node ${height}/${n}`);
-    return reduce(hashesOf(content, offset, count));
+    const place = placeOf(height, n);
+    const hash = (await tile(place))?.node(place.below, place.offset);
+    if (!hash) throw new Error(`the log's tiles lack node ${height}/${n}`);
+    return hash;
   };
 }
 
 /** Appends hashes at one tile level, and the roots of the tiles they fill at the level above. */
-async function appendToTiles(tx: Queryable, level: number, before: bigint, hashes: Hash[]): Promise<void> {
+async function appendToTiles(tx: Queryable, level: number, before: bigint, hashes: Hash[], written: [number, bigint, Uint8Array][]): Promise<void> {
   if (!hashes.length) return;
   const filled: Hash[] = [];
   let position = before;
@@ -171,11 +201,12 @@ async function appendToTiles(tx: Queryable, level: number, before: bigint, hashe
     if (existing.length !== offset * 32) throw new Error(`the log's tile ${level}/${index} is shorter than the log`);
     const content = concat([existing, ...hashes.slice(i, i + take)]);
     await writeTile(tx, level, index, content);
+    written.push([level, index, content]);
     if (offset + take === TILE_WIDTH) filled.push(reduce(hashesOf(content, 0, TILE_WIDTH)));
     position += BigInt(take);
     i += take;
   }
-  await appendToTiles(tx, level + 1, before / BigInt(TILE_WIDTH), filled);
+  await appendToTiles(tx, level + 1, before / BigInt(TILE_WIDTH), filled, written);
 }
 
 export interface AuditLog {
@@ -193,7 +224,8 @@ export function signCheckpoint(log: AuditLog, size: bigint, root: Hash): string 
  * Returns how many were added and the new size.
  */
 export async function integrate(db: Database, log: AuditLog, batch = 1024): Promise<{ added: number; size: bigint }> {
-  return db.transaction(async (tx) => {
+  const written: [number, bigint, Uint8Array][] = [];
+  const result = await db.transaction(async (tx) => {
     await lockLog(tx);
     const size = await logSize(tx);
     const pending = await selectPendingEvents(tx, batch);
@@ -208,12 +240,17 @@ export async function integrate(db: Database, log: AuditLog, batch = 1024): Prom
       return { eventId: event.id, entry };
     });
     await insertEntries(tx, size, entries);
-    await appendToTiles(tx, 0, size, entries.map((e) => leafHash(enc.encode(e.entry))));
+    await appendToTiles(tx, 0, size, entries.map((e) => leafHash(enc.encode(e.entry))), written);
     const newSize = size + BigInt(entries.length);
+    // The root is read from the tiles just written, the rest from the database.
+    for (const [level, index, content] of written) keepTile(tx, level, `${level}/${index}`, content);
     const root = await treeRoot(tileReader(tx), newSize);
     await insertCheckpoint(tx, { size: newSize, root, note: signCheckpoint(log, newSize, root) });
     return { added: entries.length, size: newSize };
   });
+  // Committed: the newest tiles, the ones most proofs read, are kept for the readers.
+  for (const [level, index, content] of written) keepTile(db, level, `${level}/${index}`, content);
+  return result;
 }
 
 /** Integrates until nothing is queued (tests, shutdown, `cx audit integrate`). */
@@ -299,13 +336,13 @@ export async function checkpointFor(db: Queryable, treeSize?: bigint): Promise<S
 }
 
 export async function proveInclusion(db: Queryable, index: bigint, checkpoint: StoredCheckpoint, entry: string): Promise<InclusionAnswer> {
-  const preload = tilesOf(await nodesRead((read) => inclusionProof(read, index, checkpoint.size)));
+  const preload = await nodesRead((read) => inclusionProof(read, index, checkpoint.size));
   const proof = await inclusionProof(tileReader(db, preload), index, checkpoint.size);
   return { index, treeSize: checkpoint.size, leafHash: leafHash(enc.encode(entry)), proof, checkpoint };
 }
 
 export async function proveConsistency(db: Queryable, from: bigint, to: bigint): Promise<Hash[]> {
-  const preload = tilesOf(await nodesRead((read) => consistencyProof(read, from, to)));
+  const preload = await nodesRead((read) => consistencyProof(read, from, to));
   return consistencyProof(tileReader(db, preload), from, to);
 }
 
@@ -368,28 +405,69 @@ export async function readTile(db: Queryable, tile: TilePath): Promise<Uint8Arra
   return entries.length === tile.width ? entryBundle(entries) : undefined;
 }
 
+const receiptJsonSchema = z.object({
+  index: z.string().regex(/^(0|[1-9][0-9]*)$/),
+  treeSize: z.string().regex(/^(0|[1-9][0-9]*)$/),
+  entry: z.string(),
+  leafHash: z.string().optional(),
+  proof: z.array(z.string()),
+  rootHash: z.string().optional(),
+  checkpoint: z.string(),
+});
+
+const proofHash = (b64: string) => {
+  const hash = Buffer.from(b64, 'base64');
+  if (hash.length !== 32 || hash.toString('base64') !== b64) throw new Error('a proof hash is not a base64 SHA-256 hash');
+  return new Uint8Array(hash);
+};
+
+export interface VerifiedReceipt {
+  entry: string;
+  index: bigint;
+  size: bigint;
+  /** False when no log key was given: the proof holds under the receipt's own root, unsigned. */
+  signatureChecked: boolean;
+  cosignedBy: string[];
+}
+
 /**
- * Verifies a c2sp.org/tlog-proof@v1 receipt offline against the log's verifier key(s): the
- * checkpoint's signature, then the entry's inclusion under its root. Returns the entry and where.
+ * Verifies a receipt offline: a c2sp.org/tlog-proof@v1 text (GET /v1/audit/events/{index}/receipt)
+ * or the JSON of GET /v1/audit/events/{index}/proof. With the log's verifier key, the checkpoint's
+ * signature first; then the entry's inclusion under its root. Throws with the reason.
  */
-export function verifyReceipt(receipt: string, verifiers: Verifier[]): { entry: string; index: bigint; size: bigint; verifiedBy: string[] } {
-  const split = receipt.indexOf('\n\n');
-  if (split < 0) throw new Error('not a tlog-proof: no blank line before the checkpoint');
-  const lines = receipt.slice(0, split).split('\n');
-  if (lines[0] !== 'c2sp.org/tlog-proof@v1') throw new Error('not a c2sp.org/tlog-proof@v1 receipt');
-  let at = 1;
-  const extra = lines[at]?.startsWith('extra ') ? Buffer.from(lines[at++]!.slice(6), 'base64').toString('utf8') : undefined;
-  const indexLine = /^index (0|[1-9][0-9]*)$/.exec(lines[at++] ?? '');
-  if (!indexLine) throw new Error('the receipt has no index line');
-  if (extra === undefined) throw new Error('the receipt does not carry its entry (extra)');
-  const proof = lines.slice(at).map((line) => {
-    const hash = Buffer.from(line, 'base64');
-    if (hash.length !== 32) throw new Error('a proof line is not a base64 SHA-256 hash');
-    return new Uint8Array(hash);
-  });
-  const { text, verifiedBy } = openNote(receipt.slice(split + 2), verifiers);
-  const { size, root } = parseCheckpoint(text);
-  const index = BigInt(indexLine[1]!);
-  if (!verifyInclusion(leafHash(enc.encode(extra)), index, size, proof, root)) throw new Error(`the entry is not at index ${index} of the checkpointed tree`);
-  return { entry: extra, index, size, verifiedBy };
+export function verifyReceipt(receipt: string, log: Verifier | undefined, witnesses: Verifier[] = []): VerifiedReceipt {
+  let entry: string;
+  let index: bigint;
+  let proof: Hash[];
+  let note: string;
+  if (receipt.trimStart().startsWith('{')) {
+    let parsed;
+    try {
+      parsed = receiptJsonSchema.parse(JSON.parse(receipt));
+    } catch {
+      throw new Error('not a receipt: JSON without index, treeSize, entry, proof and checkpoint');
+    }
+    ({ entry, checkpoint: note } = parsed);
+    index = BigInt(parsed.index);
+    proof = parsed.proof.map(proofHash);
+    if (parsed.leafHash !== undefined && !sameHash(proofHash(parsed.leafHash), leafHash(enc.encode(entry)))) throw new Error('the leafHash is not the hash of the entry');
+  } else {
+    const split = receipt.indexOf('\n\n');
+    if (split < 0) throw new Error('not a tlog-proof: no blank line before the checkpoint');
+    const lines = receipt.slice(0, split).split('\n');
+    if (lines[0] !== 'c2sp.org/tlog-proof@v1') throw new Error('not a c2sp.org/tlog-proof@v1 receipt');
+    let at = 1;
+    const extra = lines[at]?.startsWith('extra ') ? Buffer.from(lines[at++]!.slice(6), 'base64').toString('utf8') : undefined;
+    const indexLine = /^index (0|[1-9][0-9]*)$/.exec(lines[at++] ?? '');
+    if (!indexLine) throw new Error('the receipt has no index line');
+    if (extra === undefined) throw new Error('the receipt does not carry its entry (extra)');
+    entry = extra;
+    index = BigInt(indexLine[1]!);
+    proof = lines.slice(at).map(proofHash);
+    note = receipt.slice(split + 2);
+  }
+  const opened = log ? openCheckpoint(note, log, witnesses) : { checkpoint: parseCheckpoint(parseNote(note).text), cosignedBy: [] };
+  const { size, root } = opened.checkpoint;
+  if (!verifyInclusion(leafHash(enc.encode(entry)), index, size, proof, root)) throw new Error(`the entry is not at index ${index} of the checkpointed tree of ${size}`);
+  return { entry, index, size, signatureChecked: log !== undefined, cosignedBy: opened.cosignedBy };
 }

@@ -136,6 +136,57 @@ export function verifyConsistency(size1: bigint, size2: bigint, proof: Hash[], r
   return end === 0n && sameHash(fr, root1) && sameHash(sr, root2);
 }
 
+/**
+ * The root of every prefix of a log as its leaves stream by: a stack of complete subtrees (a
+ * compact range from 0, RFC 6962's split), so a million leaves need only log2 hashes of memory.
+ * Its saved form lets a monitor resume where it stopped.
+ */
+export class CompactRange {
+  private constructor(
+    private stack: { level: number; hash: Hash }[],
+    public size: bigint,
+  ) {}
+
+  static empty(): CompactRange {
+    return new CompactRange([], 0n);
+  }
+
+  /** From a saved form; throws when the hashes cannot be the compact range of `size` leaves. */
+  static restore(saved: { size: string; hashes: string[] }): CompactRange {
+    const size = BigInt(saved.size);
+    const levels: number[] = [];
+    for (let level = 63; level >= 0; level -= 1) if ((size >> BigInt(level)) & 1n) levels.push(level);
+    if (levels.length !== saved.hashes.length) throw new Error(`a compact range of ${size} leaves has ${levels.length} hashes, not ${saved.hashes.length}`);
+    const stack = saved.hashes.map((b64, i) => {
+      const hash = new Uint8Array(Buffer.from(b64, 'base64'));
+      if (hash.length !== 32) throw new Error('a compact range hash is not a base64 SHA-256 hash');
+      return { level: levels[i]!, hash };
+    });
+    return new CompactRange(stack, size);
+  }
+
+  save(): { size: string; hashes: string[] } {
+    return { size: String(this.size), hashes: this.stack.map((node) => Buffer.from(node.hash).toString('base64')) };
+  }
+
+  add(leaf: Hash): void {
+    let node = { level: 0, hash: leaf };
+    while (this.stack.length && this.stack[this.stack.length - 1]!.level === node.level) {
+      const left = this.stack.pop()!;
+      node = { level: node.level + 1, hash: nodeHash(left.hash, node.hash) };
+    }
+    this.stack.push(node);
+    this.size += 1n;
+  }
+
+  root(): Hash {
+    if (!this.stack.length) return emptyRoot();
+    let hash = this.stack[this.stack.length - 1]!.hash;
+    for (let i = this.stack.length - 2; i >= 0; i -= 1) hash = nodeHash(this.stack[i]!.hash, hash);
+    return hash;
+  }
+}
+
 /** A NodeReader over leaf hashes in memory (verifiers recomputing a whole log, tests). */
 export function memoryTree(leaves: Hash[]): NodeReader {
   const levels: Hash[][] = [leaves];

@@ -185,3 +185,16 @@ export function cosigner(name: string, privateKey: KeyObject) {
     },
   };
 }
+
+/**
+ * A checkpoint signed by its log: the log's key must have signed it and its origin must be the
+ * log's name (a witness's cosignature alone proves nothing of the log). Returns the checkpoint
+ * and the witnesses of `witnesses` that cosigned it.
+ */
+export function openCheckpoint(note: string, log: Verifier, witnesses: Verifier[] = []): { checkpoint: Checkpoint; cosignedBy: string[] } {
+  const { text, verifiedBy } = openNote(note, [log, ...witnesses]);
+  if (!verifiedBy.includes(log.name)) throw new Error(`the checkpoint is not signed by the log ${log.name}`);
+  const checkpoint = parseCheckpoint(text);
+  if (checkpoint.origin !== log.name) throw new Error(`the checkpoint is of another log (${checkpoint.origin}), not ${log.name}`);
+  return { checkpoint, cosignedBy: witnesses.filter((w) => verifiedBy.includes(w.name)).map((w) => w.name) };
+}

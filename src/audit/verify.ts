@@ -7,7 +7,7 @@
 import type { Queryable } from '../store/database.js';
 import { countEventsAndQueued, selectCheckpoints, selectEntriesWithDigests, selectTile, selectUnloggedEventIds } from '../store/audit-log.js';
 import { TILE_WIDTH } from './log.js';
-import { emptyRoot, leafHash, nodeHash, sameHash, type Hash } from './merkle.js';
+import { CompactRange, leafHash, sameHash } from './merkle.js';
 import { openNote, parseCheckpoint, type Verifier } from './note.js';
 
 export interface VerifyReport {
@@ -18,32 +18,6 @@ export interface VerifyReport {
 }
 
 const enc = new TextEncoder();
-
-/**
- * The root of every prefix size asked for, from the leaves as they stream by: a stack of complete
- * subtrees (RFC 6962's split), so a million entries need only log2 hashes of memory.
- */
-class RunningTree {
-  private stack: { level: number; hash: Hash }[] = [];
-  size = 0n;
-
-  add(leaf: Hash): void {
-    let node = { level: 0, hash: leaf };
-    while (this.stack.length && this.stack[this.stack.length - 1]!.level === node.level) {
-      const left = this.stack.pop()!;
-      node = { level: node.level + 1, hash: nodeHash(left.hash, node.hash) };
-    }
-    this.stack.push(node);
-    this.size += 1n;
-  }
-
-  root(): Hash {
-    if (!this.stack.length) return emptyRoot();
-    let hash = this.stack[this.stack.length - 1]!.hash;
-    for (let i = this.stack.length - 2; i >= 0; i -= 1) hash = nodeHash(this.stack[i]!.hash, hash);
-    return hash;
-  }
-}
 
 export async function verifyLog(db: Queryable, verifiers: Verifier[], options: { pageSize?: number } = {}): Promise<VerifyReport> {
   const pageSize = BigInt(options.pageSize ?? 8192);
@@ -59,7 +33,7 @@ export async function verifyLog(db: Queryable, verifiers: Verifier[], options: {
     }
   }
   const bySize = new Map(checkpoints.map((c) => [c.size, c]));
-  const tree = new RunningTree();
+  const tree = CompactRange.empty();
   let tile: Uint8Array | undefined;
   let tileIndex = -1n;
   let expected = 0n;

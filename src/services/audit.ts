@@ -7,7 +7,9 @@
 import { z } from 'zod';
 import { auditActions } from '../audit/events.js';
 import { checkpointFor, proveConsistency, proveInclusion, tlogProof } from '../audit/log.js';
+import type { Verifier } from '../audit/note.js';
 import { recordEvent } from '../audit/record-event.js';
+import { verifyLog } from '../audit/verify.js';
 import { AppError, notFound } from '../errors.js';
 import { countAuditEvents, selectAuditEvents, type AuditEvent, type AuditFilter } from '../store/audit-events.js';
 import { selectCosignatures, selectEntries } from '../store/audit-log.js';
@@ -151,3 +153,42 @@ export async function receiptOf({ ctx, index }: { ctx: ServiceContext; index: st
   return tlogProof(answer, entry, (await selectCosignatures(ctx.db, checkpoint.size)).map((c) => c.line));
 }
 
+
+/**
+ * The log's entries in log order, `treeSize` of them (default the latest checkpoint's), for
+ * `cx audit verify --entries`: the whole log, so auditors only, and no filters (a filtered log
+ * cannot hash to any root).
+ */
+export async function* exportLogEntries({ ctx, treeSize }: { ctx: ServiceContext; treeSize?: string }): AsyncGenerator<string> {
+  const checkpoint = await checkpointOrRefuse(ctx, parseSize(treeSize, 'treeSize'));
+  const page = 8192n;
+  for (let from = 0n; from < checkpoint.size; from += page) {
+    const to = from + page < checkpoint.size ? from + page : checkpoint.size;
+    for (const entry of await selectEntries(ctx.db, from, to)) yield entry;
+  }
+  await audited(ctx, 'audit.export', { format: 'entries', filters: [], returned: Number(checkpoint.size) });
+}
+
+/** Whether a full check is running on a database: one at a time, it reads the whole log. */
+const verifying = new WeakSet<object>();
+
+/** The full check of `cx audit verify`, for auditors: every entry rehashed, every checkpoint. */
+export async function verifyAuditLog({ ctx, log }: { ctx: ServiceContext; log: Verifier }) {
+  if (verifying.has(ctx.db)) throw new AppError('conflict', 'A verification of the audit log is running; ask again when it has finished.', { reason: 'verification_running' });
+  verifying.add(ctx.db);
+  try {
+    const started = performance.now();
+    const report = await verifyLog(ctx.db, [log]);
+    await audited(ctx, 'audit.read', { what: 'verify', filters: [], returned: report.problems.length });
+    return {
+      ok: report.ok,
+      size: String(report.size),
+      checkpoints: report.checkpoints,
+      problems: report.problems.slice(0, 100),
+      problemCount: report.problems.length,
+      seconds: Math.round(performance.now() - started) / 1000,
+    };
+  } finally {
+    verifying.delete(ctx.db);
+  }
+}

@@ -1,7 +1,7 @@
 /**
  * The log end to end with the real binary: `cx serve` integrates and signs in the background and
  * drains on shutdown; `cx audit verify` passes on the untouched log and names the index of an
- * event edited in SQL; `cx audit verify-receipt` checks a receipt offline. On both engines.
+ * event edited in SQL; `cx audit verify-proof` checks a receipt offline. On both engines.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,11 +40,11 @@ describe(`cx audit on ${engineUnderTest}`, () => {
       const receipt = await (await fetch(`${server.url}/v1/audit/events/${index}/receipt`, auth)).text();
       const file = join(cli.dataDir, 'event.tlog-proof');
       writeFileSync(file, receipt);
-      const checked = await runCx(['audit', 'verify-receipt', file, '--vkey', vkey], cli.env);
+      const checked = await runCx(['audit', 'verify-proof', file, '--vkey', vkey], cli.env);
       expect([checked.code, checked.stderr]).toEqual([0, '']);
       expect(checked.stdout).toMatch(new RegExp(`^ok: entry ${index} of \\d+, signed by customer-exchange\\.local/audit\n.*"action":"dataset\\.create"`));
       writeFileSync(file, receipt.replace(`index ${index}`, `index ${index - 1}`));
-      const forged = await runCx(['audit', 'verify-receipt', file, '--vkey', vkey], cli.env);
+      const forged = await runCx(['audit', 'verify-proof', file, '--vkey', vkey], cli.env);
       expect([forged.code, forged.stderr.trim().split('\n')]).toEqual([1, [expect.stringMatching(new RegExp(`^cx: the receipt does not verify: the entry is not at index ${index - 1}`))]]);
       const refused = await fetch(`${server.url}/v1/datasets`, { headers: { authorization: `Bearer cx_${'B'.repeat(43)}` } });
       expect(refused.status).toBe(401);

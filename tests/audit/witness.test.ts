@@ -64,7 +64,7 @@ describe(`witnesses on ${engineUnderTest}`, () => {
     expect(openNote(note, verifiers).verifiedBy).toEqual([ex.config.AUDIT_LOG_ORIGIN, 'witness.acme.example']);
     const own = (await (await ex.request('/v1/audit/events?action=dataset.create', { key: acme.key })).json()) as { items: { logIndex: number }[] };
     const receipt = await (await ex.request(`/v1/audit/events/${own.items[0]!.logIndex}/receipt`, { key: acme.key })).text();
-    expect(verifyReceipt(receipt, verifiers).verifiedBy).toContain('witness.acme.example');
+    expect(verifyReceipt(receipt, verifiers[0], [verifiers[1]!]).cosignedBy).toEqual(['witness.acme.example']);
   });
 
   it('a restarted exchange learns the size the witness holds (409) and carries on', async () => {

@@ -8,7 +8,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
 import { fhirAuditEvent } from '../../audit/fhir.js';
 import { parseTilePath, readTile } from '../../audit/log.js';
-import { auditQuerySchema, consistencyProofOf, exportAuditEvents, inclusionProofOf, listAuditEvents, receiptOf, summariseAuditEvents } from '../../services/audit.js';
+import { parseVerifierKey } from '../../audit/note.js';
+import { AppError } from '../../errors.js';
+import { auditQuerySchema, consistencyProofOf, exportAuditEvents, exportLogEntries, inclusionProofOf, listAuditEvents, receiptOf, summariseAuditEvents, verifyAuditLog } from '../../services/audit.js';
 import { auditEventSchema } from '../../store/audit-events.js';
 import { selectCosignatures, selectLatestCheckpoint } from '../../store/audit-log.js';
 import type { App } from '../app.js';
@@ -109,6 +111,36 @@ const receipt = createRoute({
   responses: { 200: { description: 'The receipt', content: { 'text/plain': { schema: z.string() } } }, ...problemResponses(400, 401, 404, 409, 503) },
 });
 
+const entries = createRoute({
+  method: 'get',
+  path: '/v1/audit/entries',
+  tags: ['audit'],
+  summary: "The log's entries in log order, one JSON entry a line, for `cx audit verify --entries` (auditor; pass the size of GET /audit/checkpoint as treeSize)",
+  security: bearerSecurity,
+  middleware: [requireActor('auditor', 'admin')] as const,
+  request: { query: z.object({ treeSize: z.string().optional().describe('A checkpointed size; default the latest.') }) },
+  responses: { 200: { description: 'The entries', content: { 'application/x-ndjson': { schema: z.string() } } }, ...problemResponses(400, 401, 403, 404, 503) },
+});
+
+const verifyReport = z.object({
+  ok: z.boolean(),
+  size: z.string().describe('Entries checked'),
+  checkpoints: z.number().int().describe('Signed checkpoints checked'),
+  problems: z.array(z.object({ index: z.string().optional(), eventId: z.number().int().optional(), problem: z.string() })).describe('The first 100 problems, in log order'),
+  problemCount: z.number().int(),
+  seconds: z.number(),
+});
+
+const verify = createRoute({
+  method: 'get',
+  path: '/v1/audit/verify',
+  tags: ['audit'],
+  summary: 'The full check of the log, as `cx audit verify` runs it: every entry against its event and rehashed, the tree, every checkpoint (auditor)',
+  security: bearerSecurity,
+  middleware: [requireActor('auditor', 'admin')] as const,
+  responses: { 200: jsonResponse(verifyReport, 'The report: ok, or the problems from the first index that does not match'), ...problemResponses(401, 403, 409, 503) },
+});
+
 const csvHeader = ['logIndex', 'id', 'occurredAt', 'action', 'outcome', 'actorType', 'actorId', 'actorPartnerId', 'partnerId', 'targetType', 'targetId', 'requestId', 'details'];
 
 export function registerAudit(app: App): void {
@@ -119,6 +151,23 @@ export function registerAudit(app: App): void {
   app.openapi(receipt, async (c) => {
     const text = await receiptOf({ ctx: serviceContext(c), index: c.req.valid('param').index });
     return c.text(text, 200, { 'content-disposition': `attachment; filename="audit-${c.req.valid('param').index}.tlog-proof"` });
+  });
+  app.openapi(verify, async (c) => {
+    const log = c.get('deps').auditLog;
+    if (!log) throw new AppError('unavailable', 'The audit log is not configured on this exchange.');
+    return c.json(await verifyAuditLog({ ctx: serviceContext(c), log: parseVerifierKey(log.signer.vkey) }), 200);
+  });
+  app.openapi(entries, async (c) => {
+    const lines = exportLogEntries({ ctx: serviceContext(c), treeSize: c.req.valid('query').treeSize });
+    // The checkpoint is looked up before answering, so that a wrong size is a problem, not a broken stream.
+    const first = await lines.next();
+    c.header('content-type', 'application/x-ndjson');
+    c.header('content-disposition', 'attachment; filename="audit-log.entries.ndjson"');
+    return stream(c, async (out) => {
+      if (!first.done) await out.write(`${first.value}\n`);
+      for await (const line of { [Symbol.asyncIterator]: () => lines }) await out.write(`${line}\n`);
+    }) as never; // hono types a single-content-type answer as typed JSON; this one is a stream
+
   });
   app.openapi(exportEvents, async (c) => {
     const { format, ...query } = c.req.valid('query');
