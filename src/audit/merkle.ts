@@ -4,22 +4,22 @@
  * are BigInt: a log may pass 2^53 entries. Pure: node hashes come from a `NodeReader` (tiles, or an
  * array in the tests), so a proof reads O(log n) stored hashes and never recomputes the tree.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export type Hash = Uint8Array;
 
-const sha256 = (...parts: Uint8Array[]): Hash => {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return new Uint8Array(hash.digest());
-};
+// One-shot hashing: about twice as fast as createHash for inputs this small, and verify hashes
+// every leaf and node of the log.
+const sha256 = (data: Uint8Array | string): Hash => new Uint8Array(hash('sha256', data, 'buffer'));
 
 const LEAF = Uint8Array.of(0x00);
 const NODE = Uint8Array.of(0x01);
 
-export const emptyRoot = (): Hash => sha256();
-export const leafHash = (entry: Uint8Array): Hash => sha256(LEAF, entry);
-export const nodeHash = (left: Hash, right: Hash): Hash => sha256(NODE, left, right);
+export const emptyRoot = (): Hash => sha256(new Uint8Array());
+export const leafHash = (entry: Uint8Array): Hash => sha256(Buffer.concat([LEAF, entry]));
+/** The leaf hash of a text entry, its UTF-8 bytes (as TextEncoder writes them). */
+export const textLeafHash = (entry: string): Hash => sha256(`\0${entry}`);
+export const nodeHash = (left: Hash, right: Hash): Hash => sha256(Buffer.concat([NODE, left, right]));
 
 /**
  * The hash of the complete subtree of height `level` at position `n` (covering leaves

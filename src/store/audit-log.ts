@@ -68,6 +68,47 @@ export async function selectEntriesWithDigests(db: Queryable, from: bigint, to: 
   );
 }
 
+/** A page of the log for fsck: its entries joined by newlines, and the indices whose event is gone or differs. */
+export interface EntryPage {
+  count: number;
+  first: string | null;
+  last: string | null;
+  /** The entries in log order, joined by "\n" (JCS writes no raw newline). */
+  entries: string | null;
+  /** "index:eventId" of entries whose event is gone from audit_events. */
+  gone: string[] | null;
+  /** "index:eventId" of entries whose event's digest now is not the one the entry carries. */
+  edited: string[] | null;
+}
+
+/**
+ * Entries [from, to) as one row: aggregated in the database, a page crosses as a few strings
+ * rather than thousands of rows, and the digests are compared where they are made.
+ */
+export async function selectEntryPage(db: Queryable, from: bigint, to: bigint): Promise<EntryPage> {
+  const [row] = await db.query<EntryPage>(
+    `WITH l AS (SELECT idx, entry, event_id FROM audit_log_entries WHERE idx >= $1::int8 AND idx < $2::int8),
+          e AS (SELECT e.id, ${EVENT_DIGEST} AS digest FROM audit_events e
+                WHERE e.id BETWEEN (SELECT min(event_id) FROM l) AND (SELECT max(event_id) FROM l))
+     SELECT count(*)::int8 AS count, min(l.idx)::text AS first, max(l.idx)::text AS last,
+       string_agg(l.entry, E'\n' ORDER BY l.idx) AS entries,
+       array_agg(l.idx || ':' || l.event_id ORDER BY l.idx) FILTER (WHERE e.id IS NULL) AS gone,
+       array_agg(l.idx || ':' || l.event_id ORDER BY l.idx) FILTER (WHERE e.id IS NOT NULL AND strpos(l.entry, '"digest":"' || e.digest || '"') = 0) AS edited
+     FROM l LEFT JOIN e ON e.id = l.event_id`,
+    [from.toString(), to.toString()],
+  );
+  return row!;
+}
+
+/** Level-0 tiles [from, to), base64 (it crosses faster than bytea's hex). */
+export async function selectLeafTiles(db: Queryable, from: bigint, to: bigint): Promise<Map<string, Uint8Array>> {
+  const rows = await db.query<{ idx: string; hashes: string }>(
+    `SELECT idx::text AS idx, encode(hashes, 'base64') AS hashes FROM audit_log_tiles WHERE level = 0 AND idx >= $1::int8 AND idx < $2::int8`,
+    [from.toString(), to.toString()],
+  );
+  return new Map(rows.map((r) => [r.idx, new Uint8Array(Buffer.from(r.hashes, 'base64'))]));
+}
+
 /** How many events there are, and how many queued ones (with an event, not yet logged). */
 export async function countEventsAndQueued(db: Queryable): Promise<{ events: number; queued: number }> {
   const [row] = await db.query<{ events: number; queued: number }>(
