@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Database, Queryable } from '../store/database.js';
 import { requestCosignature, type WitnessPeer } from './witness.js';
 import {
+  anyPendingEvent,
   insertCheckpoint,
   insertCosignature,
   insertEntries,
@@ -224,6 +225,9 @@ export function signCheckpoint(log: AuditLog, size: bigint, root: Hash): string 
  * Returns how many were added and the new size.
  */
 export async function integrate(db: Database, log: AuditLog, batch = 1024): Promise<{ added: number; size: bigint }> {
+  // Idle: no transaction, no lock, once an empty log has its first checkpoint.
+  const latest = await selectLatestCheckpoint(db);
+  if (latest && !(await anyPendingEvent(db))) return { added: 0, size: latest.size };
   const written: [number, bigint, Uint8Array][] = [];
   const result = await db.transaction(async (tx) => {
     await lockLog(tx);
@@ -295,7 +299,10 @@ export function startIntegrator(db: Database, log: AuditLog, options: { interval
       clearTimeout(timer);
       await running;
       try {
-        await integrateAll(db, log);
+        const before = (await selectLatestCheckpoint(db))?.size;
+        const size = await integrateAll(db, log);
+        // The last checkpoint is cosigned too, so that a stopped exchange's log ends witnessed.
+        if (size !== before && options.witnesses?.length) await cosignLatest(db, options.witnesses, options.onError);
       } catch (error) {
         options.onError(error);
       }

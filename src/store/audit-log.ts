@@ -50,6 +50,11 @@ export async function selectPendingEvents(tx: Queryable, limit: number): Promise
   );
 }
 
+/** Whether any event waits for the log: read outside a transaction, so an idle integrator costs one probe. */
+export async function anyPendingEvent(db: Queryable): Promise<boolean> {
+  return (await db.query('SELECT 1 FROM audit_log_pending LIMIT 1')).length > 0;
+}
+
 export async function countPendingEvents(db: Queryable): Promise<number> {
   return (await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM audit_log_pending'))[0]!.n;
 }
