@@ -4,7 +4,7 @@ import { pairKey } from '../match/evaluate.js';
 import { clusterPairs, clusters, oneToOne as oneEach, prepareAll, scorePairs, termFrequencies, type Link } from '../match/link.js';
 import type { MatchModel } from '../match/model.js';
 import { estimateU, trainModel, type TrainingResult } from '../match/train.js';
-import { selectCandidatePairs, selectDatasetRecords, type DatasetScope } from '../store/candidates.js';
+import { selectCandidatePairs, selectDatasetRecords, type BlockingReport, type DatasetScope } from '../store/candidates.js';
 import type { Queryable } from '../store/database.js';
 
 export interface LinkOptions {
@@ -20,8 +20,8 @@ export interface LinkOptions {
 export interface LinkResult {
   links: Link[];
   candidatePairs: number;
-  /** Blocking rules left out because they would compare too many pairs for this data. */
-  skippedRules: { name: string; pairs: number }[];
+  /** What blocking did: each rule's pairs, how too-large rules were refined, and its recall estimate. */
+  blocking: BlockingReport;
   leftRecords: number;
   rightRecords: number;
   clusters?: Map<string, string>;
@@ -40,7 +40,7 @@ async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope)
  * threshold. Term frequencies come from the right-hand side, the data being searched.
  */
 export async function linkDatasets(db: Queryable, left: DatasetScope, right: DatasetScope, options: LinkOptions): Promise<LinkResult> {
-  const { pairs, skippedRules } = await selectCandidatePairs(db, left, right);
+  const { pairs, blocking } = await selectCandidatePairs(db, left, right);
   options.onProgress?.('candidates', pairs.length, pairs.length);
   const { within, leftRecords, rightRecords } = await loadSides(db, left, right);
   let links = scorePairs(pairs, leftRecords, rightRecords, options.model, {
@@ -60,7 +60,7 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
       );
     }
   }
-  return { links, candidatePairs: pairs.length, skippedRules, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment };
+  return { links, candidatePairs: pairs.length, blocking, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment };
 }
 
 /** Trains a model without labels on datasets: u from random pairs, m and the prior by EM on their candidate pairs. */
@@ -74,7 +74,7 @@ export async function trainOnDatasets(
   let comparablePairs = 0;
   const trainedOn: Record<string, unknown> = {};
   for (const { left, right, label } of sides) {
-    const { pairs } = await selectCandidatePairs(db, left, right);
+    const { pairs } = await selectCandidatePairs(db, left, right, { estimateRecall: false });
     const { leftRecords, rightRecords } = await loadSides(db, left, right);
     for (const pair of pairs) vectors.push(compareRecords(leftRecords.get(pair.leftId)!, rightRecords.get(pair.rightId)!));
     const within = left.datasetId === right.datasetId;

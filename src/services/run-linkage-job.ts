@@ -66,7 +66,7 @@ export async function runLinkageJob(ctx: ServiceContext, job: LinkageJob, grant:
     await updateLinkageJob(tx, partnerId, job.id, {
       status: 'completed',
       links: kept.length,
-      progress: { stage: 'completed', candidatePairs: result.candidatePairs, skippedRules: result.skippedRules, leftRecords: result.leftRecords, rightRecords: result.rightRecords },
+      progress: { stage: 'completed', candidatePairs: result.candidatePairs, blocking: result.blocking, leftRecords: result.leftRecords, rightRecords: result.rightRecords },
     });
     await recordEvent(tx, { ...ctx }, {
       action: 'linkage_job.complete',

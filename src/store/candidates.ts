@@ -160,17 +160,35 @@ const pairRules: { name: string; on: [string, string][]; filter?: string }[] = [
 const arrayRules = ['email_keys', 'email_locals', 'phone_keys', 'identifier_keys'];
 
 /**
- * A rule may compare at most this many pairs per record linked (with a floor for small data), so
- * that a rule whose blocks are too large for the data at hand (common first names, say) is left
- * out rather than comparing everything with everything; the array-key rules always run.
+ * A rule may compare at most this many pairs per record linked (with a floor for small data). A
+ * rule whose blocks are too large for the data at hand (a birth date in a large file, common
+ * names) is refined, conjoined with the first of `refinements` that brings it within budget (two
+ * of them if one is not enough), never dropped unseen; the array-key rules always run.
  */
 const PAIRS_PER_RECORD = 5;
 const MIN_PAIR_BUDGET = 200_000;
+const refinements = ['birth_year', 'left(given_name_key, 1)', 'left(family_name_key, 1)', 'birth_day', 'postcode_key', 'locality_key', 'left(family_phonetic, 2)'];
+
+/**
+ * Fields whose agreement the recall estimate counts: of the pairs that agree on one, how many no
+ * rule compares (Splink's check of blocking against deterministic agreement).
+ */
+const recallFields = ['full_name_key', 'birth_date', 'family_name_key', 'given_name_key', 'postcode_key'];
+/** Above this many agreeing pairs, the estimate samples the left side. */
+const RECALL_SAMPLE = 1_000_000;
+
+type PairRule = (typeof pairRules)[number] & { refinedBy?: string[] };
+
+export interface BlockingReport {
+  /** Each rule as run: the pairs it compared (before its filter), the keys it was refined by, or why it was left out. */
+  rules: { name: string; pairs: number; refinedBy?: string[]; leftOut?: true }[];
+  /** Per field: the pairs that agree on it, and the share of them the rules compare (sampled above a million). */
+  recall: { field: string; agreeing: number; compared: number }[];
+}
 
 export interface CandidatePairs {
   pairs: { leftId: string; rightId: string }[];
-  /** Rules left out, with the pairs they would have compared. */
-  skippedRules: { name: string; pairs: number }[];
+  blocking: BlockingReport;
 }
 
 /** A rule's key expression on one side: `left(given_name_key, 1)` becomes `left(l.given_name_key, 1)`. */
@@ -179,8 +197,8 @@ function onSide(expression: string, side: 'l' | 'r'): string {
 }
 
 /** How many pairs each rule would compare: the sum over its blocks of left count × right count. */
-function ruleSizesSql(): string {
-  return pairRules
+function ruleSizesSql(rules: { name: string; on: readonly (readonly [string, string])[] }[]): string {
+  return rules
     .map((rule) => {
       const names = rule.on.map((_, i) => `k${i}`).join(', ');
       const blocks = (side: 'l' | 'r') =>
@@ -192,7 +210,78 @@ function ruleSizesSql(): string {
     .join(',\n');
 }
 
-export async function selectCandidatePairs(db: Queryable, left: DatasetScope, right: DatasetScope): Promise<CandidatePairs> {
+/** The condition under which a rule brings a pair (l, r) together. */
+function ruleCondition(rule: PairRule): string {
+  const on = rule.on.map(([l, r]) => `${onSide(l, 'l')} = ${onSide(r, 'r')}`).join(' AND ');
+  return `${on}${rule.filter ? ` AND ${rule.filter}` : ''}`;
+}
+
+/**
+ * The rules to run for these sides: each within budget as it is, or refined until it is; the
+ * sizes of the refined variants are measured a round at a time (one query a round).
+ */
+async function planRules(db: Queryable, sides: string, params: unknown[], within: boolean): Promise<{ kept: PairRule[]; report: BlockingReport['rules'] }> {
+  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right", ${ruleSizesSql(pairRules)}`, params);
+  const budget = Math.max(MIN_PAIR_BUDGET, PAIRS_PER_RECORD * (sizes!.left! + (within ? 0 : sizes!.right!)));
+  const pairsOf = (n: number) => (within ? n / 2 : n);
+  const kept: PairRule[] = [];
+  const report: BlockingReport['rules'] = [];
+  let tooLarge: { rule: PairRule; pairs: number }[] = [];
+  for (const rule of pairRules) {
+    const pairs = pairsOf(sizes![rule.name]!);
+    if (pairs <= budget) kept.push(rule), report.push({ name: rule.name, pairs: Math.round(pairs) });
+    else tooLarge.push({ rule, pairs });
+  }
+  for (let round = 0; round < 2 && tooLarge.length; round += 1) {
+    const variants = tooLarge.flatMap(({ rule }, r) =>
+      refinements
+        .filter((key) => !rule.on.some(([l, rr]) => l === key || rr === key))
+        .map((key, k) => ({ ...rule, name: `v${r}_${k}`, base: rule, on: [...rule.on, [key, key] as [string, string]], refinedBy: [...(rule.refinedBy ?? []), key] })),
+    );
+    const [measured] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql(variants)}`, params);
+    const still: typeof tooLarge = [];
+    tooLarge.forEach(({ rule }, r) => {
+      const options = variants.filter((v) => v.base === rule).map((v) => ({ variant: v, pairs: pairsOf(measured![v.name]!) }));
+      const fits = options.find((o) => o.pairs <= budget);
+      const variant = (v: (typeof options)[number]): PairRule => ({ name: rule.name, on: v.variant.on, ...(rule.filter ? { filter: rule.filter } : {}), refinedBy: v.variant.refinedBy }) as PairRule;
+      if (fits) {
+        kept.push(variant(fits));
+        report.push({ name: rule.name, pairs: Math.round(fits.pairs), refinedBy: fits.variant.refinedBy });
+      } else {
+        // The variant that splits the blocks most is refined again.
+        const smallest = options.reduce((a, b) => (b.pairs < a.pairs ? b : a));
+        still.push({ rule: variant(smallest), pairs: smallest.pairs });
+      }
+      void r;
+    });
+    tooLarge = still;
+  }
+  for (const { rule, pairs } of tooLarge) report.push({ name: rule.name, pairs: Math.round(pairs), refinedBy: rule.refinedBy, leftOut: true });
+  return { kept, report };
+}
+
+/** Of the pairs that agree on each recall field, how many the kept rules (or the array keys) bring together. */
+async function estimateRecall(db: Queryable, sides: string, params: unknown[], within: boolean, kept: PairRule[]): Promise<BlockingReport['recall']> {
+  const order = within ? ' AND l.source_id < r.source_id' : '';
+  const covered = [...kept.map((rule) => `(${ruleCondition(rule)})`), ...arrayRules.map((column) => `l.${column} && r.${column}`)].join(' OR ');
+  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql(recallFields.map((field) => ({ name: field, on: [[field, field]] as const })))}`, params);
+  const recall: BlockingReport['recall'] = [];
+  for (const field of recallFields) {
+    const agreeing = within ? sizes![field]! / 2 : sizes![field]!;
+    if (agreeing === 0) continue;
+    const share = Math.min(1, RECALL_SAMPLE / agreeing);
+    const left = share < 1 ? `(SELECT * FROM l WHERE random() < ${share}) l` : 'l';
+    const [row] = await db.query<{ sampled: number; compared: number }>(
+      `${sides} SELECT count(*)::float8 AS sampled, count(*) FILTER (WHERE ${covered})::float8 AS compared
+       FROM ${left} JOIN r ON l.${field} = r.${field}${order}`,
+      params,
+    );
+    recall.push({ field, agreeing: Math.round(agreeing), compared: row!.sampled ? Number((row!.compared / row!.sampled).toFixed(4)) : 1 });
+  }
+  return recall;
+}
+
+export async function selectCandidatePairs(db: Queryable, left: DatasetScope, right: DatasetScope, options: { estimateRecall?: boolean } = {}): Promise<CandidatePairs> {
   if (right.partnerId !== left.partnerId || right.grant) {
     if (!right.grant) throw new Error('cross-partner linkage without a verified consent grant');
     assertVerifiedGrant(right.grant, 'match');
@@ -203,17 +292,10 @@ export async function selectCandidatePairs(db: Queryable, left: DatasetScope, ri
   const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
   const params = [left.partnerId, left.datasetId, right.partnerId, right.datasetId, ...(right.grant ? [right.grant.purpose] : [])];
   const sides = `WITH l AS MATERIALIZED (${sideSql(left, '$1', '$2', '$5')}), r AS MATERIALIZED (${sideSql(right, '$3', '$4', '$5')})`;
-  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right", ${ruleSizesSql()}`, params);
-  const budget = Math.max(MIN_PAIR_BUDGET, PAIRS_PER_RECORD * (sizes!.left! + (within ? 0 : sizes!.right!)));
-  const pairsOf = (name: string) => (within ? sizes![name]! / 2 : sizes![name]!);
-  const kept = pairRules.filter((rule) => pairsOf(rule.name) <= budget);
-  const skippedRules = pairRules.filter((rule) => pairsOf(rule.name) > budget).map((rule) => ({ name: rule.name, pairs: Math.round(pairsOf(rule.name)) }));
+  const { kept, report } = await planRules(db, sides, params, within);
   const order = within ? ' AND l.source_id < r.source_id' : '';
   const joins = [
-    ...kept.map((rule) => {
-      const on = rule.on.map(([l, r]) => `${onSide(l, 'l')} = ${onSide(r, 'r')}`).join(' AND ');
-      return `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${on}${rule.filter ? ` AND ${rule.filter}` : ''}${order}`;
-    }),
+    ...kept.map((rule) => `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${ruleCondition(rule)}${order}`),
     ...arrayRules.map(
       (column) => `SELECT l.source_id, r.source_id FROM (SELECT source_id, unnest(${column}) AS k FROM l) l JOIN (SELECT source_id, unnest(${column}) AS k FROM r) r ON l.k = r.k${order}`,
     ),
@@ -226,7 +308,8 @@ export async function selectCandidatePairs(db: Queryable, left: DatasetScope, ri
   );
   const pairs: { leftId: string; rightId: string }[] = [];
   for (const { leftId, rightIds } of grouped) for (const rightId of rightIds) pairs.push({ leftId, rightId });
-  return { pairs, skippedRules };
+  const recall = options.estimateRecall === false ? [] : await estimateRecall(db, sides, params, within, kept);
+  return { pairs, blocking: { rules: report, recall } };
 }
 
 /** The current records of a dataset (own data, or another partner's under a grant's scope). */

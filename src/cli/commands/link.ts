@@ -51,7 +51,12 @@ async function offlineLinkage(
     writePairs(result.links, options.out);
     const what = left.datasetId === right.datasetId ? `deduplicated ${result.leftRecords} records` : `linked ${result.leftRecords} × ${result.rightRecords} records`;
     process.stderr.write(`${what}: ${result.candidatePairs} candidate pairs compared, ${result.links.length} pairs, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-    for (const rule of result.skippedRules) process.stderr.write(`  blocking rule ${rule.name} left out: it would compare ${rule.pairs} pairs\n`);
+    for (const rule of result.blocking.rules) {
+      if (rule.leftOut) process.stderr.write(`  blocking rule ${rule.name} left out: even refined by ${rule.refinedBy!.join(' and ')} it would compare ${rule.pairs} pairs\n`);
+      else if (rule.refinedBy) process.stderr.write(`  blocking rule ${rule.name} refined by ${rule.refinedBy.join(' and ')}: ${rule.pairs} pairs\n`);
+    }
+    const recall = result.blocking.recall.map((r) => `${r.field} ${(r.compared * 100).toFixed(1)} % of ${r.agreeing}`).join(', ');
+    if (recall) process.stderr.write(`  pairs agreeing on a field that the blocking rules compare: ${recall}\n`);
   } finally {
     await workspace.close();
   }
