@@ -20,6 +20,8 @@ export interface Comparable {
   givenPhonetic: string | null;
   familyPhonetic: string | null;
   birthDate: string | null;
+  /** female or male; anything else compares as unknown. */
+  gender: 'female' | 'male' | null;
   emails: string[];
   phones: string[];
   postcode: string | null;
@@ -60,6 +62,7 @@ export function prepare(record: CustomerRecord): Comparable {
     givenPhonetic: soundOf(given),
     familyPhonetic: soundOf(family),
     birthDate: record.birthDate ?? null,
+    gender: record.gender === 'female' || record.gender === 'male' ? record.gender : null,
     emails: [...new Set((record.emails ?? []).map((e) => e.address.toLowerCase()))],
     phones: [...new Set((record.phones ?? []).map((p) => p.number))],
     postcode: address?.postcode?.replace(/\s+/g, '').toUpperCase() ?? record.addresses?.find((a) => a.postcode)?.postcode?.replace(/\s+/g, '') ?? null,
@@ -164,19 +167,34 @@ function nameComparison(name: 'given_name' | 'family_name', own: 'given' | 'fami
   };
 }
 
+/**
+ * Birth dates, from the strongest agreement down. A year mistyped with day and month intact is a
+ * registry's commonest error (RLdata's duplicates carry it): far likelier among matches than the
+ * 1 in 365 of chance. Years a little apart are weaker evidence against than dates far apart.
+ */
 const birthDate: Comparison = {
   name: 'birth_date',
-  levels: ['null', 'exact', 'day_month_swapped', 'one_typo', 'same_year', 'different'],
+  levels: ['null', 'exact', 'day_month_swapped', 'one_typo', 'same_day_month', 'same_year_month', 'same_year', 'years_apart_2', 'different'],
   compare(a, b) {
     const x = a.birthDate;
     const y = b.birthDate;
     if (!x || !y) return 0;
     if (x === y) return 1;
-    if (x.slice(0, 4) === y.slice(0, 4) && x.slice(5, 7) === y.slice(8, 10) && x.slice(8, 10) === y.slice(5, 7)) return 2;
+    const [xYear, xMonth, xDay] = [x.slice(0, 4), x.slice(5, 7), x.slice(8, 10)];
+    const [yYear, yMonth, yDay] = [y.slice(0, 4), y.slice(5, 7), y.slice(8, 10)];
+    if (xYear === yYear && xMonth === yDay && xDay === yMonth) return 2;
     if (oneEditApart(x.replaceAll('-', ''), y.replaceAll('-', ''))) return 3;
-    if (x.slice(0, 4) === y.slice(0, 4)) return 4;
-    return 5;
+    if (xMonth === yMonth && xDay === yDay) return 4;
+    if (xYear === yYear) return xMonth === yMonth ? 5 : 6;
+    return Math.abs(Number(xYear) - Number(yYear)) <= 2 ? 7 : 8;
   },
+};
+
+/** Gender: agreement is weak evidence (half of everyone agrees by chance), disagreement strong against. */
+const gender: Comparison = {
+  name: 'gender',
+  levels: ['null', 'exact', 'different'],
+  compare: (a, b) => (!a.gender || !b.gender ? 0 : a.gender === b.gender ? 1 : 2),
 };
 
 const email: Comparison = {
@@ -278,6 +296,7 @@ export const comparisons: readonly Comparison[] = [
   nameComparison('given_name', 'given', 'family', 'givenPhonetic'),
   nameComparison('family_name', 'family', 'given', 'familyPhonetic'),
   birthDate,
+  gender,
   email,
   phone,
   postcode,

@@ -33,6 +33,19 @@ export function estimateU(left: Comparable[], right: Comparable[], samples = 200
   return counts;
 }
 
+/** Comparison vectors of random pairs (almost all non-matches): what the data looks like by chance. */
+export function randomPairVectors(left: Comparable[], right: Comparable[], samples = 5000, seed = 7): Uint8Array[] {
+  const vectors: Uint8Array[] = [];
+  if (!left.length || !right.length) return vectors;
+  const next = seededRandom(seed);
+  for (let n = 0; n < samples; n += 1) {
+    const a = left[Math.floor(next() * left.length)]!;
+    const b = right[Math.floor(next() * right.length)]!;
+    if (a !== b) vectors.push(compareRecords(a, b));
+  }
+  return vectors;
+}
+
 function normalise(counts: number[], pseudo: number): number[] {
   // Level 0 (null) carries no weight and is left out of the distribution.
   const total = counts.slice(1).reduce((sum, c) => sum + c + pseudo, 0);
@@ -52,7 +65,7 @@ export interface TrainingResult {
 export function trainModel(
   vectors: Uint8Array[],
   uCounts: Counts,
-  start: Pick<MatchModel, 'thresholds' | 'termFrequency'> & { prior?: number; comparisons?: MatchModel['comparisons'] },
+  start: Pick<MatchModel, 'thresholds' | 'termFrequency'> & Partial<Pick<MatchModel, 'householdGuard'>> & { prior?: number; comparisons?: MatchModel['comparisons'] },
   options: { maxIterations?: number; trainedOn?: Record<string, unknown> } = {},
 ): TrainingResult {
   // A comparison the training data never fills (no phones in FEBRL or fake_1000) has nothing to
@@ -89,7 +102,7 @@ export function trainModel(
   }
   const round = (x: number) => Number(x.toPrecision(6));
   const model: MatchModel = {
-    version: 1,
+    version: 2,
     description: 'Fellegi-Sunter model: u from random pairs, m and prior by EM on blocked pairs (no labels).',
     prior: round(prior),
     comparisons: Object.fromEntries(
@@ -99,6 +112,7 @@ export function trainModel(
       ]),
     ),
     termFrequency: start.termFrequency,
+    householdGuard: start.householdGuard ?? true,
     thresholds: start.thresholds,
     ...(options.trainedOn || kept.length ? { trainedOn: { ...options.trainedOn, ...(kept.length ? { notTrained: kept } : {}) } } : {}),
   };

@@ -2,8 +2,8 @@ import type { Comparable } from '../match/compare.js';
 import { compareRecords } from '../match/compare.js';
 import { pairKey } from '../match/evaluate.js';
 import { clusterPairs, clusters, oneToOne as oneEach, prepareAll, scorePairs, termFrequencies, type Link } from '../match/link.js';
-import type { MatchModel } from '../match/model.js';
-import { estimateU, trainModel, type TrainingResult } from '../match/train.js';
+import { withoutConstantFields, type MatchModel } from '../match/model.js';
+import { estimateU, randomPairVectors, trainModel, type TrainingResult } from '../match/train.js';
 import { selectCandidatePairs, selectDatasetRecords, type BlockingReport, type DatasetScope } from '../store/candidates.js';
 import type { Queryable } from '../store/database.js';
 
@@ -25,6 +25,8 @@ export interface LinkResult {
   leftRecords: number;
   rightRecords: number;
   clusters?: Map<string, string>;
+  /** Comparisons whose field barely varies in this data: they weighed nothing. */
+  constantFields: string[];
 }
 
 async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope) {
@@ -43,7 +45,8 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
   const { pairs, blocking } = await selectCandidatePairs(db, left, right);
   options.onProgress?.('candidates', pairs.length, pairs.length);
   const { within, leftRecords, rightRecords } = await loadSides(db, left, right);
-  let links = scorePairs(pairs, leftRecords, rightRecords, options.model, {
+  const { model, constant } = withoutConstantFields(options.model, randomPairVectors([...leftRecords.values()], [...rightRecords.values()]));
+  let links = scorePairs(pairs, leftRecords, rightRecords, model, {
     threshold: options.threshold,
     tf: termFrequencies(rightRecords.values()),
     onProgress: (done) => options.onProgress?.('scored', done, pairs.length),
@@ -60,7 +63,7 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
       );
     }
   }
-  return { links, candidatePairs: pairs.length, blocking, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment };
+  return { links, candidatePairs: pairs.length, blocking, constantFields: constant, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment };
 }
 
 /** Trains a model without labels on datasets: u from random pairs, m and the prior by EM on their candidate pairs. */

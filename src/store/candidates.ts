@@ -151,6 +151,8 @@ const pairRules: { name: string; on: [string, string][]; filter?: string }[] = [
   // A birth year mistyped, or a missing or mistyped name, is caught by the other keys.
   { name: 'phonetic_family_birth_day', on: [['family_phonetic', 'family_phonetic'], ['birth_day', 'birth_day']] },
   { name: 'phonetic_given_birth_day', on: [['given_phonetic', 'given_phonetic'], ['birth_day', 'birth_day']] },
+  // Day and month with both initials: a mistyped year and both names mistyped (olena mahdiuk 1993, oleba mahciuk 1939).
+  { name: 'birth_day_initials', on: [['birth_day', 'birth_day'], ['left(given_name_key, 1)', 'left(given_name_key, 1)'], ['left(family_name_key, 1)', 'left(family_name_key, 1)']] },
   { name: 'phonetic_family_locality', on: [['family_phonetic', 'family_phonetic'], ['locality_key', 'locality_key']] },
   { name: 'phonetic_given_locality', on: [['given_phonetic', 'given_phonetic'], ['locality_key', 'locality_key']] },
   // The first five characters of the address and of its domain: an email mistyped further on.

@@ -56,4 +56,16 @@ describe(`accuracy of the default model on ${engineUnderTest}`, () => {
     const clustered = await linkDatasets(workspace.db, data, data, { model, threshold: model.thresholds.possible, cluster: true });
     expect(f1(clustered.links, truth).f1).toBeGreaterThanOrEqual(0.96);
   });
+
+  it('deduplicates RLdata500 (a German registry: years mistyped with day and month intact) with F1 ≥ 0.98', async () => {
+    const file = `${sharedData}other/RLdata500.csv`;
+    const data = await workspace.load(file, 'rldata500', 'rldata500');
+    const truth = pairsFromClusters(readFileSync(file, 'utf8'), 'rec_id', 'ent_id');
+    expect(truth).toHaveLength(50);
+    const { links, blocking } = await linkDatasets(workspace.db, data, data, { model, threshold: model.thresholds.possible });
+    const result = f1(links, truth);
+    expect(result.f1).toBeGreaterThanOrEqual(0.98);
+    // Every pair with the same full name or birth date is compared.
+    expect(blocking.recall.filter((r) => ['full_name_key', 'birth_date'].includes(r.field)).map((r) => r.compared)).toEqual([1, 1]);
+  });
 });

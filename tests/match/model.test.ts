@@ -3,8 +3,8 @@ import { comparisons, compareRecords, jaroWinkler, jaroWinklerAbove, oneEditApar
 import { seededRandom } from '../../src/match/train.js';
 import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../src/match/evaluate.js';
 import { clusterPairs, clusters, oneToOne, type Link } from '../../src/match/link.js';
-import { defaultModel, parseModel, scorePair, ModelError } from '../../src/match/model.js';
-import { estimateU, trainModel } from '../../src/match/train.js';
+import { defaultModel, parseModel, scorePair, withoutConstantFields, ModelError } from '../../src/match/model.js';
+import { estimateU, randomPairVectors, trainModel } from '../../src/match/train.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../../src/standard/customer.js';
 
 const person = (id: string, fields: Omit<CustomerRecord, 'standardVersion' | 'source'>): CustomerRecord => ({ standardVersion: STANDARD_VERSION, source: { recordId: id }, ...fields });
@@ -37,14 +37,30 @@ describe('comparisons', () => {
     expect(family('王', '张')).toBe('different');
   });
 
-  it('grade birth dates: exact, day and month swapped, one typo, same year', () => {
+  it('grade birth dates: exact, day and month swapped, one typo, the year mistyped, year and month, same year, years apart', () => {
     const date = (a: string, b: string) => levelOf('birth_date', person('a', { birthDate: a }), person('b', { birthDate: b }));
     expect(date('1980-01-02', '1980-01-02')).toBe('exact');
     expect(date('1980-01-02', '1980-02-01')).toBe('day_month_swapped');
     expect(date('1980-01-02', '1980-01-07')).toBe('one_typo');
     expect(date('1980-01-02', '1908-01-02')).toBe('one_typo');
+    // RLdata500's duplicates: the year mistyped in two digits, day and month intact.
+    expect(date('1959-04-07', '2008-04-07')).toBe('same_day_month');
+    expect(date('1980-01-02', '1980-01-25')).toBe('same_year_month');
     expect(date('1980-01-02', '1980-11-23')).toBe('same_year');
+    expect(date('1962-12-06', '1964-05-05')).toBe('years_apart_2');
     expect(date('1980-01-02', '1975-06-30')).toBe('different');
+  });
+
+  it('grade gender, and count a disagreement as strong evidence against', () => {
+    const a = person('a', { name: { given: 'Sam', family: 'Lee' }, gender: 'female' });
+    const b = person('b', { name: { given: 'Sam', family: 'Lee' }, gender: 'male' });
+    expect(levelOf('gender', a, b)).toBe('different');
+    expect(levelOf('gender', a, { ...b, gender: 'female' })).toBe('exact');
+    expect(levelOf('gender', a, { ...b, gender: 'unknown' })).toBe('null');
+    const model = defaultModel();
+    const same = scorePair(model, prepare(a), prepare({ ...b, gender: 'female' }));
+    const other = scorePair(model, prepare(a), prepare(b));
+    expect(same.matchWeight - other.matchWeight).toBeGreaterThan(5);
   });
 
   it('grade emails, phones, postcodes, streets and identifiers', () => {
@@ -110,6 +126,40 @@ describe('the Fellegi-Sunter model', () => {
     const common = scorePair(model, a, b, { tf: () => 0.05 });
     const rare = scorePair(model, a, b, { tf: () => 0.00001 });
     expect(rare.matchWeight).toBeGreaterThan(common.matchWeight);
+  });
+
+  it('takes household members for two people: a shared address then adds nothing', () => {
+    const home = { addresses: [{ lines: ['12 Rose Street'], postcode: '2000', locality: 'Sydney' }], phones: [{ number: '+61299990000' }] };
+    const mother = prepare(person('1', { name: { given: 'Margaret', family: 'Okafor' }, birthDate: '1961-03-14', ...home }));
+    const son = prepare(person('2', { name: { given: 'Daniel', family: 'Okafor' }, birthDate: '1990-08-02', ...home }));
+    const guarded = scorePair(model, mother, son, { explain: true });
+    expect(guarded.grade).toBeNull();
+    expect(guarded.explanation.filter((e) => ['postcode', 'street', 'locality', 'phone'].includes(e.comparison)).map((e) => e.weight)).toEqual([0, 0, 0, 0]);
+    const unguarded = scorePair({ ...model, householdGuard: false }, mother, son);
+    expect(unguarded.matchWeight - guarded.matchWeight).toBeGreaterThan(20);
+    // The same person at the same address is not a household member: everything counts.
+    const again = prepare(person('3', { name: { given: 'Margaret', family: 'Okafor' }, birthDate: '1961-03-14', ...home }));
+    expect(scorePair(model, mother, again).grade).toBe('certain');
+  });
+
+  it('weighs nothing for a field that is the same for everyone in the data', () => {
+    const records = Array.from({ length: 400 }, (_, i) => prepare(person(String(i), { name: { given: `G${i % 37}`, family: `F${i % 53}` }, addresses: [{ region: 'NSW' }] })));
+    const { model: adjusted, constant } = withoutConstantFields(model, randomPairVectors(records, records));
+    expect(constant).toEqual(['region']);
+    expect(scorePair(adjusted, records[0]!, records[1]!, { explain: true }).explanation.find((e) => e.comparison === 'region')).toEqual({ comparison: 'region', level: 'exact', weight: 0 });
+    const mixed = records.map((r, i) => ({ ...r, region: i % 2 ? 'nsw' : 'vic' }));
+    expect(withoutConstantFields(model, randomPairVectors(mixed, mixed)).constant).toEqual([]);
+  });
+
+  it('reads a version-1 model file: the levels it lacks weigh nothing', () => {
+    const v1 = structuredClone(model) as Record<string, unknown> & { comparisons: Record<string, Record<string, unknown>> };
+    v1.version = 1;
+    delete v1.comparisons.gender;
+    delete v1.comparisons.birth_date!.same_day_month;
+    const read = parseModel(v1);
+    expect(read.version).toBe(2);
+    expect(read.comparisons.gender).toEqual({ exact: { m: 0.01, u: 0.01 }, different: { m: 0.01, u: 0.01 } });
+    expect(read.comparisons.birth_date!.same_day_month).toEqual({ m: 0.01, u: 0.01 });
   });
 
   it('refuses a model file that misses a level or orders its thresholds wrongly', () => {

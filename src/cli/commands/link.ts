@@ -55,6 +55,7 @@ async function offlineLinkage(
       if (rule.leftOut) process.stderr.write(`  blocking rule ${rule.name} left out: even refined by ${rule.refinedBy!.join(' and ')} it would compare ${rule.pairs} pairs\n`);
       else if (rule.refinedBy) process.stderr.write(`  blocking rule ${rule.name} refined by ${rule.refinedBy.join(' and ')}: ${rule.pairs} pairs\n`);
     }
+    if (result.constantFields.length) process.stderr.write(`  the same for (almost) everyone here, so weighing nothing: ${result.constantFields.join(', ')}\n`);
     const recall = result.blocking.recall.map((r) => `${r.field} ${(r.compared * 100).toFixed(1)} % of ${r.agreeing}`).join(', ');
     if (recall) process.stderr.write(`  pairs agreeing on a field that the blocking rules compare: ${recall}\n`);
   } finally {
