@@ -3,8 +3,8 @@ import { compareRecords } from '../match/compare.js';
 import { pairKey } from '../match/evaluate.js';
 import { clusterPairs, clusters, oneToOne as oneEach, prepareAll, scorePairs, termFrequencies, type Link } from '../match/link.js';
 import { withoutConstantFields, type MatchModel } from '../match/model.js';
-import { estimateU, randomPairVectors, trainModel, type TrainingResult } from '../match/train.js';
-import { selectCandidatePairs, selectDatasetRecords, type BlockingReport, type DatasetScope } from '../store/candidates.js';
+import { estimateU, randomPairVectors, trainByPasses, type TrainingPass, type TrainingResult } from '../match/train.js';
+import { selectCandidatePairs, selectDatasetRecords, selectPairsAgreeingOn, trainingPassKeys, type BlockingReport, type DatasetScope } from '../store/candidates.js';
 import type { Queryable } from '../store/database.js';
 
 export interface LinkOptions {
@@ -66,30 +66,40 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
   return { links, candidatePairs: pairs.length, blocking, constantFields: constant, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment };
 }
 
-/** Trains a model without labels on datasets: u from random pairs, m and the prior by EM on their candidate pairs. */
+/**
+ * Trains a model without labels on datasets, as Splink does: u from random pairs; m by EM in a
+ * pass blocked on full names (which learns everything else) and one blocked on birth dates (which
+ * learns the names), so that no field learns from pairs chosen for agreeing on it; the prior by EM
+ * over all candidate pairs with m and u held, rescaled to two random records.
+ */
 export async function trainOnDatasets(
   db: Queryable,
   sides: { left: DatasetScope; right: DatasetScope; label: string }[],
   start: Pick<MatchModel, 'thresholds' | 'termFrequency'> & { comparisons?: MatchModel['comparisons'] },
-): Promise<TrainingResult> {
-  const vectors: Uint8Array[] = [];
+): Promise<TrainingResult & { passes: { name: string; pairs: number; iterations: number }[] }> {
+  const candidates: Uint8Array[] = [];
+  const passes: TrainingPass[] = Object.entries(trainingPassKeys).map(([key, fixed]) => ({ name: `blocked on ${key}`, vectors: [], fixed: [...fixed] }));
   let uCounts: number[][] | undefined;
   let comparablePairs = 0;
   const trainedOn: Record<string, unknown> = {};
   for (const { left, right, label } of sides) {
     const { pairs } = await selectCandidatePairs(db, left, right, { estimateRecall: false });
     const { leftRecords, rightRecords } = await loadSides(db, left, right);
-    for (const pair of pairs) vectors.push(compareRecords(leftRecords.get(pair.leftId)!, rightRecords.get(pair.rightId)!));
+    const vector = (pair: { leftId: string; rightId: string }) => compareRecords(leftRecords.get(pair.leftId)!, rightRecords.get(pair.rightId)!);
+    for (const pair of pairs) candidates.push(vector(pair));
+    for (const [i, key] of (Object.keys(trainingPassKeys) as (keyof typeof trainingPassKeys)[]).entries()) {
+      for (const pair of await selectPairsAgreeingOn(db, left, right, key)) passes[i]!.vectors.push(vector(pair));
+    }
     const within = left.datasetId === right.datasetId;
     comparablePairs += within ? (leftRecords.size * (leftRecords.size - 1)) / 2 : leftRecords.size * rightRecords.size;
     const counts = estimateU([...leftRecords.values()] as Comparable[], [...rightRecords.values()] as Comparable[]);
     uCounts = uCounts ? uCounts.map((row, i) => row.map((c, j) => c + counts[i]![j]!)) : counts;
     trainedOn[label] = { records: leftRecords.size + (left.datasetId === right.datasetId ? 0 : rightRecords.size), candidatePairs: pairs.length };
   }
-  const result = trainModel(vectors, uCounts!, start, { trainedOn });
+  const result = trainByPasses(passes, candidates, uCounts!, start, { trainedOn: { ...trainedOn, passes: passes.map((p) => ({ blockedOn: p.name, fixed: p.fixed, pairs: p.vectors.length })) } });
   // EM finds the share of matches among blocked pairs; the model keeps the probability that two
   // random records match (Splink's λ), so that scores stay calibrated whatever blocking found.
-  const matches = result.model.prior * vectors.length;
+  const matches = result.model.prior * candidates.length;
   result.model.prior = Number(Math.min(Math.max(matches / comparablePairs, 1e-9), 0.5).toPrecision(6));
   return result;
 }

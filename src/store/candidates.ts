@@ -198,15 +198,18 @@ function onSide(expression: string, side: 'l' | 'r'): string {
   return expression.replace(/(^|\()([a-z_]+)(?=[,)]|$)/g, `$1${side}.$2`);
 }
 
-/** How many pairs each rule would compare: the sum over its blocks of left count × right count. */
-function ruleSizesSql(rules: { name: string; on: readonly (readonly [string, string])[] }[]): string {
+/**
+ * How many pairs each rule would compare: the sum over its blocks of left count × right count
+ * (within one dataset, less each record with itself: halved, that is the pairs).
+ */
+function ruleSizesSql(rules: { name: string; on: readonly (readonly [string, string])[] }[], within: boolean): string {
   return rules
     .map((rule) => {
       const names = rule.on.map((_, i) => `k${i}`).join(', ');
       const blocks = (side: 'l' | 'r') =>
         `SELECT ${names}, count(*)::float8 AS n FROM (SELECT ${rule.on.map((pair, i) => `${onSide(pair[side === 'l' ? 0 : 1], side)} AS k${i}`).join(', ')} FROM ${side}) keys
          WHERE ${rule.on.map((_, i) => `k${i} IS NOT NULL`).join(' AND ')} GROUP BY ${names}`;
-      return `(SELECT coalesce(sum(a.n * b.n), 0)::float8 FROM (${blocks('l')}) a JOIN (${blocks('r')}) b
+      return `(SELECT coalesce(sum(a.n * b.n${within ? ' - a.n' : ''}), 0)::float8 FROM (${blocks('l')}) a JOIN (${blocks('r')}) b
          ON ${rule.on.map((_, i) => `a.k${i} = b.k${i}`).join(' AND ')}) AS "${rule.name}"`;
     })
     .join(',\n');
@@ -223,7 +226,7 @@ function ruleCondition(rule: PairRule): string {
  * sizes of the refined variants are measured a round at a time (one query a round).
  */
 async function planRules(db: Queryable, sides: string, params: unknown[], within: boolean): Promise<{ kept: PairRule[]; report: BlockingReport['rules'] }> {
-  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right", ${ruleSizesSql(pairRules)}`, params);
+  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right", ${ruleSizesSql(pairRules, within)}`, params);
   const budget = Math.max(MIN_PAIR_BUDGET, PAIRS_PER_RECORD * (sizes!.left! + (within ? 0 : sizes!.right!)));
   const pairsOf = (n: number) => (within ? n / 2 : n);
   const kept: PairRule[] = [];
@@ -240,7 +243,7 @@ async function planRules(db: Queryable, sides: string, params: unknown[], within
         .filter((key) => !rule.on.some(([l, rr]) => l === key || rr === key))
         .map((key, k) => ({ ...rule, name: `v${r}_${k}`, base: rule, on: [...rule.on, [key, key] as [string, string]], refinedBy: [...(rule.refinedBy ?? []), key] })),
     );
-    const [measured] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql(variants)}`, params);
+    const [measured] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql(variants, within)}`, params);
     const still: typeof tooLarge = [];
     tooLarge.forEach(({ rule }, r) => {
       const options = variants.filter((v) => v.base === rule).map((v) => ({ variant: v, pairs: pairsOf(measured![v.name]!) }));
@@ -266,7 +269,7 @@ async function planRules(db: Queryable, sides: string, params: unknown[], within
 async function estimateRecall(db: Queryable, sides: string, params: unknown[], within: boolean, kept: PairRule[]): Promise<BlockingReport['recall']> {
   const order = within ? ' AND l.source_id < r.source_id' : '';
   const covered = [...kept.map((rule) => `(${ruleCondition(rule)})`), ...arrayRules.map((column) => `l.${column} && r.${column}`)].join(' OR ');
-  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql(recallFields.map((field) => ({ name: field, on: [[field, field]] as const })))}`, params);
+  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql(recallFields.map((field) => ({ name: field, on: [[field, field]] as const })), within)}`, params);
   const recall: BlockingReport['recall'] = [];
   for (const field of recallFields) {
     const agreeing = within ? sizes![field]! / 2 : sizes![field]!;
@@ -283,7 +286,8 @@ async function estimateRecall(db: Queryable, sides: string, params: unknown[], w
   return recall;
 }
 
-export async function selectCandidatePairs(db: Queryable, left: DatasetScope, right: DatasetScope, options: { estimateRecall?: boolean } = {}): Promise<CandidatePairs> {
+/** Both sides of a linkage as CTEs `l` and `r`, after checking that the grant covers the right-hand one. */
+function sidesOf(left: DatasetScope, right: DatasetScope) {
   if (right.partnerId !== left.partnerId || right.grant) {
     if (!right.grant) throw new Error('cross-partner linkage without a verified consent grant');
     assertVerifiedGrant(right.grant, 'match');
@@ -294,6 +298,32 @@ export async function selectCandidatePairs(db: Queryable, left: DatasetScope, ri
   const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
   const params = [left.partnerId, left.datasetId, right.partnerId, right.datasetId, ...(right.grant ? [right.grant.purpose] : [])];
   const sides = `WITH l AS MATERIALIZED (${sideSql(left, '$1', '$2', '$5')}), r AS MATERIALIZED (${sideSql(right, '$3', '$4', '$5')})`;
+  return { within, params, sides };
+}
+
+/** The keys a training pass may block on, with the comparisons they fix. */
+export const trainingPassKeys = { full_name_key: ['given_name', 'family_name'], birth_date: ['birth_date'] } as const;
+
+/**
+ * Pairs that agree on one key, for a training pass blocked on it: at most about `limit`, the left
+ * side sampled (seeded, so a run can be repeated) when there are more.
+ */
+export async function selectPairsAgreeingOn(db: Queryable, left: DatasetScope, right: DatasetScope, key: keyof typeof trainingPassKeys, limit = 300_000): Promise<{ leftId: string; rightId: string }[]> {
+  if (!(key in trainingPassKeys)) throw new Error(`not a training key: ${key}`);
+  const { within, params, sides } = sidesOf(left, right);
+  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql([{ name: key, on: [[key, key]] }], within)}`, params);
+  const agreeing = within ? sizes![key]! / 2 : sizes![key]!;
+  const share = Math.min(1, limit / Math.max(agreeing, 1));
+  const sampled = share < 1 ? `(SELECT * FROM l WHERE ('x' || left(md5(source_id), 8))::bit(32)::int8 < ${Math.floor(share * 2 ** 32)}) l` : 'l';
+  const grouped = await db.query<{ leftId: string; rightIds: string[] }>(
+    `${sides} SELECT l.source_id AS "leftId", array_agg(r.source_id) AS "rightIds" FROM ${sampled} JOIN r ON l.${key} = r.${key}${within ? ' AND l.source_id < r.source_id' : ''} GROUP BY l.source_id`,
+    params,
+  );
+  return grouped.flatMap(({ leftId, rightIds }) => rightIds.map((rightId) => ({ leftId, rightId })));
+}
+
+export async function selectCandidatePairs(db: Queryable, left: DatasetScope, right: DatasetScope, options: { estimateRecall?: boolean } = {}): Promise<CandidatePairs> {
+  const { within, params, sides } = sidesOf(left, right);
   const { kept, report } = await planRules(db, sides, params, within);
   const order = within ? ' AND l.source_id < r.source_id' : '';
   const joins = [

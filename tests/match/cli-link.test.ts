@@ -51,6 +51,13 @@ describe('cx dedupe, link, eval and model', () => {
     const shown = await runCx(['model', 'show', out], {});
     expect(shown.stdout).toMatch(/^prior /);
     expect(shown.stdout).toMatch(/birth_date\n {2}exact +m/);
+    expect(trained.stderr).toMatch(/^ {2}pass blocked on full_name_key: \d+ pairs, \d+ EM iterations\n {2}pass blocked on birth_date: \d+ pairs/);
+    // Two files, a mapping each.
+    const linked = await runCx(['model', 'train', '--input', `febrl=${sharedData}febrl/dataset1.csv,febrl=${sharedData}febrl/dataset2.csv`, '--out', out], {});
+    expect(linked.code, linked.stderr).toBe(0);
+    expect(Object.keys(parseModel(JSON.parse(readFileSync(out, 'utf8'))).trainedOn!)).toContain(`${sharedData}febrl/dataset1.csv × ${sharedData}febrl/dataset2.csv`);
+    const malformed = await runCx(['model', 'train', '--input', 'febrl'], {});
+    expect([malformed.code, malformed.stderr]).toEqual([1, 'cx: --input febrl: use mapping=file, mapping=left-file,right-file or mapping=left-file,right-mapping=right-file\n']);
   });
 
   it('says in one line what is wrong', async () => {

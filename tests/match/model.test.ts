@@ -4,7 +4,7 @@ import { seededRandom } from '../../src/match/train.js';
 import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../src/match/evaluate.js';
 import { clusterPairs, clusters, oneToOne, type Link } from '../../src/match/link.js';
 import { defaultModel, parseModel, scorePair, withoutConstantFields, ModelError } from '../../src/match/model.js';
-import { estimateU, randomPairVectors, trainModel } from '../../src/match/train.js';
+import { degenerateLevels, estimateU, randomPairVectors, trainByPasses, trainModel } from '../../src/match/train.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../../src/standard/customer.js';
 
 const person = (id: string, fields: Omit<CustomerRecord, 'standardVersion' | 'source'>): CustomerRecord => ({ standardVersion: STANDARD_VERSION, source: { recordId: id }, ...fields });
@@ -187,6 +187,52 @@ describe('training without labels', () => {
     expect(birth.exact!.u).toBeLessThan(0.05);
     expect(model.prior).toBeGreaterThan(0.5);
     expect(model.prior).toBeLessThan(0.8);
+  });
+});
+
+describe('training in passes, as Splink does', () => {
+  const start = { thresholds: { certain: 0.99, probable: 0.9, possible: 0.5 }, termFrequency: [] };
+  const names = ['Ann', 'Bob', 'Cyd', 'Dee', 'Eve', 'Fay', 'Gus', 'Hal', 'Ida', 'Jon'];
+  const people = Array.from({ length: 300 }, (_, i) =>
+    prepare(person(`p${i}`, { name: { given: names[i % 10]!, family: `Fam${i}son` }, birthDate: `19${String(40 + (i % 60)).padStart(2, '0')}-0${1 + (i % 9)}-1${i % 9}` })),
+  );
+  // Each person again, two in three with the surname mistyped; and strangers born the same day.
+  const copies = people.map((p, i) => prepare(person(`c${i}`, { name: { given: p.given!, family: i % 3 ? `Fam${i}sen` : p.family! }, birthDate: p.birthDate! })));
+  const strangers = people.map((p, i) => prepare(person(`s${i}`, { name: { given: names[(i + 3) % 10]!, family: `Other${i}` }, birthDate: p.birthDate! })));
+
+  it('learns names from pairs blocked on birth dates and dates from pairs blocked on names, and finds no degenerate level', () => {
+    const onDate = [...people.map((p, i) => compareRecords(p, copies[i]!)), ...people.map((p, i) => compareRecords(p, strangers[i]!))];
+    const onName = people.map((p, i) => compareRecords(p, copies[i]!));
+    const u = estimateU([...people, ...strangers], [...copies, ...strangers], 20_000);
+    const { model, passes } = trainByPasses(
+      [
+        { name: 'blocked on birth_date', vectors: onDate, fixed: ['birth_date'] },
+        { name: 'blocked on full_name_key', vectors: onName, fixed: ['given_name', 'family_name'] },
+      ],
+      onDate,
+      u,
+      start,
+    );
+    expect(passes.map((p) => p.pairs)).toEqual([600, 300]);
+    const weight = (c: string, l: string) => Math.log2(model.comparisons[c]![l]!.m / model.comparisons[c]![l]!.u);
+    // Half the date-blocked pairs are strangers: a different surname must count against.
+    expect(weight('family_name', 'different')).toBeLessThan(-2);
+    expect(weight('family_name', 'jaro_winkler_0.92')).toBeGreaterThan(2);
+    expect(weight('birth_date', 'exact')).toBeGreaterThan(2);
+    expect(model.prior).toBeGreaterThan(0.3);
+    expect(model.prior).toBeLessThan(0.7);
+    expect(degenerateLevels(model)).toEqual([]);
+  });
+
+  it('refuses a model whose disagreement counts for a match, or whose exact agreement counts against', () => {
+    const broken = structuredClone(defaultModel());
+    broken.comparisons.family_name!.different = { m: 0.6, u: 0.3 };
+    broken.comparisons.email!.exact = { m: 0.001, u: 0.01 };
+    expect(degenerateLevels(broken)).toEqual([
+      'family_name.different weighs +1.00: a disagreement would count as evidence for a match',
+      'email.exact weighs -3.32: an exact agreement would count as evidence against',
+    ]);
+    expect(degenerateLevels(defaultModel())).toEqual([]);
   });
 });
 

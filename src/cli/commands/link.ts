@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../match/evaluate.js';
 import type { Link } from '../../match/link.js';
 import { defaultModel, defaultThresholds, loadModel, type MatchModel } from '../../match/model.js';
+import { degenerateLevels } from '../../match/train.js';
 import { linkDatasets, trainOnDatasets, type LinkOptions } from '../../services/link-datasets.js';
 import type { DatasetScope } from '../../store/candidates.js';
 import { CliError } from '../runtime.js';
@@ -148,27 +149,33 @@ export function registerLink(program: Command): void {
   const model = program.command('model').description('the match model: train one without labels, or show one');
   model
     .command('train')
-    .description('train a model without labels: u from random pairs, m and the prior by EM on blocked pairs')
-    .requiredOption('-i, --input <mapping=file...>', 'training data, each as mapping=file; add ,file2 to link two files instead of deduplicating one')
+    .description('train a model without labels, as Splink does: u from random pairs, m by EM in passes blocked on names and on birth dates, the prior over all candidate pairs; a degenerate model is refused')
+    .requiredOption(
+      '-i, --input <mapping=file...>',
+      'training data, each as mapping=file to deduplicate one file, or mapping=left-file,right-file (or mapping=left-file,right-mapping=right-file) to link two',
+    )
     .option('-o, --out <file>', 'where to write the model (default: standard output)')
     .action(async (options: { input: string[]; out?: string }) => {
       const workspace = await openWorkspace();
       try {
         const sides = [];
         for (const [index, spec] of options.input.entries()) {
-          const match = /^([^=]+)=([^,]+)(?:,(.+))?$/.exec(spec);
-          if (!match) throw new CliError(`--input ${spec}: use mapping=file or mapping=left-file,right-file`);
-          const [, mapping, leftFile, rightFile] = match as unknown as [string, string, string, string | undefined];
+          const match = /^([^=,]+)=([^,]+)(?:,(?:([^=,]+)=)?([^,]+))?$/.exec(spec);
+          if (!match) throw new CliError(`--input ${spec}: use mapping=file, mapping=left-file,right-file or mapping=left-file,right-mapping=right-file`);
+          const [, mapping, leftFile, rightMapping, rightFile] = match as unknown as [string, string, string, string | undefined, string | undefined];
           const left = await workspace.load(leftFile, mapping, `train-${index}-left`);
-          const right = rightFile ? await workspace.load(rightFile, mapping, `train-${index}-right`) : left;
+          const right = rightFile ? await workspace.load(rightFile, rightMapping ?? mapping, `train-${index}-right`) : left;
           sides.push({ left, right, label: rightFile ? `${leftFile} × ${rightFile}` : leftFile });
         }
         // Comparisons the data never fill keep the shipped model's levels.
-        const { model: trained, iterations, pairs } = await trainOnDatasets(workspace.db, sides, { thresholds: defaultThresholds, termFrequency: ['given_name', 'family_name'], comparisons: defaultModel().comparisons });
-        const text = `${JSON.stringify(trained, null, 2)}\n`;
+        const result = await trainOnDatasets(workspace.db, sides, { thresholds: defaultThresholds, termFrequency: ['given_name', 'family_name'], comparisons: defaultModel().comparisons });
+        const problems = degenerateLevels(result.model);
+        if (problems.length) throw new CliError(`the trained model is degenerate and was not written: ${problems.join('; ')}`);
+        const text = `${JSON.stringify(result.model, null, 2)}\n`;
         if (options.out) writeFileSync(options.out, text);
         else process.stdout.write(text);
-        process.stderr.write(`trained on ${pairs} candidate pairs in ${iterations} EM iterations; prior ${trained.prior}\n`);
+        for (const pass of result.passes) process.stderr.write(`  pass ${pass.name}: ${pass.pairs} pairs, ${pass.iterations} EM iterations\n`);
+        process.stderr.write(`trained on ${result.pairs} pairs; prior ${result.model.prior}\n`);
       } finally {
         await workspace.close();
       }
