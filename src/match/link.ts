@@ -64,31 +64,6 @@ export function oneToOne(links: Link[]): Link[] {
   });
 }
 
-/**
- * Clusters of transitively linked records (connected components, by union-find); keys are
- * `L:<id>` and `R:<id>` so the two sides never collide. Returns each record's cluster id.
- */
-export function clusters(links: Link[], sameSide = false): Map<string, string> {
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let root = x;
-    while (parent.get(root) !== root) root = parent.get(root) ?? (parent.set(root, root), root);
-    let node = x;
-    while (node !== root) {
-      const next = parent.get(node)!;
-      parent.set(node, root);
-      node = next;
-    }
-    return root;
-  };
-  for (const link of links) {
-    const a = find(`L:${link.leftId}`);
-    const b = find(sameSide ? `L:${link.rightId}` : `R:${link.rightId}`);
-    if (a !== b) parent.set(a < b ? b : a, a < b ? a : b);
-  }
-  return new Map([...parent.keys()].map((key) => [key, find(key)]));
-}
-
 /** All pairs within clusters (for deduplication: transitive links become pairs too). */
 export function clusterPairs(assignment: Map<string, string>): { leftId: string; rightId: string }[] {
   const members = new Map<string, string[]>();
@@ -99,4 +74,109 @@ export function clusterPairs(assignment: Map<string, string>): { leftId: string;
     for (let i = 0; i < ids.length; i += 1) for (let j = i + 1; j < ids.length; j += 1) pairs.push({ leftId: ids[i]!, rightId: ids[j]! });
   }
   return pairs;
+}
+
+export interface ClusterOptions {
+  /** Links below this probability join no cluster (a threshold of the clusters' own, above the pairs'). */
+  threshold: number;
+  /**
+   * A cluster of n records holds at least this share of its n(n−1)/2 possible links, or it is split
+   * (0.4: Splink's fake_1000, whose people share few fields, keeps its clusters; 0.5 split three).
+   */
+  minDensity?: number;
+  /** Clusters larger than this are split whatever their density (true clusters are small). */
+  maxSize?: number;
+}
+
+export interface ClusterReport {
+  /** Clusters of two or more records. */
+  clusters: number;
+  largest: number;
+  /** How many clusters have each size, by size. */
+  sizes: Record<string, number>;
+  /** Mean edge density of the clusters of three or more (1 when there are none). */
+  meanDensity: number;
+  /** Components split because they were too sparse or too large. */
+  split: number;
+}
+
+/**
+ * Clusters that hold together: connected components of the links at `threshold`, where a
+ * component too sparse (a chain of "A is like B is like C …") or too large is split by dropping
+ * its weakest links, the lowest tenth at a time, until every piece is dense and small enough.
+ * Memory is the links' and the records': no pair list is ever built for a component.
+ */
+export function qualityClusters(links: Link[], sameSide: boolean, options: ClusterOptions): { assignment: Map<string, string>; report: ClusterReport } {
+  const minDensity = options.minDensity ?? 0.4;
+  const maxSize = options.maxSize ?? 50;
+  const keyOf = (id: string, left: boolean) => (left || sameSide ? `L:${id}` : `R:${id}`);
+  const edges = links.filter((l) => l.probability >= options.threshold).map((l) => ({ a: keyOf(l.leftId, true), b: keyOf(l.rightId, false), weight: l.matchWeight }));
+  const assignment = new Map<string, string>();
+  const sizes: Record<string, number> = {};
+  let split = 0;
+  let densities = 0;
+  let dense = 0;
+  const components = (list: typeof edges) => {
+    const parent = new Map<string, string>();
+    const find = (x: string): string => {
+      let root = x;
+      while (parent.get(root) !== root) root = parent.get(root) ?? (parent.set(root, root), root);
+      for (let node = x; node !== root; ) {
+        const next = parent.get(node)!;
+        parent.set(node, root);
+        node = next;
+      }
+      return root;
+    };
+    for (const { a, b } of list) {
+      const [x, y] = [find(a), find(b)];
+      if (x !== y) parent.set(x < y ? y : x, x < y ? x : y);
+    }
+    const groups = new Map<string, { members: Set<string>; edges: typeof edges }>();
+    for (const key of parent.keys()) {
+      const root = find(key);
+      if (!groups.has(root)) groups.set(root, { members: new Set(), edges: [] });
+      groups.get(root)!.members.add(key);
+    }
+    for (const edge of list) groups.get(find(edge.a))!.edges.push(edge);
+    return [...groups.values()];
+  };
+  const settle = (group: { members: Set<string>; edges: typeof edges }, depth: number) => {
+    const n = group.members.size;
+    const density = n > 1 ? group.edges.length / ((n * (n - 1)) / 2) : 1;
+    if (n > 2 && (density < minDensity || n > maxSize) && group.edges.length > 1 && depth < 64) {
+      split += depth === 0 ? 1 : 0;
+      // Drop the weakest tenth (at least one), and settle each piece.
+      const sorted = [...group.edges].sort((x, y) => x.weight - y.weight);
+      const kept = sorted.slice(Math.max(1, Math.floor(sorted.length / 10)));
+      const pieces = components(kept);
+      const placed = new Set<string>();
+      for (const piece of pieces) {
+        for (const member of piece.members) placed.add(member);
+        settle(piece, depth + 1);
+      }
+      // A record whose every link was weak is a cluster of its own.
+      for (const member of group.members) if (!placed.has(member)) assignment.set(member, member);
+      return;
+    }
+    const root = [...group.members].sort()[0]!;
+    for (const member of group.members) assignment.set(member, root);
+    sizes[String(n)] = (sizes[String(n)] ?? 0) + 1;
+    if (n > 2) {
+      densities += density;
+      dense += 1;
+    }
+  };
+  for (const group of components(edges)) settle(group, 0);
+  const multi = Object.entries(sizes);
+  return {
+    assignment,
+    report: {
+      clusters: multi.reduce((sum, [, count]) => sum + count, 0),
+      largest: multi.reduce((max, [size]) => Math.max(max, Number(size)), 0),
+      sizes,
+      meanDensity: dense ? Number((densities / dense).toFixed(3)) : 1,
+      split,
+    },
+  };
 }

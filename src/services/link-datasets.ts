@@ -1,7 +1,7 @@
 import type { Comparable } from '../match/compare.js';
 import { compareRecords } from '../match/compare.js';
 import { pairKey } from '../match/evaluate.js';
-import { clusterPairs, clusters, oneToOne as oneEach, prepareAll, scorePairs, termFrequencies, type Link } from '../match/link.js';
+import { clusterPairs, oneToOne as oneEach, prepareAll, qualityClusters, scorePairs, termFrequencies, type ClusterReport, type Link } from '../match/link.js';
 import { withoutConstantFields, type MatchModel } from '../match/model.js';
 import { estimateU, randomPairVectors, trainByPasses, type TrainingPass, type TrainingResult } from '../match/train.js';
 import { selectCandidatePairs, selectDatasetRecords, selectPairsAgreeingOn, trainingPassKeys, type BlockingReport, type DatasetScope } from '../store/candidates.js';
@@ -14,6 +14,8 @@ export interface LinkOptions {
   oneToOne?: boolean;
   /** Add the pairs that transitive links imply (within clusters). */
   cluster?: boolean;
+  /** The probability a link needs to join a cluster (default: the pairs' threshold). */
+  clusterThreshold?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -25,6 +27,7 @@ export interface LinkResult {
   leftRecords: number;
   rightRecords: number;
   clusters?: Map<string, string>;
+  clusterReport?: ClusterReport;
   /** Comparisons whose field barely varies in this data: they weighed nothing. */
   constantFields: string[];
 }
@@ -53,8 +56,11 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
   });
   if (options.oneToOne && !within) links = oneEach(links);
   let assignment: Map<string, string> | undefined;
+  let clusterReport: ClusterReport | undefined;
   if (options.cluster) {
-    assignment = clusters(links, within);
+    const clustered = qualityClusters(links, within, { threshold: options.clusterThreshold ?? options.threshold });
+    assignment = clustered.assignment;
+    clusterReport = clustered.report;
     if (within) {
       // Transitive links become pairs, scored by the pair's own weight where it was a candidate.
       const scored = new Map(links.map((l) => [pairKey(l.leftId, l.rightId), l]));
@@ -63,7 +69,7 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
       );
     }
   }
-  return { links, candidatePairs: pairs.length, blocking, constantFields: constant, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment };
+  return { links, candidatePairs: pairs.length, blocking, constantFields: constant, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment, clusterReport };
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { comparisons, compareRecords, jaroWinkler, jaroWinklerAbove, oneEditApart, prepare } from '../../src/match/compare.js';
 import { seededRandom } from '../../src/match/train.js';
 import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../src/match/evaluate.js';
-import { clusterPairs, clusters, oneToOne, type Link } from '../../src/match/link.js';
+import { clusterPairs, oneToOne, qualityClusters, type Link } from '../../src/match/link.js';
 import { defaultModel, parseModel, scorePair, withoutConstantFields, ModelError } from '../../src/match/model.js';
 import { degenerateLevels, estimateU, randomPairVectors, trainByPasses, trainModel } from '../../src/match/train.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../../src/standard/customer.js';
@@ -239,12 +239,28 @@ describe('training in passes, as Splink does', () => {
 describe('linkage', () => {
   const link = (leftId: string, rightId: string, matchWeight: number): Link => ({ leftId, rightId, matchWeight, probability: 0.9, grade: 'probable' });
 
+  it('splits a chain at its weakest links rather than making one cluster of it, and reports the clusters', () => {
+    // Two tight groups of four, joined by one weak link: a chain of "A is like B is like C".
+    const tight = (ids: string[]) => ids.flatMap((a, i) => ids.slice(i + 1).map((b) => link(a, b, 20)));
+    const links = [...tight(['a', 'b', 'c', 'd']), ...tight(['e', 'f', 'g', 'h']), link('d', 'e', 1), { ...link('x', 'y', 3), probability: 0.4 }];
+    const { assignment, report } = qualityClusters(links, true, { threshold: 0.5, minDensity: 0.5 });
+    expect(new Set(['a', 'b', 'c', 'd'].map((id) => assignment.get(`L:${id}`))).size).toBe(1);
+    expect(assignment.get('L:e')).not.toBe(assignment.get('L:d'));
+    expect(assignment.has('L:x')).toBe(false); // below the clusters' threshold
+    expect(report).toEqual({ clusters: 2, largest: 4, sizes: { '4': 2 }, meanDensity: 1, split: 1 });
+    // A long chain of weak links breaks into pieces no larger than maxSize.
+    const chain = Array.from({ length: 200 }, (_, i) => link(`n${i}`, `n${i + 1}`, 5 + (i % 7)));
+    const pieces = qualityClusters(chain, true, { threshold: 0.5, maxSize: 10 });
+    expect(pieces.report.largest).toBeLessThanOrEqual(10);
+    expect(pieces.assignment.size).toBe(201);
+  });
+
   it('links one to one, best first, and clusters transitive links', () => {
     expect(oneToOne([link('a', 'x', 9), link('a', 'y', 8), link('b', 'x', 7), link('b', 'y', 6)]).map((l) => `${l.leftId}${l.rightId}`)).toEqual(['ax', 'by']);
-    const assignment = clusters([link('1', '2', 5), link('2', '3', 5), link('4', '5', 5)], true);
+    const { assignment } = qualityClusters([link('1', '2', 5), link('2', '3', 5), link('4', '5', 5)], true, { threshold: 0.5 });
     expect(assignment.get('L:3')).toBe(assignment.get('L:1'));
     expect(assignment.get('L:4')).not.toBe(assignment.get('L:1'));
-    expect(clusterPairs(assignment).map((p) => `${p.leftId}-${p.rightId}`).sort()).toEqual(['1-2', '1-3', '2-3', '4-5']);
+    expect(clusterPairs(assignment).map((p) => `${p.leftId}${p.rightId}`).sort()).toEqual(['12', '13', '23', '45']);
   });
 
   it('evaluates pairs in either order and draws the precision-recall curve', () => {

@@ -9,9 +9,9 @@ import type { DatasetScope } from '../../store/candidates.js';
 import { CliError } from '../runtime.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
 
-const probability = (value: string) => {
+const probability = (value: string, flag = '--threshold') => {
   const n = Number(value);
-  if (!(n >= 0 && n <= 1)) throw new CliError(`--threshold must be a probability between 0 and 1, not ${value}`);
+  if (!(n >= 0 && n <= 1)) throw new CliError(`${flag} must be a probability between 0 and 1, not ${value}`);
   return n;
 };
 
@@ -40,7 +40,7 @@ interface LinkCommandOptions {
 /** Loads the files into a temporary workspace, links them, writes the pairs and a summary line. */
 async function offlineLinkage(
   options: LinkCommandOptions,
-  load: (workspace: Workspace) => Promise<[DatasetScope, DatasetScope, Pick<LinkOptions, 'oneToOne' | 'cluster'>]>,
+  load: (workspace: Workspace) => Promise<[DatasetScope, DatasetScope, Pick<LinkOptions, 'oneToOne' | 'cluster' | 'clusterThreshold'>]>,
 ): Promise<void> {
   const model = chooseModel(options.model);
   const threshold = options.threshold ? probability(options.threshold) : model.thresholds.possible;
@@ -55,6 +55,11 @@ async function offlineLinkage(
     for (const rule of result.blocking.rules) {
       if (rule.leftOut) process.stderr.write(`  blocking rule ${rule.name} left out: even refined by ${rule.refinedBy!.join(' and ')} it would compare ${rule.pairs} pairs\n`);
       else if (rule.refinedBy) process.stderr.write(`  blocking rule ${rule.name} refined by ${rule.refinedBy.join(' and ')}: ${rule.pairs} pairs\n`);
+    }
+    if (result.clusterReport) {
+      const r = result.clusterReport;
+      const sizes = Object.entries(r.sizes).map(([size, count]) => `${count}×${size}`).join(', ');
+      process.stderr.write(`  ${r.clusters} clusters (${sizes}); the largest ${r.largest}, mean density ${r.meanDensity}; ${r.split} components split\n`);
     }
     if (result.constantFields.length) process.stderr.write(`  the same for (almost) everyone here, so weighing nothing: ${result.constantFields.join(', ')}\n`);
     const recall = result.blocking.recall.map((r) => `${r.field} ${(r.compared * 100).toFixed(1)} % of ${r.agreeing}`).join(', ');
@@ -91,13 +96,15 @@ export function registerLink(program: Command): void {
     .argument('<file>', 'the file')
     .requiredOption('-m, --mapping <m>', 'its mapping')
     .option('-t, --threshold <p>', 'lowest probability kept (default: the model\'s "possible" grade)')
-    .option('--cluster', 'also write the pairs that transitive links imply')
+    .option('--cluster', 'also write the pairs that transitive links imply, within clusters dense enough to hold (sparse or large ones are split at their weakest links)')
+    .option('--cluster-threshold <p>', 'the probability a link needs to join a cluster (default: --threshold)')
     .option('--model <file>', 'a model from cx model train (default: the shipped one)')
     .option('-o, --out <file>', 'where to write the pairs (default: standard output)')
-    .action(async (file: string, options: LinkCommandOptions & { cluster?: boolean }) => {
+    .action(async (file: string, options: LinkCommandOptions & { cluster?: boolean; clusterThreshold?: string }) => {
+      const clusterThreshold = options.clusterThreshold === undefined ? undefined : probability(options.clusterThreshold, '--cluster-threshold');
       await offlineLinkage(options, async (workspace) => {
         const data = await workspace.load(file, options.mapping, 'data');
-        return [data, data, { cluster: options.cluster }];
+        return [data, data, { cluster: options.cluster, clusterThreshold }];
       });
     });
 
