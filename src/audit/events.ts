@@ -64,7 +64,7 @@ export const auditDetailsByAction = {
     purpose,
     criteria: z.array(fieldName),
     candidates: count,
-    results: z.array(details({ datasetId: uuid, record: pseudonym, grade: code })),
+    results: z.array(details({ datasetId: uuid, record: pseudonym, grade: code, model: code.optional() })),
     disclosedFields: z.array(fieldName),
   }),
   'match.refuse': details({ jti, grantee: uuid, purpose, reason: code, budget: count }),
@@ -77,9 +77,16 @@ export const auditDetailsByAction = {
     threshold: z.number(),
     oneToOne: z.boolean().optional(),
     cluster: z.boolean().optional(),
+    /** The model that scores it: "default" or a trained model's id. */
+    model: code.optional(),
   }),
   'linkage_job.complete': details({ jti, grantor: uuid, candidatePairs: count, links: count }),
   'linkage_job.fail': details({ jti, reason: code }),
+  /** A model trained on one of the partner's datasets, or its training refused (degenerate, too little data). */
+  'model.train': details({ datasetId: uuid, pairs: count }),
+  'model.fail': details({ datasetId: uuid, reason: code }),
+  /** A dataset names the model its matches use (null: the default again). */
+  'dataset.model': details({ model: uuid.nullable() }),
   'audit.read': details({ what: code, filters: z.array(code), returned: count }),
   'audit.export': details({ format: code, filters: z.array(code), returned: count }),
 } as const;

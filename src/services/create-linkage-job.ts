@@ -3,12 +3,12 @@ import { recordEvent } from '../audit/record-event.js';
 import { authorizeConsent } from '../consent/authorize.js';
 import type { ConsentGrant } from '../core/grant.js';
 import { notFound } from '../errors.js';
-import { defaultModel } from '../match/model.js';
 import { purposes } from '../standard/code-lists.js';
 import { selectOwnedDatasetIds } from '../store/datasets.js';
 import { insertLinkageJob, updateLinkageJob, type LinkageJob } from '../store/linkage-jobs.js';
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
+import { modelsForDatasets } from './models.js';
 import { runLinkageJob } from './run-linkage-job.js';
 
 export const createLinkageJobInput = z
@@ -38,7 +38,9 @@ export async function createLinkageJob({ ctx, token, input }: { ctx: ServiceCont
   const [owned] = await selectOwnedDatasetIds(ctx.db, grant.grantorId, [request.rightDatasetId]);
   // Outside the grant or not the grantor's: the same answer as a dataset that does not exist.
   if (!covered || !owned) throw notFound("The grantor's dataset");
-  const options = { threshold: request.threshold ?? defaultModel().thresholds.possible, oneToOne: request.oneToOne, cluster: request.cluster };
+  // Scored by the model the grantor's dataset names, as its single queries are.
+  const { model, name } = (await modelsForDatasets(ctx.db, grant.grantorId, [request.rightDatasetId]))(request.rightDatasetId);
+  const options = { threshold: request.threshold ?? model.thresholds.possible, oneToOne: request.oneToOne, cluster: request.cluster, model: name };
   const job = await ctx.db.transaction(async (tx) => {
     const created = await insertLinkageJob(tx, {
       partnerId, grantorId: grant.grantorId, leftDatasetId: request.leftDatasetId, rightDatasetId: request.rightDatasetId, purpose: request.purpose, jti: grant.jti, options,

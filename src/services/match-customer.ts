@@ -8,7 +8,7 @@ import { matchGrades } from '../core/grant.js';
 import { AppError } from '../errors.js';
 import { prepare } from '../match/compare.js';
 import { matchKeys } from '../match/keys.js';
-import { defaultModel, gradeRank, scorePair, type FieldExplanation } from '../match/model.js';
+import { gradeRank, scorePair, type FieldExplanation } from '../match/model.js';
 import { identifierSchemes, purposes } from '../standard/code-lists.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../standard/customer.js';
 import { NormaliseError, normaliseDate, normaliseEmail, normalisePhone, normalisePostcode } from '../standard/normalise/index.js';
@@ -19,6 +19,7 @@ import { recordPseudonym, secretsFor } from '../core/secrets.js';
 import { discloseExplanation } from '../match/disclosure.js';
 import { createHash } from 'node:crypto';
 import type { ServiceContext } from './context.js';
+import { modelsForDatasets } from './models.js';
 import { requirePartner } from './datasets.js';
 
 const text = (max = 200) => z.string().trim().min(1).max(max);
@@ -82,6 +83,7 @@ export const matchResultSchema = z.object({
   probability: z.number().optional().describe('Fellegi-Sunter match probability, 0–1; absent when the token grants grades only.'),
   matchWeight: z.number().optional().describe('Sum of log2(m/u) over the fields, with the prior; absent when the token grants grades only.'),
   grade: z.enum(matchGrades),
+  model: z.string().describe('The model that scored it: "default" (the shipped one) or the id of the model its dataset names.'),
   explanation: z
     .array(z.object({ comparison: z.string(), level: z.string(), weight: z.number().optional() }))
     .describe('Per field the token discloses: the level reached and the weight it added; the other fields summed as one "undisclosed" weight. No weights when the token grants grades only.'),
@@ -181,10 +183,11 @@ async function findMatches(
 ): Promise<{ result: { results: MatchResult[]; candidates: number }; event: AuditFact; commit?: (tx: Queryable) => Promise<void> }> {
   const callerId = grant.granteeId;
   const keys = matchKeys(probe);
-  const model = defaultModel();
   const comparable = prepare(probe);
 
   const candidates = await selectProbeCandidates(ctx.db, grant, keys);
+  // Each candidate is scored by the model its dataset names (the grantor's choice).
+  const modelFor = await modelsForDatasets(ctx.db, grant.grantorId, candidates.map((c) => c.datasetId));
   if (!nameStatistics || Date.now() - nameStatistics.at > 60_000) nameStatistics = { at: Date.now(), statistics: await selectNameStatistics(ctx.db) };
   const { statistics } = nameStatistics;
   const tf = (comparison: string, value: string) => {
@@ -197,11 +200,13 @@ async function findMatches(
   const disclose = grant.actions.includes('disclose');
   let results: (MatchResult & { probability: number; matchWeight: number; explanation: FieldExplanation[] })[] = [];
   for (const candidate of candidates) {
+    const { model, name } = modelFor(candidate.datasetId);
     const score = scorePair(model, comparable, prepare(candidate.record), { tf, explain: true });
     if (!score.grade || gradeRank[score.grade] > weakest) continue;
     results.push({
       datasetId: candidate.datasetId,
       sourceId: candidate.sourceId,
+      model: name,
       probability: Math.round(score.probability * 1e6) / 1e6,
       matchWeight: score.matchWeight,
       grade: score.grade,
@@ -250,7 +255,7 @@ async function findMatches(
       criteria: Object.keys(request.criteria).concat(request.q ? ['q'] : []),
       candidates: candidates.length,
       // Records by keyed pseudonym: the log holds no source id.
-      results: results.map((r) => ({ datasetId: r.datasetId, record: recordPseudonym(secrets, grant.grantorId, r.datasetId, r.sourceId), grade: r.grade })),
+      results: results.map((r) => ({ datasetId: r.datasetId, record: recordPseudonym(secrets, grant.grantorId, r.datasetId, r.sourceId), grade: r.grade, model: r.model })),
       disclosedFields: disclose ? grant.fields : [],
     },
   };

@@ -11,6 +11,7 @@ export const datasetSchema = z.object({
   createdAt: z.date(),
   records: z.number().int().describe('Current (not erased) records.'),
   loading: z.boolean().describe('A first load is under way: the records appear, all at once, when it completes.'),
+  modelId: z.uuid().nullable().describe('The match model its matches and linkage jobs use (PUT /v1/datasets/{id}/model); null: the shipped default.'),
 });
 export type Dataset = z.infer<typeof datasetSchema>;
 
@@ -18,7 +19,7 @@ const columns = `d.id, d.partner_id AS "partnerId", d.name, d.description, d.def
   d.standard_version AS "standardVersion", d.created_at AS "createdAt",
   (SELECT count(*)::int FROM customer_records r
     WHERE r.partner_id = d.partner_id AND r.dataset_id = d.id AND r.valid_to IS NULL AND d.loading_upload_id IS NULL) AS records,
-  d.loading_upload_id IS NOT NULL AS loading`;
+  d.loading_upload_id IS NOT NULL AS loading, d.model_id AS "modelId"`;
 
 export async function insertDataset(
   db: Queryable,

@@ -4,6 +4,7 @@ import { registerConsents } from './consents.js';
 import { registerMatch } from './match.js';
 import { registerLinkageJobs } from './linkage-jobs.js';
 import { registerMappings } from './mappings.js';
+import { registerModels } from './models.js';
 import { registerDatasets } from './datasets.js';
 import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
@@ -20,5 +21,6 @@ export function registerRoutes(app: App): void {
   registerMappings(app);
   registerMatch(app);
   registerLinkageJobs(app);
+  registerModels(app);
   registerAudit(app);
 }

@@ -1,0 +1,95 @@
+/**
+ * Per-dataset match models: a partner trains one on its own dataset in the background (nothing
+ * of another partner's is read), a dataset names the model its matches and linkage jobs use, and
+ * what is scored says which model scored it ("default" or the model's id).
+ */
+import { z } from 'zod';
+import { recordEvent } from '../audit/record-event.js';
+import { AppError, notFound } from '../errors.js';
+import { defaultModel, defaultThresholds, parseModel, type MatchModel } from '../match/model.js';
+import { degenerateLevels } from '../match/train.js';
+import type { Queryable } from '../store/database.js';
+import { finishModel, insertModel, selectDatasetModels, selectModel, selectModels, setDatasetModel, type StoredModel } from '../store/models.js';
+import type { ServiceContext } from './context.js';
+import { runningJobs } from './create-linkage-job.js';
+import { findOwnDataset, requirePartner } from './datasets.js';
+import { trainOnDatasets } from './link-datasets.js';
+
+export const createModelInput = z.object({ datasetId: z.uuid().describe('Your dataset to train on (deduplication pairs within it).') }).strict();
+export const datasetModelInput = z.object({ modelId: z.uuid().nullable().describe('A ready model of yours; null for the shipped default.') }).strict();
+
+/** The name results and audit events give a model: "default", or a trained model's id. */
+export type ModelName = 'default' | (string & {});
+
+/** Starts training on one of the caller's datasets; the model is `training` until it is ready or has failed. */
+export async function createModel({ ctx, input }: { ctx: ServiceContext; input: z.input<typeof createModelInput> }): Promise<StoredModel> {
+  const partnerId = requirePartner(ctx);
+  const { datasetId } = createModelInput.parse(input);
+  const dataset = await findOwnDataset(ctx.db, partnerId, datasetId);
+  if (dataset.records < 2) throw new AppError('validation_failed', 'The dataset needs at least two records to train on.', { errors: [{ path: 'datasetId', message: 'fewer than two records' }] });
+  const stored = await insertModel(ctx.db, partnerId, datasetId);
+  const running = trainInBackground(ctx, partnerId, stored.id, datasetId);
+  runningJobs.add(running);
+  void running.finally(() => runningJobs.delete(running));
+  return stored;
+}
+
+async function trainInBackground(ctx: ServiceContext, partnerId: string, id: string, datasetId: string): Promise<void> {
+  const fail = async (reason: string, message: string) =>
+    ctx.db.transaction(async (tx) => {
+      await finishModel(tx, partnerId, id, { error: message });
+      await recordEvent(tx, ctx, { action: 'model.fail', targetType: 'model', targetId: id, outcome: 'failure', details: { datasetId, reason } });
+    });
+  try {
+    const scope = { partnerId, datasetId };
+    const result = await trainOnDatasets(ctx.db, [{ left: scope, right: scope, label: `dataset ${datasetId}` }], {
+      thresholds: defaultThresholds,
+      termFrequency: ['given_name', 'family_name'],
+      comparisons: defaultModel().comparisons,
+    });
+    const problems = degenerateLevels(result.model);
+    if (problems.length) return await fail('degenerate', `The trained model is degenerate and was not kept: ${problems.join('; ')}.`);
+    await ctx.db.transaction(async (tx) => {
+      await finishModel(tx, partnerId, id, { model: result.model as unknown as Record<string, unknown> });
+      await recordEvent(tx, ctx, { action: 'model.train', targetType: 'model', targetId: id, details: { datasetId, pairs: result.pairs } });
+    });
+  } catch (error) {
+    ctx.logger.error({ err: error, modelId: id }, 'model training failed');
+    await fail('error', 'Training failed; the exchange logged why. Try again.').catch(() => {});
+  }
+}
+
+export async function getModel({ ctx, id }: { ctx: ServiceContext; id: string }): Promise<StoredModel> {
+  const partnerId = requirePartner(ctx);
+  const stored = z.uuid().safeParse(id).success ? await selectModel(ctx.db, partnerId, id) : undefined;
+  if (!stored) throw notFound('The model');
+  return stored;
+}
+
+export async function listModels({ ctx }: { ctx: ServiceContext }): Promise<StoredModel[]> {
+  return selectModels(ctx.db, requirePartner(ctx));
+}
+
+/** A dataset names its model (a ready one of the same partner), or the default again. */
+export async function chooseDatasetModel({ ctx, datasetId, input }: { ctx: ServiceContext; datasetId: string; input: z.input<typeof datasetModelInput> }) {
+  const partnerId = requirePartner(ctx);
+  const { modelId } = datasetModelInput.parse(input);
+  await findOwnDataset(ctx.db, partnerId, datasetId);
+  if (modelId) {
+    const stored = await selectModel(ctx.db, partnerId, modelId);
+    if (!stored) throw notFound('The model');
+    if (stored.status !== 'ready') throw new AppError('conflict', `The model is ${stored.status}; only a ready model can be used.`, { reason: `model_${stored.status}` });
+  }
+  await ctx.db.transaction(async (tx) => {
+    await setDatasetModel(tx, partnerId, datasetId, modelId);
+    await recordEvent(tx, ctx, { action: 'dataset.model', targetType: 'dataset', targetId: datasetId, details: { model: modelId } });
+  });
+  return findOwnDataset(ctx.db, partnerId, datasetId);
+}
+
+/** The model each of a partner's datasets names, with its name; the default for the others. */
+export async function modelsForDatasets(db: Queryable, partnerId: string, datasetIds: string[]): Promise<(datasetId: string) => { model: MatchModel; name: ModelName }> {
+  const named = await selectDatasetModels(db, partnerId, [...new Set(datasetIds)]);
+  const parsed = new Map([...named].map(([datasetId, { id, model }]) => [datasetId, { model: parseModel(model, `model ${id}`), name: id }]));
+  return (datasetId) => parsed.get(datasetId) ?? { model: defaultModel(), name: 'default' };
+}
