@@ -3,7 +3,9 @@
  * mapped and loaded as datasets by the same upload code the service runs, then linked by the same
  * candidate retrieval and scoring.
  */
-import { mkdtempSync, rmSync, createReadStream, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, mkdirSync, rmSync, createReadStream, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -18,8 +20,8 @@ import type { ServiceContext } from '../services/context.js';
 import { uploadDataset } from '../services/upload-dataset.js';
 import type { DatasetScope } from '../store/candidates.js';
 import type { Database } from '../store/database.js';
-import { migrate } from '../store/migrate.js';
-import { openPglite } from '../store/pglite.js';
+import { listMigrations, migrate } from '../store/migrate.js';
+import { dumpPglite, openPglite, openPgliteFromDump } from '../store/pglite.js';
 import { CliError } from './runtime.js';
 
 export interface Workspace {
@@ -28,10 +30,49 @@ export interface Workspace {
   close(): Promise<void>;
 }
 
+/**
+ * A migrated empty database, kept as a dump in the user's cache and named by the migrations: a
+ * new embedded database costs about 2.1 s (initdb) and its migrations 0.15 s, loading the dump
+ * 0.5 s. Undefined when the cache cannot be written; the workspace then starts from nothing.
+ */
+async function workspaceTemplate(): Promise<Blob | undefined> {
+  const fingerprint = createHash('sha256').update(JSON.stringify(listMigrations())).digest('hex').slice(0, 16);
+  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'customer-exchange');
+  const file = join(dir, `workspace-${fingerprint}.tar`);
+  try {
+    if (existsSync(file)) return new Blob([readFileSync(file)]);
+    const scratch = mkdtempSync(join(tmpdir(), 'cx-template-'));
+    try {
+      const db = await openPglite(join(scratch, 'pg'));
+      await migrate(db);
+      await db.close();
+      const dump = await dumpPglite(join(scratch, 'pg'));
+      mkdirSync(dir, { recursive: true });
+      // Written whole, then renamed: two first runs at once each leave a whole file.
+      writeFileSync(`${file}.${process.pid}`, Buffer.from(await dump.arrayBuffer()));
+      renameSync(`${file}.${process.pid}`, file);
+      return dump;
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /** A workspace in a new embedded database in a temporary directory, removed on close. */
 export async function openWorkspace(): Promise<Workspace> {
   const dir = mkdtempSync(join(tmpdir(), 'cx-link-'));
-  const db = await openPglite(join(dir, 'pg'));
+  const template = await workspaceTemplate();
+  let db: Database;
+  try {
+    if (!template) throw new Error('no template');
+    db = await openPgliteFromDump(template, join(dir, 'pg'));
+  } catch {
+    // A template another PGlite version wrote, or none: from nothing, as before.
+    rmSync(join(dir, 'pg'), { recursive: true, force: true });
+    db = await openPglite(join(dir, 'pg'));
+  }
   await migrate(db);
   const workspace = await createWorkspace(db);
   return {

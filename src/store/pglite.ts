@@ -42,9 +42,12 @@ export async function openPglite(directory: string | undefined): Promise<Databas
   return wrap(pg);
 }
 
-/** Opens an embedded database from a dump made by `dumpPglite` (tests start from a migrated template). */
-export async function openPgliteFromDump(dump: Blob): Promise<Database> {
-  return wrap(await PGlite.create({ loadDataDir: dump, extensions, parsers }));
+/**
+ * Opens an embedded database from a dump made by `dumpPglite` (tests and the offline tools start
+ * from a migrated template), in memory or written to `directory`.
+ */
+export async function openPgliteFromDump(dump: Blob, directory?: string): Promise<Database> {
+  return wrap(await PGlite.create({ loadDataDir: dump, ...(directory ? { dataDir: directory } : {}), extensions, parsers }));
 }
 
 export async function dumpPglite(directory: string): Promise<Blob> {
