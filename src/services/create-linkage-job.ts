@@ -7,6 +7,7 @@ import { purposes } from '../standard/code-lists.js';
 import { selectOwnedDatasetIds } from '../store/datasets.js';
 import { insertLinkageJob, updateLinkageJob, type LinkageJob } from '../store/linkage-jobs.js';
 import type { ServiceContext } from './context.js';
+import { runInBackground } from './background.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
 import { modelsForDatasets } from './models.js';
 import { runLinkageJob } from './run-linkage-job.js';
@@ -22,8 +23,7 @@ export const createLinkageJobInput = z
   })
   .strict();
 
-/** Jobs running in this process, so tests and shutdown can wait for them. */
-export const runningJobs = new Set<Promise<void>>();
+export { runningJobs } from './background.js';
 
 /**
  * Links one of the caller's datasets against a grantor's, under the grantor's consent token, in the
@@ -57,7 +57,6 @@ export async function createLinkageJob({ ctx, token, input }: { ctx: ServiceCont
     ctx.logger.error({ err: error, jobId: job.id }, 'linkage job failed');
     await updateLinkageJob(ctx.db, partnerId, job.id, { status: 'failed', error: 'The job failed; the exchange logged why. Submit it again.' }).catch(() => {});
   });
-  runningJobs.add(running);
-  void running.finally(() => runningJobs.delete(running));
+  runInBackground(running);
   return job;
 }

@@ -11,7 +11,7 @@ import { degenerateLevels } from '../match/train.js';
 import type { Queryable } from '../store/database.js';
 import { finishModel, insertModel, selectDatasetModels, selectModel, selectModels, setDatasetModel, type StoredModel } from '../store/models.js';
 import type { ServiceContext } from './context.js';
-import { runningJobs } from './create-linkage-job.js';
+import { runInBackground } from './background.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
 import { trainOnDatasets } from './link-datasets.js';
 
@@ -29,8 +29,7 @@ export async function createModel({ ctx, input }: { ctx: ServiceContext; input: 
   if (dataset.records < 2) throw new AppError('validation_failed', 'The dataset needs at least two records to train on.', { errors: [{ path: 'datasetId', message: 'fewer than two records' }] });
   const stored = await insertModel(ctx.db, partnerId, datasetId);
   const running = trainInBackground(ctx, partnerId, stored.id, datasetId);
-  runningJobs.add(running);
-  void running.finally(() => runningJobs.delete(running));
+  runInBackground(running);
   return stored;
 }
 

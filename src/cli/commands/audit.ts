@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { integrateAll, verifyReceipt } from '../../audit/log.js';
 import { followLog, httpTiles, LogUnreachable, verifyEntryLines, type FollowedLog } from '../../audit/mirror.js';
@@ -30,6 +30,12 @@ function verifierKey(vkey: string, flag: string): Verifier {
     throw new CliError(`${flag}: ${(error as Error).message}`);
   }
 }
+
+/** --witness and --quorum, which every checking command takes. */
+const witnessOptions = () => [
+  new Option('--witness <vkey...>', 'witness verifier keys whose cosignatures of the checkpoint count towards the quorum'),
+  new Option('--quorum <n>', 'how many of those witnesses must have cosigned (default: all)'),
+];
 
 const witnessKeys = (vkeys: string[] | undefined) => (vkeys ?? []).map((vkey) => verifierKey(vkey, '--witness'));
 
@@ -150,6 +156,8 @@ export function registerAudit(program: Command): void {
   const audit = program.command('audit').description("the exchange's transparency log: verify it, its receipts, integrate queued events");
   audit
     .command('verify')
+    .addOption(witnessOptions()[0]!)
+    .addOption(witnessOptions()[1]!)
     .description(
       'check the whole log: on its database (operators, the default), from a running exchange through its public tiles (--url), or from an entries export and a checkpoint (--entries, --checkpoint); every leaf is rehashed from its entry',
     )
@@ -157,8 +165,6 @@ export function registerAudit(program: Command): void {
     .option('--url <url>', 'verify a running exchange through /audit/checkpoint and /audit/tile/…')
     .option('--entries <file>', 'an export of the log entries (GET /v1/audit/export?format=entries)')
     .option('--checkpoint <file>', 'the signed checkpoint the export is checked against (GET /audit/checkpoint)')
-    .option('--witness <vkey...>', 'witness verifier keys whose cosignatures of the checkpoint count towards the quorum')
-    .option('--quorum <n>', 'how many of those witnesses must have cosigned (default: all)')
     .action(async (options: { vkey?: string; url?: string; entries?: string; checkpoint?: string; witness?: string[]; quorum?: string }) => {
       if (options.url !== undefined || options.entries !== undefined || options.checkpoint !== undefined) {
         if (options.url !== undefined && (options.entries !== undefined || options.checkpoint !== undefined)) throw new CliError('give --url, or --entries with --checkpoint, not both');
@@ -195,14 +201,14 @@ export function registerAudit(program: Command): void {
     });
   audit
     .command('verify-proof')
+    .addOption(witnessOptions()[0]!)
+    .addOption(witnessOptions()[1]!)
     .alias('verify-receipt')
     .description(
       'check a proof offline and exit 0 when it holds, 1 with the reason when not: a receipt file (c2sp.org/tlog-proof@v1 from …/receipt, or the JSON of …/proof), or the parts of an inclusion or consistency proof (hashes in base64, proofs comma-separated, an empty proof as --proof \'\')',
     )
     .argument('[file]', 'the receipt, from GET /v1/audit/events/{index}/receipt or …/proof')
     .option('--vkey <vkey>', "the log's verifier key (GET /.well-known/audit-log.vkey): checks the receipt's checkpoint signature")
-    .option('--witness <vkey...>', 'witness verifier keys whose cosignatures count towards the quorum')
-    .option('--quorum <n>', 'how many of those witnesses must have cosigned (default: all)')
     .option('--inclusion', 'check an inclusion proof from its parts: --index --size --leaf-hash --root --proof')
     .option('--consistency', 'check a consistency proof from its parts: --from --to --old-root --new-root --proof')
     .option('--index <i>', 'the entry index')
@@ -237,6 +243,8 @@ export function registerAudit(program: Command): void {
     });
   audit
     .command('monitor')
+    .addOption(witnessOptions()[0]!)
+    .addOption(witnessOptions()[1]!)
     .description(
       "follow a running exchange's log through its public tiles: from the last checkpoint saved in --state, rehash every new entry and require the new checkpoint to extend it; exits 1 at the first inconsistency (a rollback, a fork, rewritten history)",
     )
@@ -245,8 +253,6 @@ export function registerAudit(program: Command): void {
     .option('--state <file>', 'where the last verified checkpoint and its compact range are kept', 'audit-monitor.json')
     .option('--interval <seconds>', 'how often to look for a new checkpoint', '10')
     .option('--once', 'check once and exit')
-    .option('--witness <vkey...>', 'witness verifier keys whose cosignatures count towards the quorum')
-    .option('--quorum <n>', 'how many of those witnesses must have cosigned each checkpoint (default: all)')
     .action(async (options: { url: string; vkey: string; state: string; interval: string; once?: boolean; witness?: string[]; quorum?: string }) => {
       const log = verifierKey(options.vkey, '--vkey');
       const witnesses = witnessKeys(options.witness);
