@@ -25,7 +25,7 @@ import {
   type LoggableEvent,
   type StoredCheckpoint,
 } from '../store/audit-log.js';
-import { consistencyProof, emptyRoot, inclusionProof, leafHash, nodeHash, sameHash, treeRoot, verifyInclusion, type Hash, type NodeReader } from './merkle.js';
+import { consistencyProof, emptyRoot, inclusionProof, leafHash, nodeHash, parseHash, sameHash, treeRoot, verifyInclusion, type Hash, type NodeReader } from './merkle.js';
 import { checkpointText, openCheckpoint, parseCheckpoint, parseNote, signNote, type Signer, type Verifier } from './note.js';
 
 export const TILE_WIDTH = 256;
@@ -68,23 +68,7 @@ const concat = (parts: Uint8Array[]) => {
   return out;
 };
 
-const hashesOf = (tile: Uint8Array, from: number, count: number): Hash[] =>
-  Array.from({ length: count }, (_, i) => tile.subarray((from + i) * 32, (from + i + 1) * 32));
-
-/** Hashes `hashes` (a power of two of them) pairwise up to one. */
-function reduce(hashes: Hash[]): Hash {
-  let level = hashes;
-  while (level.length > 1) {
-    const next: Hash[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!));
-    level = next;
-  }
-  return level[0]!;
-}
-
-/**
- * A tile with the nodes above its hashes, computed once, when first asked for.
- */
+/** A tile with the nodes above its hashes, computed once, when first asked for (a full tile's root is node(8, 0)). */
 class TileNodes {
   /** levels[k]: the tile's complete subtrees of height k, 32 bytes each, side by side. */
   private levels: Uint8Array[];
@@ -125,12 +109,16 @@ const keptAt = (db: Queryable, level: number) => {
   return kept[level === 0 ? 0 : 1]!;
 };
 
-function keptTile(db: Queryable, level: number, key: string): TileNodes | undefined {
-  return keptAt(db, level).get(key);
+/** A tile's name in the caches and in `selectTiles`' answer. */
+const tileKey = (level: number, index: bigint) => `${level}/${index}`;
+
+function keptTile(db: Queryable, level: number, index: bigint): TileNodes | undefined {
+  return keptAt(db, level).get(tileKey(level, index));
 }
 
-function keepTile(db: Queryable, level: number, key: string, content: Uint8Array): TileNodes {
+function keepTile(db: Queryable, level: number, index: bigint, content: Uint8Array): TileNodes {
   const kept = keptAt(db, level);
+  const key = tileKey(level, index);
   const tile = new TileNodes(content);
   kept.delete(key);
   kept.set(key, tile);
@@ -145,7 +133,7 @@ function placeOf(height: number, n: bigint) {
   const first = n << BigInt(below);
   const index = first / BigInt(TILE_WIDTH);
   const offset = Number(first % BigInt(TILE_WIDTH)) >> below;
-  return { level, index, key: `${level}/${index}`, below, offset, width: (offset + 1) << below };
+  return { level, index, key: tileKey(level, index), below, offset, width: (offset + 1) << below };
 }
 
 /** The nodes a proof will read: the proof's shape depends on sizes and indices alone. */
@@ -165,18 +153,18 @@ export function tileReader(db: Queryable, preload: [number, bigint][] = []): Nod
   const wanted = new Map<string, { level: number; index: bigint }>();
   for (const [height, n] of preload) {
     const place = placeOf(height, n);
-    if ((keptTile(db, place.level, place.key)?.width ?? 0) < place.width) wanted.set(place.key, place);
+    if ((keptTile(db, place.level, place.index)?.width ?? 0) < place.width) wanted.set(place.key, place);
   }
   if (wanted.size > 1) {
     const loaded = selectTiles(db, [...wanted.values()].map(({ level, index }) => [level, index]));
-    for (const [key, { level }] of wanted) reading.set(key, loaded.then((found) => (found.has(key) ? keepTile(db, level, key, found.get(key)!) : undefined)));
+    for (const [key, { level, index }] of wanted) reading.set(key, loaded.then((found) => (found.has(key) ? keepTile(db, level, index, found.get(key)!) : undefined)));
   }
   const tile = (place: ReturnType<typeof placeOf>) => {
-    const kept = keptTile(db, place.level, place.key);
+    const kept = keptTile(db, place.level, place.index);
     if (kept && kept.width >= place.width) return Promise.resolve(kept);
     let read = reading.get(place.key);
     if (!read) {
-      read = selectTile(db, place.level, place.index).then((content) => (content ? keepTile(db, place.level, place.key, content) : undefined));
+      read = selectTile(db, place.level, place.index).then((content) => (content ? keepTile(db, place.level, place.index, content) : undefined));
       reading.set(place.key, read);
     }
     return read;
@@ -203,7 +191,7 @@ async function appendToTiles(tx: Queryable, level: number, before: bigint, hashe
     const content = concat([existing, ...hashes.slice(i, i + take)]);
     await writeTile(tx, level, index, content);
     written.push([level, index, content]);
-    if (offset + take === TILE_WIDTH) filled.push(reduce(hashesOf(content, 0, TILE_WIDTH)));
+    if (offset + take === TILE_WIDTH) filled.push(new TileNodes(content).node(TILE_HEIGHT, 0)!);
     position += BigInt(take);
     i += take;
   }
@@ -247,13 +235,13 @@ export async function integrate(db: Database, log: AuditLog, batch = 1024): Prom
     await appendToTiles(tx, 0, size, entries.map((e) => leafHash(enc.encode(e.entry))), written);
     const newSize = size + BigInt(entries.length);
     // The root is read from the tiles just written, the rest from the database.
-    for (const [level, index, content] of written) keepTile(tx, level, `${level}/${index}`, content);
+    for (const [level, index, content] of written) keepTile(tx, level, index, content);
     const root = await treeRoot(tileReader(tx), newSize);
     await insertCheckpoint(tx, { size: newSize, root, note: signCheckpoint(log, newSize, root) });
     return { added: entries.length, size: newSize };
   });
   // Committed: the newest tiles, the ones most proofs read, are kept for the readers.
-  for (const [level, index, content] of written) keepTile(db, level, `${level}/${index}`, content);
+  for (const [level, index, content] of written) keepTile(db, level, index, content);
   return result;
 }
 
@@ -423,9 +411,9 @@ const receiptJsonSchema = z.object({
 });
 
 const proofHash = (b64: string) => {
-  const hash = Buffer.from(b64, 'base64');
-  if (hash.length !== 32 || hash.toString('base64') !== b64) throw new Error('a proof hash is not a base64 SHA-256 hash');
-  return new Uint8Array(hash);
+  const hash = parseHash(b64);
+  if (!hash) throw new Error('a proof hash is not a base64 SHA-256 hash');
+  return hash;
 };
 
 export interface VerifiedReceipt {

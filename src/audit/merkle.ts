@@ -83,6 +83,12 @@ export async function consistencyProof(read: NodeReader, from: bigint, to: bigin
 }
 
 /** Whether two hashes are the same bytes. */
+/** A hash from its canonical base64 (44 characters), or undefined when it is not one. */
+export function parseHash(b64: string): Hash | undefined {
+  const bytes = Buffer.from(b64, 'base64');
+  return bytes.length === 32 && bytes.toString('base64') === b64 ? new Uint8Array(bytes) : undefined;
+}
+
 export const sameHash = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 
 /**
@@ -158,8 +164,8 @@ export class CompactRange {
     for (let level = 63; level >= 0; level -= 1) if ((size >> BigInt(level)) & 1n) levels.push(level);
     if (levels.length !== saved.hashes.length) throw new Error(`a compact range of ${size} leaves has ${levels.length} hashes, not ${saved.hashes.length}`);
     const stack = saved.hashes.map((b64, i) => {
-      const hash = new Uint8Array(Buffer.from(b64, 'base64'));
-      if (hash.length !== 32) throw new Error('a compact range hash is not a base64 SHA-256 hash');
+      const hash = parseHash(b64);
+      if (!hash) throw new Error('a compact range hash is not a base64 SHA-256 hash');
       return { level: levels[i]!, hash };
     });
     return new CompactRange(stack, size);

@@ -160,7 +160,7 @@ export async function followLog(source: TileSource, log: Verifier, state: Follow
 
 /**
  * Checks an export of the log's entries (one JSON entry a line, in log order, as
- * `GET /v1/audit/export?format=entries` writes them) against a signed checkpoint: the first
+ * `GET /v1/audit/entries` writes them) against a signed checkpoint: the first
  * checkpoint-size entries must hash to its root.
  */
 export async function verifyEntryLines(lines: AsyncIterable<string>, checkpointNote: string, log: Verifier, witnesses: Verifier[] = []) {

@@ -5,6 +5,7 @@
  * theirs.
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { parseHash } from './merkle.js';
 
 const ED25519 = 0x01;
 const COSIGNATURE_V1 = 0x04;
@@ -160,9 +161,9 @@ export function parseCheckpoint(text: string): Checkpoint {
   if (lines.length < 4 || lines[lines.length - 1] !== '') throw new Error('a checkpoint has an origin, a size and a root');
   const [origin, size, root] = lines as [string, string, string];
   if (!origin || !/^(0|[1-9][0-9]*)$/.test(size)) throw new Error('the checkpoint size is not a decimal number');
-  const hash = Buffer.from(root, 'base64');
-  if (hash.length !== 32 || hash.toString('base64') !== root) throw new Error('the checkpoint root is not a base64 SHA-256 hash');
-  return { origin, size: BigInt(size), root: new Uint8Array(hash) };
+  const hash = parseHash(root);
+  if (!hash) throw new Error('the checkpoint root is not a base64 SHA-256 hash');
+  return { origin, size: BigInt(size), root: hash };
 }
 
 function cosignedMessage(checkpoint: string, time: bigint): Uint8Array {

@@ -49,7 +49,9 @@ function inThread(checkpoints: [string, string][]): LeafChecker {
         await new Promise((resolve) => setImmediate(resolve));
       }
     },
-    finish: async () => ({ problems: check.problems, size: check.size }), abort: () => {} };
+    finish: async () => ({ problems: check.problems, size: check.size }),
+    abort: () => {},
+  };
 }
 
 /** From the sources (tsx, the tests) the worker is TypeScript too: it registers tsx first, as bin/cx.js does. */

@@ -86,9 +86,36 @@ export async function chooseDatasetModel({ ctx, datasetId, input }: { ctx: Servi
   return findOwnDataset(ctx.db, partnerId, datasetId);
 }
 
+/**
+ * Ready models never change: each is parsed once (and its weight table built once, for the
+ * object it keys), not on every match query that reaches its dataset.
+ */
+const parsedModels = new Map<string, MatchModel>();
+const PARSED_KEPT = 256;
+
+function parsedModel(id: string, json: Record<string, unknown>): MatchModel {
+  let model = parsedModels.get(id);
+  if (!model) {
+    model = parseModel(json, `model ${id}`);
+    parsedModels.set(id, model);
+    if (parsedModels.size > PARSED_KEPT) parsedModels.delete(parsedModels.keys().next().value!);
+  }
+  return model;
+}
+
+/** A model by the name results give it: "default", or a ready model of the partner's. */
+export async function modelNamed(db: Queryable, partnerId: string, name: ModelName): Promise<MatchModel> {
+  if (name === 'default') return defaultModel();
+  const stored = await selectModel(db, partnerId, name);
+  if (!stored?.model) throw new Error(`the model ${name} is not a ready model of the partner`);
+  return parsedModel(name, stored.model);
+}
+
 /** The model each of a partner's datasets names, with its name; the default for the others. */
 export async function modelsForDatasets(db: Queryable, partnerId: string, datasetIds: string[]): Promise<(datasetId: string) => { model: MatchModel; name: ModelName }> {
   const named = await selectDatasetModels(db, partnerId, [...new Set(datasetIds)]);
-  const parsed = new Map([...named].map(([datasetId, { id, model }]) => [datasetId, { model: parseModel(model, `model ${id}`), name: id }]));
-  return (datasetId) => parsed.get(datasetId) ?? { model: defaultModel(), name: 'default' };
+  return (datasetId) => {
+    const found = named.get(datasetId);
+    return found ? { model: parsedModel(found.id, found.model), name: found.id } : { model: defaultModel(), name: 'default' };
+  };
 }

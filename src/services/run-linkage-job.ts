@@ -1,20 +1,12 @@
 import { recordEvent } from '../audit/record-event.js';
 import type { ConsentGrant } from '../core/grant.js';
 import type { Link } from '../match/link.js';
-import { defaultModel, gradeRank, parseModel, type MatchModel } from '../match/model.js';
-import { selectModel } from '../store/models.js';
+import { gradeRank } from '../match/model.js';
 import { isRevoked } from '../store/consent.js';
 import { insertLinkageResults, updateLinkageJob, type LinkageJob } from '../store/linkage-jobs.js';
 import type { ServiceContext } from './context.js';
 import { linkDatasets } from './link-datasets.js';
-
-/** The model a job was created with: the default, or the grantor's model of that id. */
-async function modelNamed(ctx: ServiceContext, grantorId: string, name: string): Promise<MatchModel> {
-  if (name === 'default') return defaultModel();
-  const stored = await selectModel(ctx.db, grantorId, name);
-  if (!stored?.model) throw new Error(`the model ${name} of the job is gone`);
-  return parseModel(stored.model, `model ${name}`);
-}
+import { modelNamed } from './models.js';
 
 /**
  * Runs a created job: candidate pairs within the grant (SQL), scored; links no weaker than the
@@ -25,7 +17,8 @@ export async function runLinkageJob(ctx: ServiceContext, job: LinkageJob, grant:
   const partnerId = grant.granteeId;
   await updateLinkageJob(ctx.db, partnerId, job.id, { status: 'running', progress: { stage: 'candidates' } });
   let lastUpdate = 0;
-  const model = await modelNamed(ctx, grant.grantorId, String(job.options.model ?? 'default'));
+  // The model the job was created with: the default, or the grantor's model of that id.
+  const model = await modelNamed(ctx.db, grant.grantorId, String(job.options.model ?? 'default'));
   const result = await linkDatasets(
     ctx.db,
     { partnerId, datasetId: job.leftDatasetId },

@@ -199,8 +199,8 @@ function onSide(expression: string, side: 'l' | 'r'): string {
 }
 
 /**
- * How many pairs each rule would compare: the sum over its blocks of left count × right count
- * (within one dataset, less each record with itself: halved, that is the pairs).
+ * How many pairs each rule would compare: the sum over its blocks of left count × right count;
+ * within one dataset, n(n − 1)/2 a block (each record with itself left out, each pair once).
  */
 function ruleSizesSql(rules: { name: string; on: readonly (readonly [string, string])[] }[], within: boolean): string {
   return rules
@@ -209,7 +209,7 @@ function ruleSizesSql(rules: { name: string; on: readonly (readonly [string, str
       const blocks = (side: 'l' | 'r') =>
         `SELECT ${names}, count(*)::float8 AS n FROM (SELECT ${rule.on.map((pair, i) => `${onSide(pair[side === 'l' ? 0 : 1], side)} AS k${i}`).join(', ')} FROM ${side}) keys
          WHERE ${rule.on.map((_, i) => `k${i} IS NOT NULL`).join(' AND ')} GROUP BY ${names}`;
-      return `(SELECT coalesce(sum(a.n * b.n${within ? ' - a.n' : ''}), 0)::float8 FROM (${blocks('l')}) a JOIN (${blocks('r')}) b
+      return `(SELECT coalesce(sum(${within ? '(a.n * b.n - a.n) / 2' : 'a.n * b.n'}), 0)::float8 FROM (${blocks('l')}) a JOIN (${blocks('r')}) b
          ON ${rule.on.map((_, i) => `a.k${i} = b.k${i}`).join(' AND ')}) AS "${rule.name}"`;
     })
     .join(',\n');
@@ -228,38 +228,35 @@ function ruleCondition(rule: PairRule): string {
 async function planRules(db: Queryable, sides: string, params: unknown[], within: boolean): Promise<{ kept: PairRule[]; report: BlockingReport['rules'] }> {
   const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right", ${ruleSizesSql(pairRules, within)}`, params);
   const budget = Math.max(MIN_PAIR_BUDGET, PAIRS_PER_RECORD * (sizes!.left! + (within ? 0 : sizes!.right!)));
-  const pairsOf = (n: number) => (within ? n / 2 : n);
   const kept: PairRule[] = [];
   const report: BlockingReport['rules'] = [];
+  const keep = ({ rule, pairs }: { rule: PairRule; pairs: number }) => {
+    kept.push(rule);
+    report.push({ name: rule.name, pairs: Math.round(pairs), ...(rule.refinedBy ? { refinedBy: rule.refinedBy } : {}) });
+  };
   let tooLarge: { rule: PairRule; pairs: number }[] = [];
   for (const rule of pairRules) {
-    const pairs = pairsOf(sizes![rule.name]!);
-    if (pairs <= budget) kept.push(rule), report.push({ name: rule.name, pairs: Math.round(pairs) });
-    else tooLarge.push({ rule, pairs });
+    const sized = { rule, pairs: sizes![rule.name]! };
+    if (sized.pairs <= budget) keep(sized);
+    else tooLarge.push(sized);
   }
   for (let round = 0; round < 2 && tooLarge.length; round += 1) {
-    const variants = tooLarge.flatMap(({ rule }, r) =>
+    // Each rule conjoined with every refinement it lacks, all measured in one query.
+    const variants = tooLarge.map(({ rule }) =>
       refinements
-        .filter((key) => !rule.on.some(([l, rr]) => l === key || rr === key))
-        .map((key, k) => ({ ...rule, name: `v${r}_${k}`, base: rule, on: [...rule.on, [key, key] as [string, string]], refinedBy: [...(rule.refinedBy ?? []), key] })),
+        .filter((key) => !rule.on.some(([l, r]) => l === key || r === key))
+        .map((key): PairRule => ({ ...rule, on: [...rule.on, [key, key]], refinedBy: [...(rule.refinedBy ?? []), key] })),
     );
-    const [measured] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql(variants, within)}`, params);
-    const still: typeof tooLarge = [];
-    tooLarge.forEach(({ rule }, r) => {
-      const options = variants.filter((v) => v.base === rule).map((v) => ({ variant: v, pairs: pairsOf(measured![v.name]!) }));
-      const fits = options.find((o) => o.pairs <= budget);
-      const variant = (v: (typeof options)[number]): PairRule => ({ name: rule.name, on: v.variant.on, ...(rule.filter ? { filter: rule.filter } : {}), refinedBy: v.variant.refinedBy }) as PairRule;
-      if (fits) {
-        kept.push(variant(fits));
-        report.push({ name: rule.name, pairs: Math.round(fits.pairs), refinedBy: fits.variant.refinedBy });
-      } else {
-        // The variant that splits the blocks most is refined again.
-        const smallest = options.reduce((a, b) => (b.pairs < a.pairs ? b : a));
-        still.push({ rule: variant(smallest), pairs: smallest.pairs });
-      }
-      void r;
+    const measuring = variants.flatMap((list, r) => list.map((variant, k) => ({ name: `v${r}_${k}`, on: variant.on })));
+    const [measured] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql(measuring, within)}`, params);
+    tooLarge = [];
+    variants.forEach((list, r) => {
+      const sized = list.map((rule, k) => ({ rule, pairs: measured![`v${r}_${k}`]! }));
+      const fits = sized.find((v) => v.pairs <= budget);
+      // Otherwise the variant that splits the blocks most is refined again.
+      if (fits) keep(fits);
+      else tooLarge.push(sized.reduce((a, b) => (b.pairs < a.pairs ? b : a)));
     });
-    tooLarge = still;
   }
   for (const { rule, pairs } of tooLarge) report.push({ name: rule.name, pairs: Math.round(pairs), refinedBy: rule.refinedBy, leftOut: true });
   return { kept, report };
@@ -271,13 +268,11 @@ async function planRules(db: Queryable, sides: string, params: unknown[], within
  * 100k × 100k linkage 11 s), and above RECALL_SAMPLE agreeing pairs the left side is sampled by a
  * hash of its source id (repeatable).
  */
-async function estimateRecall(db: Queryable, sides: string, params: unknown[], within: boolean, kept: PairRule[]): Promise<BlockingReport['recall']> {
-  const order = within ? ' AND l.source_id < r.source_id' : '';
+async function estimateRecall(db: Queryable, { sides, params, within, order }: ReturnType<typeof sidesOf>, kept: PairRule[]): Promise<BlockingReport['recall']> {
   const covered = [...kept.map((rule) => `(${ruleCondition(rule)})`), ...arrayRules.map((column) => `l.${column} && r.${column}`)].join(' OR ');
-  const agreeing = (field: string) => `s."${field}"${within ? ' / 2' : ''}`;
   const samples = recallFields.map(
     (field) => `(SELECT ARRAY[count(*), count(*) FILTER (WHERE ${covered})]::float8[]
-       FROM (SELECT * FROM l WHERE ('x' || left(md5(l.source_id), 8))::bit(32)::int8 < least(1, ${RECALL_SAMPLE} / greatest(${agreeing(field)}, 1)) * 4294967296) l
+       FROM (SELECT * FROM l WHERE ('x' || left(md5(l.source_id), 8))::bit(32)::int8 < least(1, ${RECALL_SAMPLE} / greatest(s."${field}", 1)) * 4294967296) l
        JOIN r ON l.${field} = r.${field}${order}) AS "${field}_sample"`,
   );
   const [row] = await db.query<Record<string, number | number[]>>(
@@ -287,7 +282,7 @@ async function estimateRecall(db: Queryable, sides: string, params: unknown[], w
   );
   const recall: BlockingReport['recall'] = [];
   for (const field of recallFields) {
-    const pairs = (row![field] as number) / (within ? 2 : 1);
+    const pairs = row![field] as number;
     if (pairs === 0) continue;
     const [sampled, compared] = row![`${field}_sample`] as number[];
     recall.push({ field, agreeing: Math.round(pairs), compared: sampled ? Number((compared! / sampled).toFixed(4)) : 1 });
@@ -307,7 +302,9 @@ function sidesOf(left: DatasetScope, right: DatasetScope) {
   const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
   const params = [left.partnerId, left.datasetId, right.partnerId, right.datasetId, ...(right.grant ? [right.grant.purpose] : [])];
   const sides = `WITH l AS MATERIALIZED (${sideSql(left, '$1', '$2', '$5')}), r AS MATERIALIZED (${sideSql(right, '$3', '$4', '$5')})`;
-  return { within, params, sides };
+  /** Within one dataset each pair once, and no record with itself. */
+  const order = within ? ' AND l.source_id < r.source_id' : '';
+  return { within, params, sides, order };
 }
 
 /** The keys a training pass may block on, with the comparisons they fix. */
@@ -319,22 +316,21 @@ export const trainingPassKeys = { full_name_key: ['given_name', 'family_name'], 
  */
 export async function selectPairsAgreeingOn(db: Queryable, left: DatasetScope, right: DatasetScope, key: keyof typeof trainingPassKeys, limit = 300_000): Promise<{ leftId: string; rightId: string }[]> {
   if (!(key in trainingPassKeys)) throw new Error(`not a training key: ${key}`);
-  const { within, params, sides } = sidesOf(left, right);
+  const { within, params, sides, order } = sidesOf(left, right);
   const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql([{ name: key, on: [[key, key]] }], within)}`, params);
-  const agreeing = within ? sizes![key]! / 2 : sizes![key]!;
-  const share = Math.min(1, limit / Math.max(agreeing, 1));
+  const share = Math.min(1, limit / Math.max(sizes![key]!, 1));
   const sampled = share < 1 ? `(SELECT * FROM l WHERE ('x' || left(md5(source_id), 8))::bit(32)::int8 < ${Math.floor(share * 2 ** 32)}) l` : 'l';
   const grouped = await db.query<{ leftId: string; rightIds: string[] }>(
-    `${sides} SELECT l.source_id AS "leftId", array_agg(r.source_id) AS "rightIds" FROM ${sampled} JOIN r ON l.${key} = r.${key}${within ? ' AND l.source_id < r.source_id' : ''} GROUP BY l.source_id`,
+    `${sides} SELECT l.source_id AS "leftId", array_agg(r.source_id) AS "rightIds" FROM ${sampled} JOIN r ON l.${key} = r.${key}${order} GROUP BY l.source_id`,
     params,
   );
   return grouped.flatMap(({ leftId, rightIds }) => rightIds.map((rightId) => ({ leftId, rightId })));
 }
 
 export async function selectCandidatePairs(db: Queryable, left: DatasetScope, right: DatasetScope, options: { estimateRecall?: boolean } = {}): Promise<CandidatePairs> {
-  const { within, params, sides } = sidesOf(left, right);
+  const linkage = sidesOf(left, right);
+  const { within, params, sides, order } = linkage;
   const { kept, report } = await planRules(db, sides, params, within);
-  const order = within ? ' AND l.source_id < r.source_id' : '';
   const joins = [
     ...kept.map((rule) => `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${ruleCondition(rule)}${order}`),
     ...arrayRules.map(
@@ -349,7 +345,7 @@ export async function selectCandidatePairs(db: Queryable, left: DatasetScope, ri
   );
   const pairs: { leftId: string; rightId: string }[] = [];
   for (const { leftId, rightIds } of grouped) for (const rightId of rightIds) pairs.push({ leftId, rightId });
-  const recall = options.estimateRecall === false ? [] : await estimateRecall(db, sides, params, within, kept);
+  const recall = options.estimateRecall === false ? [] : await estimateRecall(db, linkage, kept);
   return { pairs, blocking: { rules: report, recall } };
 }
 

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { integrateAll, verifyReceipt } from '../../audit/log.js';
 import { followLog, httpTiles, LogUnreachable, verifyEntryLines, type FollowedLog } from '../../audit/mirror.js';
-import { verifyConsistency, verifyInclusion } from '../../audit/merkle.js';
+import { parseHash, verifyConsistency, verifyInclusion } from '../../audit/merkle.js';
 import { ed25519PrivateKey, parseVerifierKey, type Verifier } from '../../audit/note.js';
 import { createWitness } from '../../audit/witness.js';
 import { verifyLog } from '../../audit/verify.js';
@@ -32,10 +32,8 @@ function verifierKey(vkey: string, flag: string): Verifier {
 }
 
 /** --witness and --quorum, which every checking command takes. */
-const witnessOptions = () => [
-  new Option('--witness <vkey...>', 'witness verifier keys whose cosignatures of the checkpoint count towards the quorum'),
-  new Option('--quorum <n>', 'how many of those witnesses must have cosigned (default: all)'),
-];
+const witnessOption = () => new Option('--witness <vkey...>', 'witness verifier keys whose cosignatures of the checkpoint count towards the quorum');
+const quorumOption = () => new Option('--quorum <n>', 'how many of those witnesses must have cosigned (default: all)');
 
 const witnessKeys = (vkeys: string[] | undefined) => (vkeys ?? []).map((vkey) => verifierKey(vkey, '--witness'));
 
@@ -52,10 +50,12 @@ function requireQuorum(cosignedBy: string[], witnesses: Verifier[], quorumOption
 
 const cosigned = (names: string[]) => (names.length ? `, cosigned by ${names.join(', ')}` : '');
 
-const firstProblem = (problems: { index?: string; problem: string }[]) => `${problems[0]!.index !== undefined ? `index ${problems[0]!.index}: ` : ''}${problems[0]!.problem}`;
+/** A problem as one line: where (index, event), then what. */
+const describeProblem = (p: { index?: string; eventId?: number; problem: string }) =>
+  `${p.index !== undefined ? `index ${p.index}: ` : ''}${p.eventId !== undefined ? `event ${p.eventId}: ` : ''}${p.problem}`;
 
 function printProblems(problems: { index?: string; eventId?: number; problem: string }[]): void {
-  for (const p of problems) process.stdout.write(`${p.index !== undefined ? `index ${p.index}: ` : ''}${p.eventId !== undefined ? `event ${p.eventId}: ` : ''}${p.problem}\n`);
+  for (const p of problems) process.stdout.write(`${describeProblem(p)}\n`);
 }
 
 function readText(file: string): string {
@@ -71,7 +71,8 @@ function openInput(file: string) {
   return createReadStream(file, { encoding: 'utf8' });
 }
 
-async function unreachableAsCli<T>(run: () => Promise<T>): Promise<T> {
+/** Any failure of a check from outside (unreadable log, bad signature) as the one line saying it does not verify. */
+async function asVerifyFailure<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
@@ -121,9 +122,9 @@ function sizeFlag(value: string | undefined, flag: string): bigint {
 
 function hashFlag(value: string | undefined, flag: string): Uint8Array {
   if (value === undefined) throw new CliError(`${flag} is required`);
-  const hash = Buffer.from(value, 'base64');
-  if (hash.length !== 32 || hash.toString('base64') !== value) throw new CliError(`${flag} is a base64 SHA-256 hash (44 characters)`);
-  return new Uint8Array(hash);
+  const hash = parseHash(value);
+  if (!hash) throw new CliError(`${flag} is a base64 SHA-256 hash (44 characters)`);
+  return hash;
 }
 
 function proofFlag(value: string | undefined): Uint8Array[] {
@@ -156,15 +157,15 @@ export function registerAudit(program: Command): void {
   const audit = program.command('audit').description("the exchange's transparency log: verify it, its receipts, integrate queued events");
   audit
     .command('verify')
-    .addOption(witnessOptions()[0]!)
-    .addOption(witnessOptions()[1]!)
     .description(
       'check the whole log: on its database (operators, the default), from a running exchange through its public tiles (--url), or from an entries export and a checkpoint (--entries, --checkpoint); every leaf is rehashed from its entry',
     )
     .option('--vkey <vkey>', "the log's verifier key (required with --url or --entries; operators default to the exchange's own)")
     .option('--url <url>', 'verify a running exchange through /audit/checkpoint and /audit/tile/…')
-    .option('--entries <file>', 'an export of the log entries (GET /v1/audit/export?format=entries)')
+    .option('--entries <file>', 'an export of the log entries (GET /v1/audit/entries?treeSize=…)')
     .option('--checkpoint <file>', 'the signed checkpoint the export is checked against (GET /audit/checkpoint)')
+    .addOption(witnessOption())
+    .addOption(quorumOption())
     .action(async (options: { vkey?: string; url?: string; entries?: string; checkpoint?: string; witness?: string[]; quorum?: string }) => {
       if (options.url !== undefined || options.entries !== undefined || options.checkpoint !== undefined) {
         if (options.url !== undefined && (options.entries !== undefined || options.checkpoint !== undefined)) throw new CliError('give --url, or --entries with --checkpoint, not both');
@@ -173,18 +174,16 @@ export function registerAudit(program: Command): void {
         const log = verifierKey(options.vkey, '--vkey');
         const witnesses = witnessKeys(options.witness);
         if (options.url !== undefined) {
-          const result = await unreachableAsCli(() => followLog(httpTiles(options.url!), log, undefined, witnesses));
+          const result = await asVerifyFailure(() => followLog(httpTiles(options.url!), log, undefined, witnesses));
           printProblems(result.problems);
-          if (!result.ok) throw new CliError(`the audit log does not verify: ${firstProblem(result.problems)}`);
+          if (!result.ok) throw new CliError(`the audit log does not verify: ${describeProblem(result.problems[0]!)}`);
           requireQuorum(result.cosignedBy, witnesses, options.quorum);
           process.stdout.write(`ok: ${result.checkpoint!.size} entries rehashed from ${options.url}, the root of its checkpoint${cosigned(result.cosignedBy)}\n`);
           return;
         }
         const note = readText(options.checkpoint!);
         const lines = createInterface({ input: openInput(options.entries!), crlfDelay: Infinity });
-        const result = await verifyEntryLines(lines, note, log, witnesses).catch((error: Error) => {
-          throw new CliError(`the audit log does not verify: ${error.message}`);
-        });
+        const result = await asVerifyFailure(() => verifyEntryLines(lines, note, log, witnesses));
         if (!result.ok) throw new CliError(`the audit log does not verify: ${result.problems[0]!.problem}`);
         requireQuorum(result.cosignedBy, witnesses, options.quorum);
         const beyond = result.beyondCheckpoint > 0n ? ` (${result.beyondCheckpoint} later entries not covered by it)` : '';
@@ -201,8 +200,6 @@ export function registerAudit(program: Command): void {
     });
   audit
     .command('verify-proof')
-    .addOption(witnessOptions()[0]!)
-    .addOption(witnessOptions()[1]!)
     .alias('verify-receipt')
     .description(
       'check a proof offline and exit 0 when it holds, 1 with the reason when not: a receipt file (c2sp.org/tlog-proof@v1 from …/receipt, or the JSON of …/proof), or the parts of an inclusion or consistency proof (hashes in base64, proofs comma-separated, an empty proof as --proof \'\')',
@@ -220,6 +217,8 @@ export function registerAudit(program: Command): void {
     .option('--old-root <hash>', "the older tree's root")
     .option('--new-root <hash>', "the newer tree's root")
     .option('--proof <hashes>', 'the proof hashes, comma-separated')
+    .addOption(witnessOption())
+    .addOption(quorumOption())
     .action((file: string | undefined, options: ProofOptions) => {
       if (options.inclusion && options.consistency) throw new CliError('give --inclusion or --consistency, not both');
       if (options.inclusion || options.consistency) {
@@ -243,8 +242,6 @@ export function registerAudit(program: Command): void {
     });
   audit
     .command('monitor')
-    .addOption(witnessOptions()[0]!)
-    .addOption(witnessOptions()[1]!)
     .description(
       "follow a running exchange's log through its public tiles: from the last checkpoint saved in --state, rehash every new entry and require the new checkpoint to extend it; exits 1 at the first inconsistency (a rollback, a fork, rewritten history)",
     )
@@ -253,6 +250,8 @@ export function registerAudit(program: Command): void {
     .option('--state <file>', 'where the last verified checkpoint and its compact range are kept', 'audit-monitor.json')
     .option('--interval <seconds>', 'how often to look for a new checkpoint', '10')
     .option('--once', 'check once and exit')
+    .addOption(witnessOption())
+    .addOption(quorumOption())
     .action(async (options: { url: string; vkey: string; state: string; interval: string; once?: boolean; witness?: string[]; quorum?: string }) => {
       const log = verifierKey(options.vkey, '--vkey');
       const witnesses = witnessKeys(options.witness);
@@ -276,7 +275,7 @@ export function registerAudit(program: Command): void {
             result = undefined;
           }
           if (result) {
-            if (!result.ok) throw new CliError(`the audit log is inconsistent: ${firstProblem(result.problems)}`);
+            if (!result.ok) throw new CliError(`the audit log is inconsistent: ${describeProblem(result.problems[0]!)}`);
             requireQuorum(result.cosignedBy, witnesses, options.quorum);
             if (!state || result.state!.size !== state.size || options.once) process.stdout.write(`ok: ${result.checkpoint!.origin} at ${result.checkpoint!.size} entries (${result.read} new, rehashed)${cosigned(result.cosignedBy)}\n`);
             state = result.state!;
