@@ -2,7 +2,7 @@
 import { customerRecordSchema, type CustomerRecord } from '../standard/customer.js';
 import { MappingError, parseTarget } from './load.js';
 import { columnsOf, type Mapping, type Rule } from './mapping-schema.js';
-import { compileTransform, TransformError, type Value } from './transforms.js';
+import { compileTransform, PartlyKept, TransformError, type Value } from './transforms.js';
 
 /** A source row: CSV cells by column, or a parsed JSON object. */
 export type SourceRow = { kind: 'cells'; cells: string[] } | { kind: 'object'; object: Record<string, unknown> };
@@ -16,7 +16,8 @@ export interface RowIssue {
   field: string;
   reason: string;
   /** rejected: the row was not accepted; dropped: the row was, without this value. */
-  severity: 'rejected' | 'dropped';
+  /** rejected: the row is not stored; dropped: the field is not; partial: the field is kept in part (an impossible date's year and month). */
+  severity: 'rejected' | 'dropped' | 'partial';
 }
 
 /** What each rule did with a row, by the rule's position in the mapping (0: its condition skipped the row). */
@@ -248,8 +249,17 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
         if (compiled.when && !compiled.when(row)) return;
         const raw = compiled.get(row);
         let value = raw;
+        const column = compiled.columns.join('+') || null;
         try {
-          for (const step of compiled.pipeline) value = step(value);
+          for (let step = 0; step < compiled.pipeline.length; step += 1) {
+            try {
+              value = compiled.pipeline[step]!(value);
+            } catch (error) {
+              if (!(error instanceof PartlyKept)) throw error;
+              issues.push({ row: rowNumber, column, value: truncate(raw), field: compiled.rule.target, reason: error.message, severity: 'partial' });
+              value = error.value;
+            }
+          }
         } catch (error) {
           if (!(error instanceof TransformError)) throw error;
           const severity = compiled.required ? 'rejected' : 'dropped';

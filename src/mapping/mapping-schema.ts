@@ -17,7 +17,15 @@ export const transformSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('concat'), separator: z.string().default(' ') }).strict().describe('Join the values of several columns, skipping empty ones.'),
   z.object({ op: z.literal('regex'), pattern: z.string(), group: z.union([z.number().int().min(0), z.string()]).default(1), flags: z.string().regex(/^[imsu]*$/).optional() }).strict().describe('Extract a group; a value that does not match is invalid.'),
   z.object({ op: z.literal('replace'), pattern: z.string(), with: z.string(), flags: z.string().regex(/^[imsu]*$/).optional() }).strict(),
-  z.object({ op: z.literal('date'), formats: z.array(z.enum(dateFormats)).min(1).optional(), order: z.enum(['DMY', 'MDY']).optional() }).strict().describe('Parse a date to YYYY-MM-DD.'),
+  z
+    .object({
+      op: z.literal('date'),
+      formats: z.array(z.enum(dateFormats)).min(1).optional(),
+      order: z.enum(['DMY', 'MDY']).optional(),
+      partial: z.boolean().optional().describe('Keep what is known of a partial or impossible date: YYYY-MM or YYYY (birth dates).'),
+    })
+    .strict()
+    .describe('Parse a date to YYYY-MM-DD.'),
   z.object({ op: z.literal('timestamp'), formats: z.array(z.enum(dateFormats)).min(1).optional(), order: z.enum(['DMY', 'MDY']).optional() }).strict().describe('Parse a timestamp to an ISO 8601 instant.'),
   z.object({ op: z.literal('number'), decimal: z.enum(['.', ',']).optional() }).strict(),
   z.object({ op: z.literal('integer') }).strict(),

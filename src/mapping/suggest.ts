@@ -36,7 +36,7 @@ const fields: FieldGuess[] = [
   { target: 'name.given', names: ['first name', 'given name', 'firstname', 'given_name', 'fname', 'forename', 'fname_c1', 'first_name'], transforms: ['trim'] },
   { target: 'name.middle', names: ['middle name', 'middlename', 'middle_name'], transforms: ['trim'] },
   { target: 'name.family', names: ['last name', 'surname', 'family name', 'lastname', 'lname', 'lname_c1', 'last_name'], transforms: ['trim'] },
-  { target: 'birthDate', names: ['date of birth', 'birth date', 'birthdate', 'dob', 'date_of_birth', 'birthday', '出生日期', '生日', '客户出生日期'], shape: date, shapeWeight: 0.8, transforms: ['date'] },
+  { target: 'birthDate', names: ['date of birth', 'birth date', 'birthdate', 'dob', 'date_of_birth', 'birthday', '出生日期', '生日', '客户出生日期'], shape: date, shapeWeight: 0.8, transforms: [{ op: 'date', partial: true }] },
   { target: 'gender', names: ['gender', 'sex', '性别', '客户性别'], shape: gender, shapeWeight: 0.6, transforms: [{ op: 'lookup', table: { '1': 'male', '2': 'female' }, otherwise: 'keep', caseInsensitive: true }, { op: 'vocabulary', list: 'gender', minScore: 0.8 }] },
   { target: 'emails[primary].address', names: ['email', 'e-mail', 'email address', 'mail', '电子邮件', '邮箱', '电子邮箱'], shape: email, shapeWeight: 0.9, transforms: ['email'] },
   {

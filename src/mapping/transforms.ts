@@ -38,6 +38,16 @@ export class TransformError extends Error {
   }
 }
 
+/** A value a transform could keep only in part (an impossible birth date's year and month): kept, and reported. */
+export class PartlyKept extends TransformError {
+  constructor(
+    message: string,
+    readonly value: Value,
+  ) {
+    super(message);
+  }
+}
+
 function asText(value: Value): string | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) return value.join(' ');
@@ -164,7 +174,19 @@ export function compileTransform(transform: Transform, mapping: Pick<Mapping, 's
     }
     case 'date': {
       const formats = transform.formats ?? defaultDateFormats(transform.order ?? source.dateOrder);
-      const parse = memoised((t) => normaliseDate(t, formats));
+      const parse = memoised((t) => {
+        if (!transform.partial) return normaliseDate(t, formats);
+        try {
+          return normaliseDate(t, formats);
+        } catch (error) {
+          // Written as a date (a year alone, or a year and month) is no issue; an impossible one kept in part is reported.
+          const kept = normaliseDate(t, formats, { partial: true });
+          if (error instanceof NormaliseError && error.message === 'an impossible date') {
+            throw new PartlyKept(`an impossible date; ${kept.length === 7 ? 'its year and month' : 'its year'} kept`, kept);
+          }
+          return kept;
+        }
+      });
       return (v) => eachText(v, parse);
     }
     case 'timestamp': {

@@ -1,6 +1,6 @@
 /** Scoring candidate pairs into links, and what linkage does with them: thresholds, one-to-one, clusters. */
 import type { CustomerRecord } from '../standard/customer.js';
-import { prepare, type Comparable } from './compare.js';
+import { prepare, type Comparable } from './features.js';
 import { scorePair, type MatchGrade, type MatchModel, type TermFrequencies } from './model.js';
 
 export interface Link {

@@ -7,36 +7,79 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { matchGrades } from '../core/grant.js';
-import { comparisons, compareRecords, type Comparable } from './compare.js';
+import { blockingSettingsSchema, defaultBlocking } from './blocking.js';
+import { comparatorOf, type Comparator } from './compare.js';
+import type { Comparable } from './features.js';
+import { comparableFieldNames, LevelError, type ComparableField } from './levels.js';
 
 const probability = z.number().gt(0).lt(1);
 
-/** Levels a model of version 1 does not have: they weigh nothing until it is trained again. */
-const addedInVersion2: Record<string, string[]> = {
-  birth_date: ['same_day_month', 'same_year_month', 'years_apart_2'],
+/** The levels of the comparisons models of versions 1 and 2 made, in their fixed order. */
+const fixedLevels: Record<string, string[]> = {
+  given_name: ['exact', 'nickname', 'jaro_winkler_0.92', 'phonetic', 'jaro_winkler_0.80', 'swapped', 'initial', 'different'],
+  family_name: ['exact', 'jaro_winkler_0.92', 'phonetic', 'jaro_winkler_0.80', 'swapped', 'initial', 'different'],
+  birth_date: ['exact', 'day_month_swapped', 'one_typo', 'same_day_month', 'same_year_month', 'same_year_month_partial', 'same_year', 'same_year_partial', 'years_apart_2', 'different'],
   gender: ['exact', 'different'],
+  email: ['exact', 'jaro_winkler_0.90', 'same_local_part', 'same_domain', 'different'],
+  phone: ['exact', 'same_last_7_digits', 'different'],
+  postcode: ['exact', 'one_typo', 'different'],
+  street: ['same_tokens', 'overlap_0.5', 'some_overlap', 'different'],
+  locality: ['exact', 'jaro_winkler_0.88', 'different'],
+  region: ['exact', 'different'],
+  identifier: ['exact', 'one_typo', 'different'],
+};
+/**
+ * Levels an older model lacks, with the weight they start at: those added in version 2 weigh
+ * nothing until trained; partial birth dates (version 3) as a year or year-month agreement
+ * deserves, for a level only the few records with a partial date reach (m and u both scaled by
+ * that share, 1 %).
+ */
+const addedLevels: Record<string, Record<string, { m: number; u: number }>> = {
+  birth_date: {
+    same_day_month: { m: 0.01, u: 0.01 },
+    same_year_month: { m: 0.01, u: 0.01 },
+    years_apart_2: { m: 0.01, u: 0.01 },
+    same_year_month_partial: { m: 0.0095, u: 0.0000139 },
+    same_year_partial: { m: 0.0095, u: 0.000167 },
+  },
+  gender: { exact: { m: 0.01, u: 0.01 }, different: { m: 0.01, u: 0.01 } },
 };
 
-/** A version-1 model, read as version 2: the levels it lacks get m = u (no evidence either way). */
+/** A model of version 1 or 2 (fixed comparisons), read as version 3: levels in their fixed order, the ones it lacks added, the default blocking rules. */
 function upgrade(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || (value as { version?: unknown }).version !== 1) return value;
-  const model = structuredClone(value) as { version: number; comparisons?: Record<string, Record<string, unknown>> };
-  model.version = 2;
-  for (const [name, labels] of Object.entries(addedInVersion2)) {
-    const levels = (model.comparisons ??= {})[name] ?? {};
-    for (const label of labels) levels[label] ??= { m: 0.01, u: 0.01 };
-    model.comparisons[name] = levels;
+  const version = (value as { version?: unknown } | null)?.version;
+  if (typeof value !== 'object' || value === null || (version !== 1 && version !== 2)) return value;
+  const model = structuredClone(value) as { version: number; comparisons?: Record<string, Record<string, unknown>>; blocking?: unknown };
+  model.version = 3;
+  const comparisons: Record<string, Record<string, unknown>> = {};
+  for (const [name, labels] of Object.entries(fixedLevels)) {
+    const old = model.comparisons?.[name] ?? {};
+    const levels: Record<string, unknown> = {};
+    for (const label of labels) {
+      const level = old[label] ?? addedLevels[name]?.[label];
+      if (level) levels[label] = level;
+    }
+    comparisons[name] = levels;
   }
+  model.comparisons = comparisons;
   return model;
 }
 
+const levelsSchema = z.record(z.string(), z.object({ m: probability, u: probability }).strict());
+
 export const matchModelSchema = z
   .object({
-    version: z.literal(2),
+    version: z.literal(3),
     description: z.string().optional(),
     /** Probability that two random records are a match (λ); scores start from its log-odds. */
     prior: probability,
-    comparisons: z.record(z.string(), z.record(z.string(), z.object({ m: probability, u: probability }).strict())),
+    /**
+     * Per comparison, its levels in the order they are tested (names from the level library,
+     * src/match/levels.ts), each with m and u. A comparison compares the field of its name unless
+     * `fields` says another.
+     */
+    comparisons: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), levelsSchema),
+    fields: z.record(z.string(), z.enum(comparableFieldNames as [ComparableField, ...ComparableField[]])).default({}),
     /** Comparisons whose exact level is adjusted by term frequency. */
     termFrequency: z.array(z.string()).default(['given_name', 'family_name']),
     /**
@@ -45,17 +88,26 @@ export const matchModelSchema = z
      * phone then add nothing.
      */
     householdGuard: z.boolean().default(true),
+    blocking: blockingSettingsSchema.default(defaultBlocking),
     /** Lowest probability of each grade (FHIR match grades). */
     thresholds: z.object({ certain: probability, probable: probability, possible: probability }).strict(),
     trainedOn: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
   .superRefine((model, ctx) => {
-    for (const comparison of comparisons) {
-      const levels = model.comparisons[comparison.name];
-      for (const label of comparison.levels.slice(1)) {
-        if (!levels?.[label]) ctx.addIssue({ code: 'custom', path: ['comparisons', comparison.name, label], message: 'missing level' });
+    for (const name of Object.keys(model.comparisons)) {
+      const field = model.fields[name] ?? name;
+      if (!comparableFieldNames.includes(field as ComparableField)) {
+        ctx.addIssue({ code: 'custom', path: ['fields', name], message: `${name} is not a field: name one in fields (${comparableFieldNames.join(', ')})` });
       }
+    }
+    for (const name of Object.keys(model.fields)) if (!model.comparisons[name]) ctx.addIssue({ code: 'custom', path: ['fields', name], message: 'no comparison of that name' });
+    for (const name of model.termFrequency) if (!model.comparisons[name]) ctx.addIssue({ code: 'custom', path: ['termFrequency'], message: `no comparison ${name}` });
+    try {
+      comparatorOf(settingsOf(model));
+    } catch (error) {
+      if (!(error instanceof LevelError)) throw error;
+      ctx.addIssue({ code: 'custom', path: ['comparisons'], message: error.message });
     }
     if (!(model.thresholds.certain >= model.thresholds.probable && model.thresholds.probable >= model.thresholds.possible)) {
       ctx.addIssue({ code: 'custom', path: ['thresholds'], message: 'certain ≥ probable ≥ possible' });
@@ -118,17 +170,39 @@ export interface Score {
 
 const log2 = Math.log2;
 
-/** The bits of evidence of each comparison level, computed once per model. */
-function weightTable(model: MatchModel): number[][] {
-  return comparisons.map((comparison) =>
-    comparison.levels.map((label, index) => {
-      if (index === 0) return 0;
-      const { m, u } = model.comparisons[comparison.name]![label]!;
-      return log2(m / u);
-    }),
-  );
+/** A model's comparisons as settings: name, field and levels in order. */
+export function settingsOf(model: Pick<MatchModel, 'comparisons'> & { fields?: MatchModel['fields'] }) {
+  return Object.entries(model.comparisons).map(([name, levels]) => ({ name, field: (model.fields?.[name] ?? name) as ComparableField, levels: Object.keys(levels) }));
 }
-const tables = new WeakMap<MatchModel, number[][]>();
+
+/** What a model needs at scoring time, computed once per model: its comparator, the bits of each level, the household guard's positions. */
+interface Compiled {
+  comparator: Comparator;
+  weights: number[][];
+  household: ReturnType<typeof householdOf>;
+  scratch: Uint8Array;
+}
+const compiled = new WeakMap<MatchModel, Compiled>();
+
+function compile(model: MatchModel): Compiled {
+  let entry = compiled.get(model);
+  if (!entry) {
+    const comparator = comparatorOf(settingsOf(model));
+    const weights = comparator.comparisons.map((comparison) =>
+      comparison.levels.map((label, index) => {
+        if (index === 0) return 0;
+        const { m, u } = model.comparisons[comparison.name]![label]!;
+        return log2(m / u);
+      }),
+    );
+    entry = { comparator, weights, household: householdOf(comparator), scratch: new Uint8Array(comparator.comparisons.length) };
+    compiled.set(model, entry);
+  }
+  return entry;
+}
+
+/** The comparator of a model (compiled once per model object). */
+export const comparatorFor = (model: MatchModel): Comparator => compile(model).comparator;
 
 /** Grades by strength: a lower rank is a stronger grade. */
 export const gradeRank: Record<MatchGrade, number> = { certain: 0, probable: 1, possible: 2 };
@@ -140,50 +214,63 @@ export function gradeOf(model: MatchModel, probability: number): MatchGrade | nu
   return null;
 }
 
-const at = (name: string) => comparisons.findIndex((c) => c.name === name);
-const levelOf = (comparison: string, label: string) => comparisons[at(comparison)]!.levels.indexOf(label);
-const household = {
-  family: at('family_name'),
-  familyExact: levelOf('family_name', 'exact'),
-  given: at('given_name'),
-  givenDifferent: levelOf('given_name', 'different'),
-  birthDate: at('birth_date'),
-  /** Birth-date levels that say "another person": a year or more apart with day and month too. */
-  birthOther: ['same_year', 'years_apart_2', 'different'].map((label) => levelOf('birth_date', label)),
-  /** What a household shares, with the level that says so. */
-  shared: [
-    [at('postcode'), levelOf('postcode', 'exact')],
-    [at('street'), levelOf('street', 'same_tokens')],
-    [at('street'), levelOf('street', 'overlap_0.5')],
-    [at('phone'), levelOf('phone', 'exact')],
-  ] as const,
-  /** Whose agreement the guard sets to nothing. */
-  address: new Set(['postcode', 'street', 'locality', 'region', 'phone'].map(at)),
-};
+/**
+ * The household guard's positions in a model's vectors: by the fields compared, so that it holds
+ * for any comparison names; undefined when the model lacks a family name, a given name or a birth
+ * date comparison, or anything a household shares.
+ */
+function householdOf(comparator: Comparator) {
+  const on = (field: string) => comparator.comparisons.findIndex((c) => c.field === field);
+  const level = (index: number, label: string) => (index < 0 ? -1 : comparator.comparisons[index]!.levels.indexOf(label));
+  const [family, given, birthDate] = [on('family_name'), on('given_name'), on('birth_date')];
+  const shared = (
+    [
+      [on('postcode'), 'exact'],
+      [on('street'), 'same_tokens'],
+      [on('street'), 'overlap_0.5'],
+      [on('phone'), 'exact'],
+    ] as const
+  )
+    .map(([index, label]) => [index, level(index, label)] as const)
+    .filter(([, l]) => l > 0);
+  if (family < 0 || given < 0 || birthDate < 0 || !shared.length) return undefined;
+  return {
+    family,
+    familyExact: level(family, 'exact'),
+    given,
+    givenDifferent: level(given, 'different'),
+    birthDate,
+    /** Birth-date levels that say "another person": a year or more apart with day and month too. */
+    birthOther: ['same_year', 'years_apart_2', 'different'].map((label) => level(birthDate, label)).filter((l) => l > 0),
+    shared,
+    /** Whose agreement the guard sets to nothing. */
+    address: new Set(comparator.comparisons.flatMap((c, i) => (['postcode', 'street', 'locality', 'region', 'phone'].includes(c.field) ? [i] : []))),
+  };
+}
 
 /** Same family name and address (or phone), another given name or birth date: a household member. */
-function householdMember(vector: Uint8Array): boolean {
+function householdMember(household: NonNullable<Compiled['household']>, vector: Uint8Array): boolean {
   if (vector[household.family] !== household.familyExact) return false;
   if (!household.shared.some(([i, label]) => vector[i] === label)) return false;
   return vector[household.given] === household.givenDifferent || household.birthOther.includes(vector[household.birthDate]!);
 }
 
 export function scoreVector(model: MatchModel, vector: Uint8Array, options: { tf?: TermFrequencies; a?: Comparable; explain?: boolean } = {}): Score {
-  let table = tables.get(model);
-  if (!table) tables.set(model, (table = weightTable(model)));
+  const { comparator, weights, household } = compile(model);
+  const comparisons = comparator.comparisons;
   let matchWeight = log2(model.prior / (1 - model.prior));
   const explanation: FieldExplanation[] = [];
   const tf = options.tf && options.a ? options.tf : undefined;
-  const guarded = model.householdGuard && householdMember(vector);
+  const guarded = model.householdGuard && household !== undefined && householdMember(household, vector);
   for (let i = 0; i < comparisons.length; i += 1) {
     const comparison = comparisons[i]!;
     const level = vector[i]!;
-    let weight = table[i]![level]!;
-    if (guarded && weight > 0 && household.address.has(i)) weight = 0;
+    let weight = weights[i]![level]!;
+    if (guarded && weight > 0 && household!.address.has(i)) weight = 0;
     // Term frequency: an exact match on a value shared by a share f of records is as likely by chance as f.
-    if (level === 1 && tf && comparison.tfValue && model.termFrequency.includes(comparison.name)) {
+    if (level === 1 && tf && comparison.tfValue && comparison.levels[1] === 'exact' && model.termFrequency.includes(comparison.name)) {
       const value = comparison.tfValue(options.a!);
-      const frequency = value ? tf(comparison.name, value) : undefined;
+      const frequency = value ? tf(comparison.field, value) : undefined;
       if (frequency !== undefined) {
         const { m, u } = model.comparisons[comparison.name]!.exact!;
         weight = log2(m / Math.min(Math.max(frequency, u / 20), u * 20));
@@ -196,11 +283,10 @@ export function scoreVector(model: MatchModel, vector: Uint8Array, options: { tf
   return { matchWeight: Math.round(matchWeight * 100) / 100, probability, grade: gradeOf(model, probability), explanation };
 }
 
-/** One vector reused by every scorePair call: scoreVector keeps nothing of it. */
-const scratch = new Uint8Array(comparisons.length);
-
 export function scorePair(model: MatchModel, a: Comparable, b: Comparable, options: { tf?: TermFrequencies; explain?: boolean } = {}): Score {
-  return scoreVector(model, compareRecords(a, b, scratch), { tf: options.tf, explain: options.explain, a });
+  // One vector per model, reused by every call: scoreVector keeps nothing of it.
+  const { comparator, scratch } = compile(model);
+  return scoreVector(model, comparator.compare(a, b, scratch), { tf: options.tf, explain: options.explain, a });
 }
 
 /**
@@ -210,8 +296,8 @@ export function scorePair(model: MatchModel, a: Comparable, b: Comparable, optio
  * agrees exactly in at least `share` of them.
  */
 export function withoutConstantFields(model: MatchModel, randomPairs: Uint8Array[], share = 0.98): { model: MatchModel; constant: string[] } {
-  const constant = comparisons
-    .filter((comparison, i) => {
+  const constant = comparatorFor(model)
+    .comparisons.filter((_, i) => {
       let present = 0;
       let exact = 0;
       for (const vector of randomPairs) {
@@ -219,7 +305,7 @@ export function withoutConstantFields(model: MatchModel, randomPairs: Uint8Array
         present += 1;
         if (vector[i] === 1) exact += 1;
       }
-      return present >= 100 && exact / present >= share && comparison.levels[1] !== undefined;
+      return present >= 100 && exact / present >= share;
     })
     .map((comparison) => comparison.name);
   if (!constant.length) return { model, constant };

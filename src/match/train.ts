@@ -2,11 +2,13 @@
  * Training without labels, as Splink does: u from random pairs (almost all non-matches), m and the
  * prior by expectation-maximisation over the blocked candidate pairs, with u held fixed.
  */
-import { comparisons, compareRecords, type Comparable } from './compare.js';
-import type { MatchModel } from './model.js';
+import { defaultBlocking } from './blocking.js';
+import { comparatorOf, type Comparator } from './compare.js';
+import type { Comparable } from './features.js';
+import { settingsOf, type MatchModel } from './model.js';
 
 type Counts = number[][];
-const emptyCounts = (): Counts => comparisons.map((c) => c.levels.map(() => 0));
+const emptyCounts = (comparator: Comparator): Counts => comparator.comparisons.map((c) => c.levels.map(() => 0));
 
 /** Deterministic pseudo-random numbers (mulberry32), so a training run can be repeated exactly. */
 export function seededRandom(seed: number): () => number {
@@ -21,27 +23,27 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Level frequencies among random pairs of records: the u probabilities (smoothed). */
-export function estimateU(left: Comparable[], right: Comparable[], samples = 200_000, seed = 1): Counts {
-  const counts = emptyCounts();
+export function estimateU(comparator: Comparator, left: Comparable[], right: Comparable[], samples = 200_000, seed = 1): Counts {
+  const counts = emptyCounts(comparator);
   const next = seededRandom(seed);
   for (let n = 0; n < samples; n += 1) {
     const a = left[Math.floor(next() * left.length)]!;
     const b = right[Math.floor(next() * right.length)]!;
     if (a === b) continue;
-    compareRecords(a, b).forEach((level, i) => (counts[i]![level]! += 1));
+    comparator.compare(a, b).forEach((level, i) => (counts[i]![level]! += 1));
   }
   return counts;
 }
 
 /** Comparison vectors of random pairs (almost all non-matches): what the data looks like by chance. */
-export function randomPairVectors(left: Comparable[], right: Comparable[], samples = 5000, seed = 7): Uint8Array[] {
+export function randomPairVectors(comparator: Comparator, left: Comparable[], right: Comparable[], samples = 5000, seed = 7): Uint8Array[] {
   const vectors: Uint8Array[] = [];
   if (!left.length || !right.length) return vectors;
   const next = seededRandom(seed);
   for (let n = 0; n < samples; n += 1) {
     const a = left[Math.floor(next() * left.length)]!;
     const b = right[Math.floor(next() * right.length)]!;
-    if (a !== b) vectors.push(compareRecords(a, b));
+    if (a !== b) vectors.push(comparator.compare(a, b));
   }
   return vectors;
 }
@@ -66,11 +68,14 @@ export interface TrainingPass {
   fixed: string[];
 }
 
-type Start = Pick<MatchModel, 'thresholds' | 'termFrequency'> & Partial<Pick<MatchModel, 'householdGuard'>> & { prior?: number; comparisons?: MatchModel['comparisons'] };
+/** What training starts from: the comparisons (their levels and starting m), the settings it keeps. */
+export type TrainingStart = Pick<MatchModel, 'thresholds' | 'termFrequency' | 'comparisons'> & Partial<Pick<MatchModel, 'householdGuard' | 'fields' | 'blocking'>> & { prior?: number };
+type Start = TrainingStart;
+const comparatorOfStart = (start: Start) => comparatorOf(settingsOf(start));
 
 /** Start: the strongest agreement is likely among matches, disagreement unlikely. */
-const startingM = () =>
-  comparisons.map((comparison) => {
+const startingM = (comparator: Comparator) =>
+  comparator.comparisons.map((comparison) => {
     const last = comparison.levels.length - 1;
     return normalise(comparison.levels.map((_, level) => (level === 0 ? 0 : level === 1 ? 60 : level === last ? 2 : 8)), 0);
   });
@@ -83,7 +88,7 @@ const startingM = () =>
 function expectationMaximisation(vectors: Uint8Array[], u: number[][], m: number[][], prior: number, estimate: boolean[], maxIterations: number) {
   let iterations = 0;
   for (; iterations < maxIterations; iterations += 1) {
-    const mCounts = emptyCounts();
+    const mCounts = m.map((row) => row.map(() => 0));
     let matches = 0;
     for (const vector of vectors) {
       let odds = prior / (1 - prior);
@@ -105,30 +110,32 @@ function expectationMaximisation(vectors: Uint8Array[], u: number[][], m: number
 }
 
 /** The model from its m, u and prior; comparisons in `kept` keep the starting model's levels. */
-function modelOf(m: number[][], u: number[][], prior: number, start: Start, kept: string[], trainedOn: Record<string, unknown> | undefined): MatchModel {
+function modelOf(comparator: Comparator, m: number[][], u: number[][], prior: number, start: Start, kept: string[], trainedOn: Record<string, unknown> | undefined): MatchModel {
   const round = (x: number) => Number(x.toPrecision(6));
   const clamp = (x: number) => round(Math.min(Math.max(x, 1e-6), 1 - 1e-6));
   return {
-    version: 2,
+    version: 3,
     description: 'Fellegi-Sunter model: u from random pairs, m by EM on blocked pairs (no labels).',
     prior: round(prior),
     comparisons: Object.fromEntries(
-      comparisons.map((comparison, i) => [
+      comparator.comparisons.map((comparison, i) => [
         comparison.name,
-        kept.includes(comparison.name) ? start.comparisons![comparison.name]! : Object.fromEntries(comparison.levels.slice(1).map((label, j) => [label, { m: clamp(m[i]![j + 1]!), u: clamp(u[i]![j + 1]!) }])),
+        kept.includes(comparison.name) ? start.comparisons[comparison.name]! : Object.fromEntries(comparison.levels.slice(1).map((label, j) => [label, { m: clamp(m[i]![j + 1]!), u: clamp(u[i]![j + 1]!) }])),
       ]),
     ),
+    fields: start.fields ?? {},
     termFrequency: start.termFrequency,
     householdGuard: start.householdGuard ?? true,
+    blocking: start.blocking ?? defaultBlocking(),
     thresholds: start.thresholds,
     ...(trainedOn || kept.length ? { trainedOn: { ...trainedOn, ...(kept.length ? { notTrained: kept } : {}) } } : {}),
   };
 }
 
 /** Comparisons the training data never fill keep the starting model's levels (EM would leave m = u). */
-function unobserved(vectors: Uint8Array[], uCounts: Counts, start: Start): string[] {
-  const observed = comparisons.map((_, i) => uCounts[i]!.slice(1).some((c) => c > 0) || vectors.some((v) => v[i] !== 0));
-  return comparisons.filter((comparison, i) => !observed[i] && start.comparisons?.[comparison.name]).map((c) => c.name);
+function unobserved(comparator: Comparator, vectors: Uint8Array[], uCounts: Counts): string[] {
+  const observed = comparator.comparisons.map((_, i) => uCounts[i]!.slice(1).some((c) => c > 0) || vectors.some((v) => v[i] !== 0));
+  return comparator.comparisons.filter((_, i) => !observed[i]).map((c) => c.name);
 }
 
 /**
@@ -136,10 +143,11 @@ function unobserved(vectors: Uint8Array[], uCounts: Counts, start: Start): strin
  * sensible m, keeps u from `uCounts`.
  */
 export function trainModel(vectors: Uint8Array[], uCounts: Counts, start: Start, options: { maxIterations?: number; trainedOn?: Record<string, unknown> } = {}): TrainingResult {
-  const kept = unobserved(vectors, uCounts, start);
+  const comparator = comparatorOfStart(start);
+  const kept = unobserved(comparator, vectors, uCounts);
   const u = uCounts.map((counts) => normalise(counts, 1));
-  const result = expectationMaximisation(vectors, u, startingM(), start.prior ?? 0.1, comparisons.map(() => true), options.maxIterations ?? 50);
-  return { model: modelOf(result.m, u, result.prior, start, kept, options.trainedOn), iterations: result.iterations, pairs: vectors.length };
+  const result = expectationMaximisation(vectors, u, startingM(comparator), start.prior ?? 0.1, comparator.comparisons.map(() => true), options.maxIterations ?? 50);
+  return { model: modelOf(comparator, result.m, u, result.prior, start, kept, options.trainedOn), iterations: result.iterations, pairs: vectors.length };
 }
 
 /**
@@ -150,27 +158,29 @@ export function trainModel(vectors: Uint8Array[], uCounts: Counts, start: Start,
  * candidate pairs with m and u held, and the model is checked for degenerate levels.
  */
 export function trainByPasses(passes: TrainingPass[], candidates: Uint8Array[], uCounts: Counts, start: Start, options: { maxIterations?: number; trainedOn?: Record<string, unknown> } = {}): TrainingResult & { passes: { name: string; pairs: number; iterations: number }[] } {
+  const comparator = comparatorOfStart(start);
+  const comparisons = comparator.comparisons;
   const all = [...candidates, ...passes.flatMap((p) => p.vectors)];
-  const kept = unobserved(all, uCounts, start);
+  const kept = unobserved(comparator, all, uCounts);
   const u = uCounts.map((counts) => normalise(counts, 1));
   const learnt: number[][][] = comparisons.map(() => []);
-  let m = startingM();
+  let m = startingM(comparator);
   const report: { name: string; pairs: number; iterations: number }[] = [];
   for (const pass of passes) {
     if (!pass.vectors.length) continue;
-    const estimate = comparisons.map((c) => !pass.fixed.includes(c.name));
+    const estimate = comparisons.map((c) => !pass.fixed.includes(c.field));
     const result = expectationMaximisation(pass.vectors, u, m, start.prior ?? 0.1, estimate, options.maxIterations ?? 50);
     result.m.forEach((row, i) => estimate[i] && learnt[i]!.push(row));
     report.push({ name: pass.name, pairs: pass.vectors.length, iterations: result.iterations });
   }
   m = m.map((row, i) => (learnt[i]!.length ? row.map((_, level) => learnt[i]!.reduce((sum, r) => sum + r[level]!, 0) / learnt[i]!.length) : row));
   // A level no pass ever saw has nothing to learn from (its m is the pseudo-count): it keeps the starting model's.
-  const seen = emptyCounts();
-  for (const pass of passes) for (const vector of pass.vectors) vector.forEach((level, i) => !pass.fixed.includes(comparisons[i]!.name) && (seen[i]![level]! += 1));
-  m = m.map((row, i) => row.map((value, level) => (level > 0 && seen[i]![level] === 0 ? (start.comparisons?.[comparisons[i]!.name]?.[comparisons[i]!.levels[level]!]?.m ?? value) : value)));
+  const seen = emptyCounts(comparator);
+  for (const pass of passes) for (const vector of pass.vectors) vector.forEach((level, i) => !pass.fixed.includes(comparisons[i]!.field) && (seen[i]![level]! += 1));
+  m = m.map((row, i) => row.map((value, level) => (level > 0 && seen[i]![level] === 0 ? (start.comparisons[comparisons[i]!.name]?.[comparisons[i]!.levels[level]!]?.m ?? value) : value)));
   // The share of matches among the candidates: EM on the prior alone.
   const { prior } = priorOnly(candidates, u, m);
-  return { model: modelOf(m, u, prior, start, kept, options.trainedOn), iterations: report.reduce((n, p) => n + p.iterations, 0), pairs: all.length, passes: report };
+  return { model: modelOf(comparator, m, u, prior, start, kept, options.trainedOn), iterations: report.reduce((n, p) => n + p.iterations, 0), pairs: all.length, passes: report };
 }
 
 /** The share of matches among `vectors` with m and u fixed: EM on the prior alone. */
@@ -201,7 +211,7 @@ function priorOnly(vectors: Uint8Array[], u: number[][], m: number[][]): { prior
  */
 export function degenerateLevels(model: MatchModel): string[] {
   const problems: string[] = [];
-  for (const comparison of comparisons) {
+  for (const comparison of comparatorOf(settingsOf(model)).comparisons) {
     const levels = model.comparisons[comparison.name];
     const notTrained = Array.isArray(model.trainedOn?.notTrained) ? (model.trainedOn.notTrained as string[]) : [];
     if (!levels || notTrained.includes(comparison.name)) continue;

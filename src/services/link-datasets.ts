@@ -1,9 +1,9 @@
-import type { Comparable } from '../match/compare.js';
-import { compareRecords } from '../match/compare.js';
+import { defaultBlocking } from '../match/blocking.js';
+import { comparatorOf } from '../match/compare.js';
 import { pairKey } from '../match/evaluate.js';
 import { clusterPairs, oneToOne as oneEach, prepareAll, qualityClusters, scorePairs, termFrequencies, type ClusterReport, type Link } from '../match/link.js';
-import { withoutConstantFields, type MatchModel } from '../match/model.js';
-import { estimateU, randomPairVectors, trainByPasses, type TrainingPass, type TrainingResult } from '../match/train.js';
+import { comparatorFor, settingsOf, withoutConstantFields, type MatchModel } from '../match/model.js';
+import { estimateU, randomPairVectors, trainByPasses, type TrainingPass, type TrainingResult, type TrainingStart } from '../match/train.js';
 import { selectCandidatePairs, selectDatasetRecords, selectPairsAgreeingOn, trainingPassKeys, type BlockingReport, type DatasetScope } from '../store/candidates.js';
 import type { Queryable } from '../store/database.js';
 
@@ -45,10 +45,10 @@ async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope)
  * threshold. Term frequencies come from the right-hand side, the data being searched.
  */
 export async function linkDatasets(db: Queryable, left: DatasetScope, right: DatasetScope, options: LinkOptions): Promise<LinkResult> {
-  const { pairs, blocking } = await selectCandidatePairs(db, left, right);
+  const { pairs, blocking } = await selectCandidatePairs(db, left, right, { blocking: options.model.blocking });
   options.onProgress?.('candidates', pairs.length, pairs.length);
   const { within, leftRecords, rightRecords } = await loadSides(db, left, right);
-  const { model, constant } = withoutConstantFields(options.model, randomPairVectors([...leftRecords.values()], [...rightRecords.values()]));
+  const { model, constant } = withoutConstantFields(options.model, randomPairVectors(comparatorFor(options.model), [...leftRecords.values()], [...rightRecords.values()]));
   let links = scorePairs(pairs, leftRecords, rightRecords, model, {
     threshold: options.threshold,
     tf: termFrequencies(rightRecords.values()),
@@ -81,24 +81,26 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
 export async function trainOnDatasets(
   db: Queryable,
   sides: { left: DatasetScope; right: DatasetScope; label: string }[],
-  start: Pick<MatchModel, 'thresholds' | 'termFrequency'> & { comparisons?: MatchModel['comparisons'] },
+  start: TrainingStart,
 ): Promise<TrainingResult & { passes: { name: string; pairs: number; iterations: number }[] }> {
+  const comparator = comparatorOf(settingsOf(start));
+  const blocking = start.blocking ?? defaultBlocking();
   const candidates: Uint8Array[] = [];
   const passes: TrainingPass[] = Object.entries(trainingPassKeys).map(([key, fixed]) => ({ name: `blocked on ${key}`, vectors: [], fixed: [...fixed] }));
   let uCounts: number[][] | undefined;
   let comparablePairs = 0;
   const trainedOn: Record<string, unknown> = {};
   for (const { left, right, label } of sides) {
-    const { pairs } = await selectCandidatePairs(db, left, right, { estimateRecall: false });
+    const { pairs } = await selectCandidatePairs(db, left, right, { blocking, estimateRecall: false });
     const { leftRecords, rightRecords } = await loadSides(db, left, right);
-    const vector = (pair: { leftId: string; rightId: string }) => compareRecords(leftRecords.get(pair.leftId)!, rightRecords.get(pair.rightId)!);
+    const vector = (pair: { leftId: string; rightId: string }) => comparator.compare(leftRecords.get(pair.leftId)!, rightRecords.get(pair.rightId)!);
     for (const pair of pairs) candidates.push(vector(pair));
     for (const [i, key] of (Object.keys(trainingPassKeys) as (keyof typeof trainingPassKeys)[]).entries()) {
       for (const pair of await selectPairsAgreeingOn(db, left, right, key)) passes[i]!.vectors.push(vector(pair));
     }
     const within = left.datasetId === right.datasetId;
     comparablePairs += within ? (leftRecords.size * (leftRecords.size - 1)) / 2 : leftRecords.size * rightRecords.size;
-    const counts = estimateU([...leftRecords.values()] as Comparable[], [...rightRecords.values()] as Comparable[]);
+    const counts = estimateU(comparator, [...leftRecords.values()], [...rightRecords.values()]);
     uCounts = uCounts ? uCounts.map((row, i) => row.map((c, j) => c + counts[i]![j]!)) : counts;
     trainedOn[label] = { records: leftRecords.size + (left.datasetId === right.datasetId ? 0 : rightRecords.size), candidatePairs: pairs.length };
   }

@@ -6,9 +6,9 @@ import type { Queryable } from '../store/database.js';
 import type { ConsentGrant } from '../core/grant.js';
 import { matchGrades } from '../core/grant.js';
 import { AppError } from '../errors.js';
-import { prepare } from '../match/compare.js';
-import { matchKeys } from '../match/keys.js';
-import { gradeRank, scorePair, type FieldExplanation } from '../match/model.js';
+import { prepare } from '../match/features.js';
+import { matchKeys } from '../match/features.js';
+import { defaultModel, gradeRank, scorePair, type FieldExplanation } from '../match/model.js';
 import { identifierSchemes, purposes } from '../standard/code-lists.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../standard/customer.js';
 import { NormaliseError, normaliseDate, normaliseEmail, normalisePhone, normalisePostcode } from '../standard/normalise/index.js';
@@ -185,7 +185,8 @@ async function findMatches(
   const keys = matchKeys(probe);
   const comparable = prepare(probe);
 
-  const candidates = await selectProbeCandidates(ctx.db, grant, keys);
+  // Models the service trains start from the shipped one and keep its blocking rules.
+  const candidates = await selectProbeCandidates(ctx.db, grant, keys, defaultModel().blocking);
   // Each candidate is scored by the model its dataset names (the grantor's choice).
   const modelFor = await modelsForDatasets(ctx.db, grant.grantorId, candidates.map((c) => c.datasetId));
   if (!nameStatistics || Date.now() - nameStatistics.at > 60_000) nameStatistics = { at: Date.now(), statistics: await selectNameStatistics(ctx.db) };

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { recordEvent } from '../audit/record-event.js';
 import { AppError, notFound } from '../errors.js';
-import { defaultModel, defaultThresholds, parseModel, type MatchModel } from '../match/model.js';
+import { defaultModel, parseModel, type MatchModel } from '../match/model.js';
 import { degenerateLevels } from '../match/train.js';
 import type { Queryable } from '../store/database.js';
 import { finishModel, insertModel, selectDatasetModels, selectModel, selectModels, setDatasetModel, type StoredModel } from '../store/models.js';
@@ -41,11 +41,8 @@ async function trainInBackground(ctx: ServiceContext, partnerId: string, id: str
     });
   try {
     const scope = { partnerId, datasetId };
-    const result = await trainOnDatasets(ctx.db, [{ left: scope, right: scope, label: `dataset ${datasetId}` }], {
-      thresholds: defaultThresholds,
-      termFrequency: ['given_name', 'family_name'],
-      comparisons: defaultModel().comparisons,
-    });
+    // Training starts from the shipped model: its comparisons, thresholds and blocking rules.
+    const result = await trainOnDatasets(ctx.db, [{ left: scope, right: scope, label: `dataset ${datasetId}` }], defaultModel());
     const problems = degenerateLevels(result.model);
     if (problems.length) return await fail('degenerate', `The trained model is degenerate and was not kept: ${problems.join('; ')}.`);
     await ctx.db.transaction(async (tx) => {

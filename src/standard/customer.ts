@@ -19,7 +19,7 @@ import {
 import { isCountryCode, isCurrencyCode } from './normalise/index.js';
 
 export const STANDARD_NAME = 'customer';
-export const STANDARD_VERSION = '1.0.0';
+export const STANDARD_VERSION = '1.1.0';
 
 interface FieldDoc {
   description: string;
@@ -34,6 +34,8 @@ function doc<T extends z.ZodType>(schema: T, { description, example, rule }: Fie
 
 const text = (max = 200) => z.string().min(1).max(max);
 const isoDate = z.iso.date();
+/** A full date, or a year-month or year alone (1.1.0). */
+const partialIsoDate = z.union([isoDate, z.string().regex(/^\d{4}(-(0[1-9]|1[0-2]))?$/, 'YYYY-MM-DD, YYYY-MM or YYYY')]);
 const instant = z.iso.datetime({ offset: true });
 const countryCode = z.string().regex(/^[A-Z]{2}$/, 'must be two capital letters').refine(isCountryCode, 'not an ISO 3166-1 alpha-2 country code');
 const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be three capital letters').refine(isCurrencyCode, 'not an ISO 4217 currency code');
@@ -73,7 +75,11 @@ export const customerRecordSchema = z
       { description: 'Where the record comes from.', example: { recordId: '0035g00000AbCdE' } },
     ),
     name: doc(customerNameSchema.partial(), { description: "The customer's name; Latin and Chinese names alike.", example: { full: '张伟', family: '张', given: '伟' } }),
-    birthDate: doc(isoDate, { description: 'Date of birth.', example: '1980-01-02', rule: 'YYYY-MM-DD, YYYYMMDD, DD/MM/YYYY (or MM/DD/YYYY when the mapping says so), 1980年1月2日 … to ISO YYYY-MM-DD; impossible dates rejected.' }),
+    birthDate: doc(partialIsoDate, {
+      description: 'Date of birth; a year and month, or a year, when only that is known (as FHIR\'s date type).',
+      example: '1980-01-02',
+      rule: "YYYY-MM-DD, YYYYMMDD, DD/MM/YYYY (or MM/DD/YYYY when the mapping says so), 1980年1月2日 … to ISO YYYY-MM-DD; impossible dates rejected, or with the date transform's `partial` kept as YYYY-MM or YYYY (1985-02-30 → 1985-02).",
+    }),
     gender: doc(z.enum(genders), { description: 'Gender, from the gender code list.', example: 'female', rule: 'Source words (F, Mrs, 女…) matched to the code list.' }),
     emails: doc(
       z.array(

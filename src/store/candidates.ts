@@ -5,40 +5,40 @@
  * only reached under a verified grant, whose scope (datasets, each record's consent) applies in SQL.
  */
 import { assertVerifiedGrant, type ConsentGrant } from '../core/grant.js';
-import type { MatchKeys } from '../match/keys.js';
+import { arrayKeys, defaultBlocking, type BlockingKey, type BlockingRule, type BlockingSettings } from '../match/blocking.js';
+import type { MatchKeys } from '../match/features.js';
 import type { CustomerRecord } from '../standard/customer.js';
+import { indexServes, keysUsed, keySql, pairCondition, probeCondition, sideColumn, sidesOfKey } from './blocking-sql.js';
 import type { Queryable } from './database.js';
 import { visibleDataset } from './visible.js';
 
-/** Trigram similarity a name must reach to pass a name rule: pg_trgm's default threshold for `%`. */
-const NAME_SIMILARITY = 0.3;
+/** The rules of a blocking set a single query runs (an index serves them), and those only batch linkage runs. */
+export function queryRules(blocking: BlockingSettings): { used: string[]; batchOnly: string[] } {
+  return { used: blocking.rules.filter(indexServes).map((r) => r.name), batchOnly: blocking.rules.filter((r) => !indexServes(r)).map((r) => r.name) };
+}
 
-/** Each blocking rule of a single query: a name and its condition on `r`, given the probe's keys. */
-export const probeRules = [
-  { name: 'phonetic_family_birth_year', needs: ['familyPhonetic', 'birthYear'], where: 'r.family_phonetic = $f AND r.birth_year = $y' },
-  { name: 'postcode_similar_given', needs: ['postcodeKey', 'givenNameKey'], where: 'r.postcode_key = $p AND r.given_name_key % $g' },
-  { name: 'birth_date_similar_name', needs: ['birthDate', 'fullNameKey'], where: 'r.birth_date = $d::date AND r.full_name_key % $n' },
-  // The catch-all fuzzy name rule, for name-only probes: a trigram search over every name is the
-  // costliest rule, and with a date, postcode or contact point the rules above find typo'd names.
-  { name: 'similar_full_name', needs: ['fullNameKey'], unless: ['birthDate', 'postcodeKey', 'emailKeys', 'phoneKeys', 'identifierKeys'], where: 'r.full_name_key % $n' },
-  { name: 'phonetic_names', needs: ['givenPhonetic', 'familyPhonetic'], where: 'r.given_phonetic = $gp AND r.family_phonetic = $f' },
-  { name: 'email', needs: ['emailKeys'], where: 'r.email_keys && $e::text[]' },
-  { name: 'phone', needs: ['phoneKeys'], where: 'r.phone_keys && $t::text[]' },
-  { name: 'identifier', needs: ['identifierKeys'], where: 'r.identifier_keys && $i::text[]' },
-] as const;
-
-const probeParams: Record<string, (keys: MatchKeys) => unknown> = {
-  f: (k) => k.familyPhonetic,
-  y: (k) => k.birthYear,
-  p: (k) => k.postcodeKey,
-  g: (k) => k.givenNameKey,
-  d: (k) => k.birthDate,
-  n: (k) => k.fullNameKey,
-  gp: (k) => k.givenPhonetic,
-  e: (k) => k.emailKeys,
-  t: (k) => k.phoneKeys,
-  i: (k) => k.identifierKeys,
-};
+/** The SQL of a single query's rules, numbered parameters from $first; `only` runs the named rules even without an index (for the EXPLAIN test). */
+export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, blocking: BlockingSettings, only?: string[]): { sql: string; params: unknown[]; rules: string[] } {
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${first + params.length - 1}`;
+  };
+  const ruleSql: string[] = [];
+  const rules: string[] = [];
+  for (const rule of blocking.rules) {
+    if (only ? !only.includes(rule.name) : !indexServes(rule)) continue;
+    const mark = params.length;
+    const condition = probeCondition(rule, keys, param);
+    if (condition === undefined) {
+      params.length = mark;
+      continue;
+    }
+    rules.push(rule.name);
+    ruleSql.push(`(SELECT r.dataset_id, r.source_id, r.record FROM customer_records r WHERE ${scopeWhere} AND ${condition} LIMIT ${blocking.perQuery})`);
+  }
+  return { sql: ruleSql.join('\nUNION ALL\n'), params, rules };
+}
 
 export interface Candidate {
   datasetId: string;
@@ -47,45 +47,15 @@ export interface Candidate {
   record: CustomerRecord;
 }
 
-const present = (keys: MatchKeys, key: string) => {
-  const value = keys[key as keyof MatchKeys];
-  return Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined;
-};
-
-function usable(keys: MatchKeys, rule: (typeof probeRules)[number]): boolean {
-  return rule.needs.every((need) => present(keys, need)) && !('unless' in rule && rule.unless.some((key) => present(keys, key)));
-}
-
-/** The SQL of a single query's rules, numbered parameters from $first; for the EXPLAIN test too. */
-export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, perRule: number, only?: string[]): { sql: string; params: unknown[]; rules: string[] } {
-  const params: unknown[] = [];
-  const numbers = new Map<string, number>();
-  const ruleSql: string[] = [];
-  const rules: string[] = [];
-  for (const rule of probeRules) {
-    if ((!only && !usable(keys, rule)) || (only && !only.includes(rule.name))) continue;
-    const where = rule.where.replace(/\$([a-z]+)/g, (_, name: string) => {
-      if (!numbers.has(name)) {
-        params.push(probeParams[name]!(keys));
-        numbers.set(name, first + params.length - 1);
-      }
-      return `$${numbers.get(name)}`;
-    });
-    rules.push(rule.name);
-    ruleSql.push(`(SELECT r.dataset_id, r.source_id, r.record FROM customer_records r WHERE ${scopeWhere} AND ${where} LIMIT ${perRule})`);
-  }
-  return { sql: ruleSql.join('\nUNION ALL\n'), params, rules };
-}
-
 /**
  * Candidates for one probe among the grantor's records the grant reaches, at most `perRule` per
  * rule. The grant's scope and each record's consent are conditions of every rule.
  */
-export async function selectProbeCandidates(db: Queryable, grant: ConsentGrant, keys: MatchKeys, perRule = 50): Promise<Candidate[]> {
+export async function selectProbeCandidates(db: Queryable, grant: ConsentGrant, keys: MatchKeys, blocking: BlockingSettings = defaultBlocking()): Promise<Candidate[]> {
   assertVerifiedGrant(grant, 'match');
   const scope = `r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL AND ${visibleDataset('r', '$1')}
     AND ($2::uuid[] IS NULL OR r.dataset_id = ANY($2::uuid[])) AND cx_record_permits(r.record, $3, $4)`;
-  const { sql, params } = probeSql(keys, scope, 5, perRule);
+  const { sql, params } = probeSql(keys, scope, 5, blocking);
   if (!sql) return [];
   const rows = await db.query<{ dataset_id: string; source_id: string; record: CustomerRecord }>(sql, [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, ...params]);
   // A record several rules found comes once.
@@ -121,65 +91,25 @@ export interface DatasetScope {
   grant?: ConsentGrant;
 }
 
-function sideSql(scope: DatasetScope, partner: string, dataset: string, consent: string): string {
+function sideSql(scope: DatasetScope, keys: BlockingKey[], partner: string, dataset: string, consent: string): string {
   const grantConditions = scope.grant ? ` AND cx_record_permits(record, ${consent}::text, ${scope.grant.optIn})` : '';
-  // Keys only batch rules use are derived here rather than stored and indexed: a single query
-  // does not block on them.
-  return `SELECT source_id, family_phonetic, birth_year, postcode_key, given_name_key, family_name_key, full_name_key, birth_date, given_phonetic,
-      email_keys, phone_keys, identifier_keys,
-      nullif(lower(btrim(record #>> '{addresses,0,locality}')), '') AS locality_key,
-      to_char(birth_date, 'MM-DD') AS birth_day,
-      ARRAY(SELECT split_part(e, '@', 1) FROM unnest(email_keys) AS e) AS email_locals,
-      nullif(left(split_part(email_keys[1], '@', 1), 5) || '@' || left(split_part(email_keys[1], '@', 2), 1), '@') AS email_prefix
+  return `SELECT source_id, ${keys.map((key) => `${keySql[key].expression} AS ${key}`).join(', ')}
     FROM customer_records WHERE partner_id = ${partner} AND dataset_id = ${dataset} AND valid_to IS NULL AND record IS NOT NULL
       AND ${visibleDataset('', partner)}${grantConditions}`;
 }
 
 /**
- * The batch rules: equal keys on both sides (`on`: left and right expressions), then a filter.
- * Array keys (emails, phones, identifiers) join through unnest; all are hash joins.
- */
-const pairRules: { name: string; on: [string, string][]; filter?: string }[] = [
-  { name: 'phonetic_family_birth_year', on: [['family_phonetic', 'family_phonetic'], ['birth_year', 'birth_year']] },
-  { name: 'postcode_similar_given', on: [['postcode_key', 'postcode_key']], filter: `similarity(l.given_name_key, r.given_name_key) >= ${NAME_SIMILARITY}` },
-  { name: 'birth_date', on: [['birth_date', 'birth_date']] },
-  { name: 'phonetic_names', on: [['given_phonetic', 'given_phonetic'], ['family_phonetic', 'family_phonetic']] },
-  { name: 'phonetic_given_birth_year', on: [['given_phonetic', 'given_phonetic'], ['birth_year', 'birth_year']] },
-  { name: 'phonetic_family_given_initial', on: [['family_phonetic', 'family_phonetic'], ['left(given_name_key, 1)', 'left(given_name_key, 1)']] },
-  { name: 'swapped_names', on: [['family_phonetic', 'given_phonetic'], ['given_phonetic', 'family_phonetic']] },
-  { name: 'phonetic_given_family_initial', on: [['given_phonetic', 'given_phonetic'], ['left(family_name_key, 1)', 'left(family_name_key, 1)']] },
-  // A birth year mistyped, or a missing or mistyped name, is caught by the other keys.
-  { name: 'phonetic_family_birth_day', on: [['family_phonetic', 'family_phonetic'], ['birth_day', 'birth_day']] },
-  { name: 'phonetic_given_birth_day', on: [['given_phonetic', 'given_phonetic'], ['birth_day', 'birth_day']] },
-  // Day and month with both initials: a mistyped year and both names mistyped (olena mahdiuk 1993, oleba mahciuk 1939).
-  { name: 'birth_day_initials', on: [['birth_day', 'birth_day'], ['left(given_name_key, 1)', 'left(given_name_key, 1)'], ['left(family_name_key, 1)', 'left(family_name_key, 1)']] },
-  { name: 'phonetic_family_locality', on: [['family_phonetic', 'family_phonetic'], ['locality_key', 'locality_key']] },
-  { name: 'phonetic_given_locality', on: [['given_phonetic', 'given_phonetic'], ['locality_key', 'locality_key']] },
-  // The first five characters of the address and of its domain: an email mistyped further on.
-  { name: 'email_prefix', on: [['email_prefix', 'email_prefix']] },
-];
-/** Emails on the same local part catch a mistyped domain. */
-const arrayRules = ['email_keys', 'email_locals', 'phone_keys', 'identifier_keys'];
-
-/**
- * A rule may compare at most this many pairs per record linked (with a floor for small data). A
- * rule whose blocks are too large for the data at hand (a birth date in a large file, common
- * names) is refined, conjoined with the first of `refinements` that brings it within budget (two
- * of them if one is not enough), never dropped unseen; the array-key rules always run.
- */
-const PAIRS_PER_RECORD = 5;
-const MIN_PAIR_BUDGET = 200_000;
-const refinements = ['birth_year', 'left(given_name_key, 1)', 'left(family_name_key, 1)', 'birth_day', 'postcode_key', 'locality_key', 'left(family_phonetic, 2)'];
-
-/**
  * Fields whose agreement the recall estimate counts: of the pairs that agree on one, how many no
  * rule compares (Splink's check of blocking against deterministic agreement).
  */
-const recallFields = ['full_name_key', 'birth_date', 'family_name_key', 'given_name_key', 'postcode_key'];
+const recallFields: BlockingKey[] = ['full_name', 'birth_date', 'family_name', 'given_name', 'postcode'];
 /** Above this many agreeing pairs, the estimate samples the left side (a share of 1 in 20 or better is plenty for a percentage). */
 const RECALL_SAMPLE = 50_000;
 
-type PairRule = (typeof pairRules)[number] & { refinedBy?: string[] };
+/** The keys a training pass may block on, with the fields whose comparisons they fix. */
+export const trainingPassKeys = { full_name: ['given_name', 'family_name'], birth_date: ['birth_date'] } as const;
+
+type PairRule = BlockingRule & { refinedBy?: BlockingKey[] };
 
 export interface BlockingReport {
   /** Each rule as run: the pairs it compared (before its filter), the keys it was refined by, or why it was left out. */
@@ -193,41 +123,39 @@ export interface CandidatePairs {
   blocking: BlockingReport;
 }
 
-/** A rule's key expression on one side: `left(given_name_key, 1)` becomes `left(l.given_name_key, 1)`. */
-function onSide(expression: string, side: 'l' | 'r'): string {
-  return expression.replace(/(^|\()([a-z_]+)(?=[,)]|$)/g, `$1${side}.$2`);
-}
+const isArrayRule = (rule: BlockingRule) => rule.on.length === 1 && arrayKeys.includes(sidesOfKey(rule.on[0]!)[1]);
 
 /**
- * How many pairs each rule would compare: the sum over its blocks of left count × right count;
- * within one dataset, n(n − 1)/2 a block (each record with itself left out, each pair once).
+ * How many pairs each rule would compare on its equality keys: the sum over its blocks of left
+ * count × right count; within one dataset, n(n − 1)/2 a block (each record with itself left out,
+ * each pair once). A rule with none is one block.
  */
-function ruleSizesSql(rules: { name: string; on: readonly (readonly [string, string])[] }[], within: boolean): string {
+function ruleSizesSql(rules: { name: string; on: BlockingRule['on'] }[], within: boolean): string {
   return rules
     .map((rule) => {
-      const names = rule.on.map((_, i) => `k${i}`).join(', ');
+      const pairs = rule.on.map(sidesOfKey);
+      const names = pairs.map((_, i) => `k${i}`);
       const blocks = (side: 'l' | 'r') =>
-        `SELECT ${names}, count(*)::float8 AS n FROM (SELECT ${rule.on.map((pair, i) => `${onSide(pair[side === 'l' ? 0 : 1], side)} AS k${i}`).join(', ')} FROM ${side}) keys
-         WHERE ${rule.on.map((_, i) => `k${i} IS NOT NULL`).join(' AND ')} GROUP BY ${names}`;
+        pairs.length
+          ? `SELECT ${names.join(', ')}, count(*)::float8 AS n FROM (SELECT ${pairs.map((pair, i) => `${sideColumn(side, pair[side === 'l' ? 0 : 1])} AS k${i}`).join(', ')} FROM ${side}) keys
+             WHERE ${names.map((k) => `${k} IS NOT NULL`).join(' AND ')} GROUP BY ${names.join(', ')}`
+          : `SELECT count(*)::float8 AS n FROM ${side}`;
       return `(SELECT coalesce(sum(${within ? '(a.n * b.n - a.n) / 2' : 'a.n * b.n'}), 0)::float8 FROM (${blocks('l')}) a JOIN (${blocks('r')}) b
-         ON ${rule.on.map((_, i) => `a.k${i} = b.k${i}`).join(' AND ')}) AS "${rule.name}"`;
+         ON ${pairs.length ? names.map((k) => `a.${k} = b.${k}`).join(' AND ') : 'true'}) AS "${rule.name}"`;
     })
     .join(',\n');
 }
 
-/** The condition under which a rule brings a pair (l, r) together. */
-function ruleCondition(rule: PairRule): string {
-  const on = rule.on.map(([l, r]) => `${onSide(l, 'l')} = ${onSide(r, 'r')}`).join(' AND ');
-  return `${on}${rule.filter ? ` AND ${rule.filter}` : ''}`;
-}
-
 /**
- * The rules to run for these sides: each within budget as it is, or refined until it is; the
- * sizes of the refined variants are measured a round at a time (one query a round).
+ * The rules to run for these sides: each within budget as it is, or refined (conjoined with the
+ * first of the settings' `refineWith` keys that brings it within budget, two of them if one is not
+ * enough), never dropped unseen; array-key rules always run. Sizes of the refined variants are
+ * measured a round at a time (one query a round).
  */
-async function planRules(db: Queryable, sides: string, params: unknown[], within: boolean): Promise<{ kept: PairRule[]; report: BlockingReport['rules'] }> {
+async function planRules(db: Queryable, { sides, params, within }: Linkage, blocking: BlockingSettings): Promise<{ kept: PairRule[]; report: BlockingReport['rules'] }> {
+  const pairRules = blocking.rules.filter((rule) => !isArrayRule(rule));
   const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right", ${ruleSizesSql(pairRules, within)}`, params);
-  const budget = Math.max(MIN_PAIR_BUDGET, PAIRS_PER_RECORD * (sizes!.left! + (within ? 0 : sizes!.right!)));
+  const budget = Math.max(blocking.minPairs, blocking.pairsPerRecord * (sizes!.left! + (within ? 0 : sizes!.right!)));
   const kept: PairRule[] = [];
   const report: BlockingReport['rules'] = [];
   const keep = ({ rule, pairs }: { rule: PairRule; pairs: number }) => {
@@ -243,11 +171,12 @@ async function planRules(db: Queryable, sides: string, params: unknown[], within
   for (let round = 0; round < 2 && tooLarge.length; round += 1) {
     // Each rule conjoined with every refinement it lacks, all measured in one query.
     const variants = tooLarge.map(({ rule }) =>
-      refinements
-        .filter((key) => !rule.on.some(([l, r]) => l === key || r === key))
-        .map((key): PairRule => ({ ...rule, on: [...rule.on, [key, key]], refinedBy: [...(rule.refinedBy ?? []), key] })),
+      blocking.refineWith
+        .filter((key) => !rule.on.some((entry) => sidesOfKey(entry).includes(key)))
+        .map((key): PairRule => ({ ...rule, on: [...rule.on, key], refinedBy: [...(rule.refinedBy ?? []), key] })),
     );
     const measuring = variants.flatMap((list, r) => list.map((variant, k) => ({ name: `v${r}_${k}`, on: variant.on })));
+    if (!measuring.length) break;
     const [measured] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql(measuring, within)}`, params);
     tooLarge = [];
     variants.forEach((list, r) => {
@@ -255,11 +184,21 @@ async function planRules(db: Queryable, sides: string, params: unknown[], within
       const fits = sized.find((v) => v.pairs <= budget);
       // Otherwise the variant that splits the blocks most is refined again.
       if (fits) keep(fits);
-      else tooLarge.push(sized.reduce((a, b) => (b.pairs < a.pairs ? b : a)));
+      else if (sized.length) tooLarge.push(sized.reduce((a, b) => (b.pairs < a.pairs ? b : a)));
     });
   }
   for (const { rule, pairs } of tooLarge) report.push({ name: rule.name, pairs: Math.round(pairs), refinedBy: rule.refinedBy, leftOut: true });
+  for (const rule of blocking.rules.filter(isArrayRule)) report.push({ name: rule.name, pairs: Number.NaN });
   return { kept, report };
+}
+
+/** The condition under which any kept rule (or an array rule) brings a pair together. */
+function coveredBy(kept: PairRule[], blocking: BlockingSettings): string {
+  const arrays = blocking.rules.filter(isArrayRule).map((rule) => {
+    const [left, right] = sidesOfKey(rule.on[0]!);
+    return `${sideColumn('l', left)} && ${sideColumn('r', right)}`;
+  });
+  return [...kept.map((rule) => `(${pairCondition(rule)})`), ...arrays].join(' OR ') || 'false';
 }
 
 /**
@@ -268,15 +207,15 @@ async function planRules(db: Queryable, sides: string, params: unknown[], within
  * 100k × 100k linkage 11 s), and above RECALL_SAMPLE agreeing pairs the left side is sampled by a
  * hash of its source id (repeatable).
  */
-async function estimateRecall(db: Queryable, { sides, params, within, order }: ReturnType<typeof sidesOf>, kept: PairRule[]): Promise<BlockingReport['recall']> {
-  const covered = [...kept.map((rule) => `(${ruleCondition(rule)})`), ...arrayRules.map((column) => `l.${column} && r.${column}`)].join(' OR ');
+async function estimateRecall(db: Queryable, { sides, params, within, order }: Linkage, kept: PairRule[], blocking: BlockingSettings): Promise<BlockingReport['recall']> {
+  const covered = coveredBy(kept, blocking);
   const samples = recallFields.map(
     (field) => `(SELECT ARRAY[count(*), count(*) FILTER (WHERE ${covered})]::float8[]
        FROM (SELECT * FROM l WHERE ('x' || left(md5(l.source_id), 8))::bit(32)::int8 < least(1, ${RECALL_SAMPLE} / greatest(s."${field}", 1)) * 4294967296) l
        JOIN r ON l.${field} = r.${field}${order}) AS "${field}_sample"`,
   );
   const [row] = await db.query<Record<string, number | number[]>>(
-    `${sides}, s AS (SELECT ${ruleSizesSql(recallFields.map((field) => ({ name: field, on: [[field, field]] as const })), within)})
+    `${sides}, s AS (SELECT ${ruleSizesSql(recallFields.map((field) => ({ name: field, on: [field] })), within)})
      SELECT s.*, ${samples.join(',\n')} FROM s`,
     params,
   );
@@ -290,8 +229,10 @@ async function estimateRecall(db: Queryable, { sides, params, within, order }: R
   return recall;
 }
 
-/** Both sides of a linkage as CTEs `l` and `r`, after checking that the grant covers the right-hand one. */
-function sidesOf(left: DatasetScope, right: DatasetScope) {
+type Linkage = ReturnType<typeof sidesOf>;
+
+/** Both sides of a linkage as CTEs `l` and `r` carrying the keys `blocking` uses, after checking that the grant covers the right-hand one. */
+function sidesOf(left: DatasetScope, right: DatasetScope, blocking: BlockingSettings) {
   if (right.partnerId !== left.partnerId || right.grant) {
     if (!right.grant) throw new Error('cross-partner linkage without a verified consent grant');
     assertVerifiedGrant(right.grant, 'match');
@@ -301,14 +242,12 @@ function sidesOf(left: DatasetScope, right: DatasetScope) {
   }
   const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
   const params = [left.partnerId, left.datasetId, right.partnerId, right.datasetId, ...(right.grant ? [right.grant.purpose] : [])];
-  const sides = `WITH l AS MATERIALIZED (${sideSql(left, '$1', '$2', '$5')}), r AS MATERIALIZED (${sideSql(right, '$3', '$4', '$5')})`;
+  const keys = keysUsed(blocking.rules, [...blocking.refineWith, ...recallFields, ...(Object.keys(trainingPassKeys) as BlockingKey[])]);
+  const sides = `WITH l AS MATERIALIZED (${sideSql(left, keys, '$1', '$2', '$5')}), r AS MATERIALIZED (${sideSql(right, keys, '$3', '$4', '$5')})`;
   /** Within one dataset each pair once, and no record with itself. */
   const order = within ? ' AND l.source_id < r.source_id' : '';
   return { within, params, sides, order };
 }
-
-/** The keys a training pass may block on, with the comparisons they fix. */
-export const trainingPassKeys = { full_name_key: ['given_name', 'family_name'], birth_date: ['birth_date'] } as const;
 
 /**
  * Pairs that agree on one key, for a training pass blocked on it: at most about `limit`, the left
@@ -316,8 +255,8 @@ export const trainingPassKeys = { full_name_key: ['given_name', 'family_name'], 
  */
 export async function selectPairsAgreeingOn(db: Queryable, left: DatasetScope, right: DatasetScope, key: keyof typeof trainingPassKeys, limit = 300_000): Promise<{ leftId: string; rightId: string }[]> {
   if (!(key in trainingPassKeys)) throw new Error(`not a training key: ${key}`);
-  const { within, params, sides, order } = sidesOf(left, right);
-  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql([{ name: key, on: [[key, key]] }], within)}`, params);
+  const { within, params, sides, order } = sidesOf(left, right, defaultBlocking());
+  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql([{ name: key, on: [key] }], within)}`, params);
   const share = Math.min(1, limit / Math.max(sizes![key]!, 1));
   const sampled = share < 1 ? `(SELECT * FROM l WHERE ('x' || left(md5(source_id), 8))::bit(32)::int8 < ${Math.floor(share * 2 ** 32)}) l` : 'l';
   const grouped = await db.query<{ leftId: string; rightIds: string[] }>(
@@ -327,15 +266,23 @@ export async function selectPairsAgreeingOn(db: Queryable, left: DatasetScope, r
   return grouped.flatMap(({ leftId, rightIds }) => rightIds.map((rightId) => ({ leftId, rightId })));
 }
 
-export async function selectCandidatePairs(db: Queryable, left: DatasetScope, right: DatasetScope, options: { estimateRecall?: boolean } = {}): Promise<CandidatePairs> {
-  const linkage = sidesOf(left, right);
-  const { within, params, sides, order } = linkage;
-  const { kept, report } = await planRules(db, sides, params, within);
+/** Candidate pairs of a linkage by a model's blocking rules, with what blocking did. */
+export async function selectCandidatePairs(
+  db: Queryable,
+  left: DatasetScope,
+  right: DatasetScope,
+  options: { blocking?: BlockingSettings; estimateRecall?: boolean } = {},
+): Promise<CandidatePairs> {
+  const blocking = options.blocking ?? defaultBlocking();
+  const linkage = sidesOf(left, right, blocking);
+  const { params, sides, order } = linkage;
+  const { kept, report } = await planRules(db, linkage, blocking);
   const joins = [
-    ...kept.map((rule) => `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${ruleCondition(rule)}${order}`),
-    ...arrayRules.map(
-      (column) => `SELECT l.source_id, r.source_id FROM (SELECT source_id, unnest(${column}) AS k FROM l) l JOIN (SELECT source_id, unnest(${column}) AS k FROM r) r ON l.k = r.k${order}`,
-    ),
+    ...kept.map((rule) => `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${pairCondition(rule)}${order}`),
+    ...blocking.rules.filter(isArrayRule).map((rule) => {
+      const [leftKey, rightKey] = sidesOfKey(rule.on[0]!);
+      return `SELECT l.source_id, r.source_id FROM (SELECT source_id, unnest(${leftKey}) AS k FROM l) l JOIN (SELECT source_id, unnest(${rightKey}) AS k FROM r) r ON l.k = r.k${order}`;
+    }),
   ];
   // Grouped by the left record: a row per record rather than per pair is what makes the transfer
   // cheap (PGlite builds a JS object per row: 2M pairs took 18 s as rows, 7 s grouped).
@@ -345,7 +292,7 @@ export async function selectCandidatePairs(db: Queryable, left: DatasetScope, ri
   );
   const pairs: { leftId: string; rightId: string }[] = [];
   for (const { leftId, rightIds } of grouped) for (const rightId of rightIds) pairs.push({ leftId, rightId });
-  const recall = options.estimateRecall === false ? [] : await estimateRecall(db, linkage, kept);
+  const recall = options.estimateRecall === false ? [] : await estimateRecall(db, linkage, kept, blocking);
   return { pairs, blocking: { rules: report, recall } };
 }
 

@@ -2,7 +2,7 @@
  * Canonical customer records: bulk staging with COPY, publishing an upload as new versions in one
  * transaction, reading a version as of a time, and erasure.
  */
-import { matchKeys } from '../match/keys.js';
+import { matchKeys } from '../match/features.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import { copyLine, type Queryable } from './database.js';
 import { visibleDataset } from './visible.js';

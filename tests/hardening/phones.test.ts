@@ -1,11 +1,12 @@
 /** Phones move scores, and are validated by the full metadata. */
 import { describe, expect, it } from 'vitest';
-import { comparisons, compareRecords, prepare } from '../../src/match/compare.js';
-import { defaultModel, defaultThresholds, scorePair } from '../../src/match/model.js';
+import { prepare } from '../../src/match/features.js';
+import { comparatorFor, defaultModel, defaultThresholds, scorePair } from '../../src/match/model.js';
 import { trainModel } from '../../src/match/train.js';
 import { normalisePhone } from '../../src/standard/normalise/index.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../../src/standard/customer.js';
 
+const { comparisons, compare: compareRecords } = comparatorFor(defaultModel());
 const person = (id: string, fields: Omit<CustomerRecord, 'standardVersion' | 'source'>): CustomerRecord => ({ standardVersion: STANDARD_VERSION, source: { recordId: id }, ...fields });
 
 describe('phones in the model', () => {

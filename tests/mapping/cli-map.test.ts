@@ -17,7 +17,7 @@ describe('cx map and cx mappings', () => {
     expect(result.code).toBe(0);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(1000);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ standardVersion: '1.0.0', source: { recordId: 'rec-223-org' } });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ standardVersion: '1.1.0', source: { recordId: 'rec-223-org' } });
     expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ rows: 1000, accepted: 1000, rejected: 0 });
   });
 
@@ -39,7 +39,7 @@ describe('cx map and cx mappings', () => {
   it('--strict fails on the first error with one line', async () => {
     const result = await runCx(['map', '-m', 'salesforce-contacts', '--strict', `${samples}salesforce-contacts.csv`], {});
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe('cx: --strict: row 3: birthDate (column Birthdate): an impossible date [value: 02/30/1990]');
+    expect(result.stderr.trim()).toBe('cx: --strict: row 3: birthDate (column Birthdate): an impossible date; its year and month kept [value: 02/30/1990]');
   });
 
   it('exits 1 with one line when the input or the mapping is unusable', async () => {

@@ -67,6 +67,6 @@ describe(`accuracy of the default model on ${engineUnderTest}`, () => {
     const result = f1(links, truth);
     expect(result.f1).toBeGreaterThanOrEqual(0.98);
     // Every pair with the same full name or birth date is compared.
-    expect(blocking.recall.filter((r) => ['full_name_key', 'birth_date'].includes(r.field)).map((r) => r.compared)).toEqual([1, 1]);
+    expect(blocking.recall.filter((r) => ['full_name', 'birth_date'].includes(r.field)).map((r) => r.compared)).toEqual([1, 1]);
   });
 });

@@ -51,7 +51,7 @@ describe('cx dedupe, link, eval and model', () => {
     const shown = await runCx(['model', 'show', out], {});
     expect(shown.stdout).toMatch(/^prior /);
     expect(shown.stdout).toMatch(/birth_date\n {2}exact +m/);
-    expect(trained.stderr).toMatch(/^ {2}pass blocked on full_name_key: \d+ pairs, \d+ EM iterations\n {2}pass blocked on birth_date: \d+ pairs/);
+    expect(trained.stderr).toMatch(/^ {2}pass blocked on full_name: \d+ pairs, \d+ EM iterations\n {2}pass blocked on birth_date: \d+ pairs/);
     // Two files, a mapping each.
     const linked = await runCx(['model', 'train', '--input', `febrl=${sharedData}febrl/dataset1.csv,febrl=${sharedData}febrl/dataset2.csv`, '--out', out], {});
     expect(linked.code, linked.stderr).toBe(0);

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
-import { matchKeys } from '../../src/match/keys.js';
+import { matchKeys } from '../../src/match/features.js';
+import { defaultBlocking } from '../../src/match/blocking.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../../src/standard/customer.js';
 import { selectAuditEvents } from '../../src/store/audit-events.js';
-import { probeRules, probeSql } from '../../src/store/candidates.js';
+import { probeSql, queryRules } from '../../src/store/candidates.js';
 import { createTestExchange, type TestExchange } from '../helpers/app.js';
 import { engineUnderTest } from '../helpers/database.js';
 import { sharedData } from '../helpers/mapping.js';
@@ -127,9 +128,16 @@ describe(`single-query matching on ${engineUnderTest}`, () => {
       emails: [{ address: 'l@example.com' }], phones: [{ number: '+61412345678' }], addresses: [{ postcode: '4814' }], identifiers: [{ scheme: 'social_security', value: '7364009' }],
     };
     const keys = matchKeys(probe);
-    for (const rule of probeRules) {
-      const { sql, params, rules } = probeSql(keys, 'r.partner_id = $1 AND r.valid_to IS NULL', 2, 50, [rule.name]);
-      expect(rules).toEqual([rule.name]);
+    const { used, batchOnly } = queryRules(defaultBlocking());
+    // The rules an index serves; the others (keys computed from the record, initials alone) are batch linkage's.
+    expect(used).toEqual(['phonetic_family_birth_year', 'postcode_similar_given', 'birth_date', 'similar_full_name', 'phonetic_names', 'swapped_names', 'email', 'phone', 'identifier']);
+    expect(batchOnly).toContain('birth_day_initials');
+    // The fuzzy-name rule is for probes with nothing else.
+    const nameOnly = matchKeys({ standardVersion: STANDARD_VERSION, source: { recordId: 'q' }, name: probe.name });
+    for (const name of used) {
+      const rule = { name };
+      const { sql, params, rules } = probeSql(name === 'similar_full_name' ? nameOnly : keys, 'r.partner_id = $1 AND r.valid_to IS NULL', 2, defaultBlocking(), [name]);
+      expect(rules).toEqual([name]);
       const plan = await ex.db.transaction(async (tx) => {
         // Tiny tables favour sequential scans; forbidding them shows whether an index can serve the rule.
         await tx.exec('SET LOCAL enable_seqscan = off');

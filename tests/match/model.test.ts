@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { comparisons, compareRecords, jaroWinkler, jaroWinklerAbove, oneEditApart, prepare } from '../../src/match/compare.js';
+import { prepare } from '../../src/match/features.js';
+import { jaroWinkler, jaroWinklerAbove, oneEditApart } from '../../src/match/metrics.js';
 import { seededRandom } from '../../src/match/train.js';
 import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../src/match/evaluate.js';
 import { clusterPairs, oneToOne, qualityClusters, type Link } from '../../src/match/link.js';
-import { defaultModel, parseModel, scorePair, withoutConstantFields, ModelError } from '../../src/match/model.js';
+import { comparatorFor, defaultModel, parseModel, scorePair, withoutConstantFields, ModelError } from '../../src/match/model.js';
+import { blockOn } from '../../src/match/blocking.js';
 import { degenerateLevels, estimateU, randomPairVectors, trainByPasses, trainModel } from '../../src/match/train.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../../src/standard/customer.js';
 
+const comparator = comparatorFor(defaultModel());
+const { comparisons } = comparator;
+const compareRecords = comparator.compare;
 const person = (id: string, fields: Omit<CustomerRecord, 'standardVersion' | 'source'>): CustomerRecord => ({ standardVersion: STANDARD_VERSION, source: { recordId: id }, ...fields });
 const levelOf = (name: string, a: CustomerRecord, b: CustomerRecord) => {
   const index = comparisons.findIndex((c) => c.name === name);
@@ -144,11 +149,11 @@ describe('the Fellegi-Sunter model', () => {
 
   it('weighs nothing for a field that is the same for everyone in the data', () => {
     const records = Array.from({ length: 400 }, (_, i) => prepare(person(String(i), { name: { given: `G${i % 37}`, family: `F${i % 53}` }, addresses: [{ region: 'NSW' }] })));
-    const { model: adjusted, constant } = withoutConstantFields(model, randomPairVectors(records, records));
+    const { model: adjusted, constant } = withoutConstantFields(model, randomPairVectors(comparator, records, records));
     expect(constant).toEqual(['region']);
     expect(scorePair(adjusted, records[0]!, records[1]!, { explain: true }).explanation.find((e) => e.comparison === 'region')).toEqual({ comparison: 'region', level: 'exact', weight: 0 });
     const mixed = records.map((r, i) => ({ ...r, region: i % 2 ? 'nsw' : 'vic' }));
-    expect(withoutConstantFields(model, randomPairVectors(mixed, mixed)).constant).toEqual([]);
+    expect(withoutConstantFields(model, randomPairVectors(comparator, mixed, mixed)).constant).toEqual([]);
   });
 
   it('reads a version-1 model file: the levels it lacks weigh nothing', () => {
@@ -157,16 +162,63 @@ describe('the Fellegi-Sunter model', () => {
     delete v1.comparisons.gender;
     delete v1.comparisons.birth_date!.same_day_month;
     const read = parseModel(v1);
-    expect(read.version).toBe(2);
+    expect(read.version).toBe(3);
     expect(read.comparisons.gender).toEqual({ exact: { m: 0.01, u: 0.01 }, different: { m: 0.01, u: 0.01 } });
     expect(read.comparisons.birth_date!.same_day_month).toEqual({ m: 0.01, u: 0.01 });
   });
 
-  it('refuses a model file that misses a level or orders its thresholds wrongly', () => {
-    const broken = structuredClone(model) as Record<string, unknown> & { comparisons: Record<string, Record<string, unknown>> };
-    delete broken.comparisons.birth_date!.exact;
-    expect(() => parseModel(broken)).toThrow(ModelError);
+  it('refuses a model file whose levels, fields, blocking keys or thresholds are wrong, saying where', () => {
+    const withLevels = (levels: Record<string, { m: number; u: number }>) => ({ ...model, comparisons: { ...model.comparisons, birth_date: levels } });
+    const level = { m: 0.5, u: 0.1 };
+    expect(() => parseModel(withLevels({ exact: level, soundex: level, different: level }))).toThrow(/birth_date: no level soundex in the library/);
+    expect(() => parseModel(withLevels({ exact: level, phonetic: level, different: level }))).toThrow(/level phonetic does not apply to birth_date/);
+    expect(() => parseModel(withLevels({ exact: level, one_typo: level }))).toThrow(/the last level must be "different"/);
+    expect(() => parseModel({ ...model, comparisons: { ...model.comparisons, surname: { exact: level, different: level } } })).toThrow(/surname is not a field/);
+    const blocking = structuredClone(model.blocking);
+    blocking.rules.push({ name: 'by_shoe_size', on: ['shoe_size' as never] });
+    expect(() => parseModel({ ...model, blocking })).toThrow(ModelError);
+    expect(() => parseModel({ ...model, blocking: { ...model.blocking, rules: [{ name: 'mixed', on: ['email', 'birth_year'] }] } })).toThrow(/each make a rule of their own/);
     expect(() => parseModel({ ...model, thresholds: { certain: 0.5, probable: 0.9, possible: 0.1 } })).toThrow(/certain ≥ probable ≥ possible/);
+  });
+
+  it('builds comparisons from settings: another name, field and levels, scored and explained by them', () => {
+    const custom = parseModel({
+      version: 3,
+      prior: 0.001,
+      comparisons: {
+        surname: { exact: { m: 0.9, u: 0.01 }, 'jaro_winkler_0.85': { m: 0.06, u: 0.02 }, different: { m: 0.04, u: 0.97 } },
+        born: { exact: { m: 0.9, u: 0.001 }, years_apart_1: { m: 0.05, u: 0.03 }, different: { m: 0.05, u: 0.969 } },
+      },
+      fields: { surname: 'family_name', born: 'birth_date' },
+      termFrequency: [],
+      blocking: { rules: [blockOn('family_phonetic', 'birth_year'), blockOn('email')] },
+      thresholds: { certain: 0.99, probable: 0.9, possible: 0.5 },
+    });
+    const a = prepare(person('a', { name: { given: 'Ann', family: 'Lindqvist' }, birthDate: '1970-05-05' }));
+    const b = prepare(person('b', { name: { given: 'Zoe', family: 'Lindquist' }, birthDate: '1971-06-06' }));
+    const { explanation, matchWeight } = scorePair(custom, a, b, { explain: true });
+    // Only what the model compares counts: the given names are not compared at all.
+    expect(explanation.map((e) => `${e.comparison}:${e.level}`)).toEqual(['surname:jaro_winkler_0.85', 'born:years_apart_1']);
+    expect(matchWeight).toBeCloseTo(Math.log2(0.001 / 0.999) + Math.log2(0.06 / 0.02) + Math.log2(0.05 / 0.03), 1);
+    expect(custom.blocking.rules.map((r) => r.name)).toEqual(['family_phonetic_birth_year', 'email']);
+    // Defaults fill what the settings leave out.
+    expect(custom.blocking.refineWith[0]).toBe('birth_year');
+    expect(custom.householdGuard).toBe(true);
+  });
+
+  it('keeps partial birth dates and grades them on what they have', () => {
+    const born = (x: string, y: string) => levelOf('birth_date', person('a', { birthDate: x }), person('b', { birthDate: y }));
+    expect(born('1985-03', '1985-03-12')).toBe('same_year_month_partial');
+    expect(born('1985', '1985-03-12')).toBe('same_year_partial');
+    expect(born('1985', '1985')).toBe('same_year_partial');
+    expect(born('1985-04', '1985-03-12')).toBe('same_year_partial');
+    expect(born('1985', '1986-03-12')).toBe('years_apart_2');
+    expect(born('1985', '1990')).toBe('different');
+    const weight = (x: string, y: string) => scorePair(model, prepare(person('a', { birthDate: x })), prepare(person('b', { birthDate: y }))).matchWeight;
+    // Agreeing on year and month says more than on the year, and both more than years apart.
+    expect(weight('1985-03', '1985-03-12')).toBeGreaterThan(weight('1985', '1985-03-12'));
+    expect(weight('1985', '1985-03-12')).toBeGreaterThan(weight('1985', '1986-03-12'));
+    expect(weight('1985', '1985-03-12')).toBeGreaterThan(weight('1985-01-01', '1985-03-12'));
   });
 });
 
@@ -181,7 +233,7 @@ describe('training without labels', () => {
     const vectors = people.map((p, i) => compareRecords(p, copies[i]!));
     // Blocked pairs are mostly matches; add some non-matches as blocking would.
     for (let i = 0; i < 100; i += 1) vectors.push(compareRecords(people[i]!, copies[(i + 37) % 200]!));
-    const { model } = trainModel(vectors, estimateU(people, copies, 20_000), { thresholds: { certain: 0.99, probable: 0.9, possible: 0.5 }, termFrequency: [] });
+    const { model } = trainModel(vectors, estimateU(comparator, people, copies, 20_000), { thresholds: { certain: 0.99, probable: 0.9, possible: 0.5 }, termFrequency: [], comparisons: defaultModel().comparisons });
     const birth = model.comparisons.birth_date!;
     expect(birth.exact!.m).toBeGreaterThan(0.9);
     expect(birth.exact!.u).toBeLessThan(0.05);
@@ -191,7 +243,7 @@ describe('training without labels', () => {
 });
 
 describe('training in passes, as Splink does', () => {
-  const start = { thresholds: { certain: 0.99, probable: 0.9, possible: 0.5 }, termFrequency: [] };
+  const start = { thresholds: { certain: 0.99, probable: 0.9, possible: 0.5 }, termFrequency: [], comparisons: defaultModel().comparisons };
   const names = ['Ann', 'Bob', 'Cyd', 'Dee', 'Eve', 'Fay', 'Gus', 'Hal', 'Ida', 'Jon'];
   const people = Array.from({ length: 300 }, (_, i) =>
     prepare(person(`p${i}`, { name: { given: names[i % 10]!, family: `Fam${i}son` }, birthDate: `19${String(40 + (i % 60)).padStart(2, '0')}-0${1 + (i % 9)}-1${i % 9}` })),
@@ -203,11 +255,11 @@ describe('training in passes, as Splink does', () => {
   it('learns names from pairs blocked on birth dates and dates from pairs blocked on names, and finds no degenerate level', () => {
     const onDate = [...people.map((p, i) => compareRecords(p, copies[i]!)), ...people.map((p, i) => compareRecords(p, strangers[i]!))];
     const onName = people.map((p, i) => compareRecords(p, copies[i]!));
-    const u = estimateU([...people, ...strangers], [...copies, ...strangers], 20_000);
+    const u = estimateU(comparator, [...people, ...strangers], [...copies, ...strangers], 20_000);
     const { model, passes } = trainByPasses(
       [
         { name: 'blocked on birth_date', vectors: onDate, fixed: ['birth_date'] },
-        { name: 'blocked on full_name_key', vectors: onName, fixed: ['given_name', 'family_name'] },
+        { name: 'blocked on full_name', vectors: onName, fixed: ['given_name', 'family_name'] },
       ],
       onDate,
       u,

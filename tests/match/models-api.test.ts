@@ -51,7 +51,7 @@ describe(`per-dataset match models on ${engineUnderTest}`, () => {
     const ready = await json(await ex.request(`/v1/models/${String(created.id)}`, { key: acme.key }));
     expect(ready.body).toMatchObject({ status: 'ready', datasetId: dataset, error: null });
     const model = parseModel(ready.body.model);
-    expect(model.trainedOn).toMatchObject({ passes: [expect.objectContaining({ blockedOn: 'blocked on full_name_key' }), expect.objectContaining({ blockedOn: 'blocked on birth_date' })] });
+    expect(model.trainedOn).toMatchObject({ passes: [expect.objectContaining({ blockedOn: 'blocked on full_name' }), expect.objectContaining({ blockedOn: 'blocked on birth_date' })] });
     expect(((await json(await ex.request('/v1/models', { key: acme.key }))).body.items as Json[]).map((m) => m.id)).toEqual([created.id]);
 
     // Another partner sees nothing of it, and cannot train on acme's data or name acme's model.

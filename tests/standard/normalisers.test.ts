@@ -88,6 +88,23 @@ describe('dates', () => {
   it.each(['1990-02-30', '19371233', '31/04/2001', '1900年2月29日', '2023-13-01'])('refuses the impossible date %s', (value) => {
     expect(() => normaliseDate(value)).toThrow('an impossible date');
   });
+  it.each([
+    ['1990-02-30', '1990-02'],
+    ['19371233', '1937-12'],
+    ['1985-00-00', '1985'],
+    ['1985-03-00', '1985-03'],
+    ['1985', '1985'],
+    ['03/1985', '1985-03'],
+    ['1985-07', '1985-07'],
+    ['1985-07-04', '1985-07-04'],
+  ])('keeps what is known of the birth date %s: %s', (value, expected) => {
+    expect(normaliseDate(value, undefined, { partial: true })).toBe(expected);
+  });
+  it('refuses a partial date with nothing sound in it, even when partial dates are kept', () => {
+    expect(() => normaliseDate('0000-13-40', undefined, { partial: true })).toThrow('an impossible date');
+    expect(() => normaliseDate('13/1985', undefined, { partial: true })).toThrow('an impossible date');
+    expect(() => normaliseDate('1985')).toThrow(/expected formats/);
+  });
   it('says which formats it expected', () => {
     expect(() => normaliseDate('next tuesday')).toThrow(/expected formats \(YYYY-MM-DD/);
   });

@@ -175,7 +175,7 @@ export function registerLink(program: Command): void {
           sides.push({ left, right, label: rightFile ? `${leftFile} × ${rightFile}` : leftFile });
         }
         // Comparisons the data never fill keep the shipped model's levels.
-        const result = await trainOnDatasets(workspace.db, sides, { thresholds: defaultThresholds, termFrequency: ['given_name', 'family_name'], comparisons: defaultModel().comparisons });
+        const result = await trainOnDatasets(workspace.db, sides, defaultModel());
         const problems = degenerateLevels(result.model);
         if (problems.length) throw new CliError(`the trained model is degenerate and was not written: ${problems.join('; ')}`);
         const text = `${JSON.stringify(result.model, null, 2)}\n`;

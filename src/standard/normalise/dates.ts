@@ -29,10 +29,30 @@ function isoDate(year: number, month: number, day: number): string | undefined {
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
-/** Parses a written date to ISO `YYYY-MM-DD`; impossible dates (Feb 30, month 13) are refused. */
-export function normaliseDate(value: string, formats: readonly DateFormat[] = defaultDateFormats()): string {
+/** Dates written with only a year, or a year and month. */
+const partialPatterns: { re: RegExp; order: ('y' | 'm')[] }[] = [
+  { re: /^(\d{4})$/, order: ['y'] },
+  { re: /^(\d{4})[-/.](\d{1,2})$/, order: ['y', 'm'] },
+  { re: /^(\d{1,2})[-/.](\d{4})$/, order: ['m', 'y'] },
+];
+
+/** What is sound of a date: YYYY-MM when the month is, YYYY when only the year is. */
+function partialDate(year: number, month: number): string | undefined {
+  if (year < 1 || year > 9999) return undefined;
+  const y = String(year).padStart(4, '0');
+  return month >= 1 && month <= 12 ? `${y}-${String(month).padStart(2, '0')}` : y;
+}
+
+/**
+ * Parses a written date to ISO `YYYY-MM-DD`; impossible dates (Feb 30, month 13) are refused.
+ * With `partial` (birth dates: FHIR's date type) what is known is kept instead: a year and month
+ * (`YYYY-MM`) or a year (`YYYY`), from a date written so (1985, 03/1985) or one whose day or
+ * month is impossible or zero (1985-02-30 → 1985-02, 1985-00-00 → 1985).
+ */
+export function normaliseDate(value: string, formats: readonly DateFormat[] = defaultDateFormats(), options: { partial?: boolean } = {}): string {
   const text = value.trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
   let matchedShape = false;
+  let known: string | undefined;
   for (const format of formats) {
     const { re, order } = patterns[format];
     const match = re.exec(text);
@@ -42,6 +62,19 @@ export function normaliseDate(value: string, formats: readonly DateFormat[] = de
     order.forEach((part, i) => (parts[part] = Number(match[i + 1])));
     const iso = isoDate(parts.y, parts.m, parts.d);
     if (iso) return iso;
+    known ??= partialDate(parts.y, parts.m);
+  }
+  if (options.partial) {
+    if (known) return known;
+    for (const { re, order } of partialPatterns) {
+      const match = re.exec(text);
+      if (!match) continue;
+      const parts = { y: 0, m: 0 };
+      order.forEach((part, i) => (parts[part] = Number(match[i + 1])));
+      const found = order.length === 1 ? partialDate(parts.y, 0) : parts.m >= 1 && parts.m <= 12 ? partialDate(parts.y, parts.m) : undefined;
+      if (found) return found;
+      matchedShape = true;
+    }
   }
   throw new NormaliseError(matchedShape ? 'an impossible date' : `not a date in the expected formats (${formats.join(', ')})`);
 }

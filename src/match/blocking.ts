@@ -1,0 +1,101 @@
+/**
+ * Blocking rules as settings: which pairs are compared at all. A rule brings two records together
+ * when they agree on all of its keys (`blockOn('family_phonetic', 'birth_year')`); the rules of a
+ * model are alternatives (a pair any rule finds is compared once). A key may be paired with
+ * another on the other side (given name against family name: names swapped), a rule may ask
+ * trigram similarity on a name (`similar`), and may apply only to records lacking some keys. The
+ * store compiles one rule set to SQL for single queries (rules an index serves) and for batch
+ * linkage (every rule, refined with `refineWith` keys while too large).
+ */
+import { z } from 'zod';
+
+/** Keys a rule can block on; the store holds their SQL (src/store/blocking-sql.ts). */
+export const blockingKeyNames = [
+  'family_phonetic', 'given_phonetic', 'family_phonetic_prefix', 'birth_year', 'birth_date', 'birth_day',
+  'postcode', 'given_name', 'family_name', 'full_name', 'given_initial', 'family_initial', 'locality',
+  'email_prefix', 'email', 'email_local', 'phone', 'identifier',
+] as const;
+export type BlockingKey = (typeof blockingKeyNames)[number];
+/** Keys with several values per record (a pair agrees when any value is shared): a rule of its own. */
+export const arrayKeys: readonly BlockingKey[] = ['email', 'email_local', 'phone', 'identifier'];
+/** Keys `similar` can take: names, compared by trigram similarity (pg_trgm's default 0.3). */
+export const similarKeys: readonly BlockingKey[] = ['given_name', 'family_name', 'full_name'];
+
+const key = z.enum(blockingKeyNames);
+export const blockingRuleSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and _'),
+    /** Keys both records must agree on; `[left, right]` compares one key with another. */
+    on: z.array(z.union([key, z.tuple([key, key])])).default([]),
+    /** A name both must be similar on (trigram similarity ≥ 0.3). */
+    similar: key.refine((k) => similarKeys.includes(k), 'similar takes given_name, family_name or full_name').optional(),
+    /** Only for records that lack all these keys (a last resort for name-only records). */
+    whenMissing: z.array(key).optional(),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    if (!rule.on.length && !rule.similar) ctx.addIssue({ code: 'custom', message: `${rule.name}: a rule needs keys to agree on or a name to be similar on` });
+    const keys = rule.on.flatMap((k) => (typeof k === 'string' ? [k] : k));
+    if (keys.some((k) => arrayKeys.includes(k)) && (rule.on.length > 1 || typeof rule.on[0] !== 'string' || rule.similar)) {
+      ctx.addIssue({ code: 'custom', message: `${rule.name}: ${arrayKeys.join(', ')} each make a rule of their own` });
+    }
+  });
+export type BlockingRule = z.infer<typeof blockingRuleSchema>;
+
+/** A rule on these keys, named after them. */
+export function blockOn(...keys: (BlockingKey | [BlockingKey, BlockingKey])[]): BlockingRule {
+  return { name: keys.map((k) => (typeof k === 'string' ? k : k.join('_vs_'))).join('_'), on: keys };
+}
+
+export const defaultBlockingRules: BlockingRule[] = [
+  { ...blockOn('family_phonetic', 'birth_year'), name: 'phonetic_family_birth_year' },
+  { name: 'postcode_similar_given', on: ['postcode'], similar: 'given_name' },
+  blockOn('birth_date'),
+  // The catch-all fuzzy name rule, for records with nothing else: a trigram search over every name
+  // is the costliest rule, and with a date, postcode or contact point the other rules find typo'd names.
+  { name: 'similar_full_name', on: [], similar: 'full_name', whenMissing: ['birth_date', 'postcode', 'email', 'phone', 'identifier'] },
+  { ...blockOn('given_phonetic', 'family_phonetic'), name: 'phonetic_names' },
+  { ...blockOn('given_phonetic', 'birth_year'), name: 'phonetic_given_birth_year' },
+  { ...blockOn('family_phonetic', 'given_initial'), name: 'phonetic_family_given_initial' },
+  { name: 'swapped_names', on: [['family_phonetic', 'given_phonetic'], ['given_phonetic', 'family_phonetic']] },
+  { ...blockOn('given_phonetic', 'family_initial'), name: 'phonetic_given_family_initial' },
+  // A birth year mistyped, or a missing or mistyped name, is caught by the other keys.
+  { ...blockOn('family_phonetic', 'birth_day'), name: 'phonetic_family_birth_day' },
+  { ...blockOn('given_phonetic', 'birth_day'), name: 'phonetic_given_birth_day' },
+  // Day and month with both initials: a mistyped year and both names mistyped (olena mahdiuk 1993, oleba mahciuk 1939).
+  { ...blockOn('birth_day', 'given_initial', 'family_initial'), name: 'birth_day_initials' },
+  { ...blockOn('family_phonetic', 'locality'), name: 'phonetic_family_locality' },
+  { ...blockOn('given_phonetic', 'locality'), name: 'phonetic_given_locality' },
+  // The first five characters of the address and of its domain: an email mistyped further on.
+  blockOn('email_prefix'),
+  blockOn('email'),
+  // The same local part catches a mistyped domain.
+  blockOn('email_local'),
+  blockOn('phone'),
+  blockOn('identifier'),
+];
+
+export const blockingSettingsSchema = z
+  .object({
+    rules: z.array(blockingRuleSchema).min(1),
+    /** Keys a rule too large for the data is conjoined with, in this order of preference. */
+    refineWith: z.array(key).default(['birth_year', 'given_initial', 'family_initial', 'birth_day', 'postcode', 'locality', 'family_phonetic_prefix']),
+    /** A rule may compare at most this many pairs per record linked… */
+    pairsPerRecord: z.number().positive().default(5),
+    /** …and at least this many, for small data. */
+    minPairs: z.number().int().positive().default(200_000),
+    /** At most this many candidates per rule for one query. */
+    perQuery: z.number().int().positive().max(1000).default(50),
+  })
+  .strict()
+  .superRefine((settings, ctx) => {
+    const names = settings.rules.map((r) => r.name);
+    const repeated = names.find((name, i) => names.indexOf(name) !== i);
+    if (repeated) ctx.addIssue({ code: 'custom', path: ['rules'], message: `two rules named ${repeated}` });
+    if (settings.refineWith.some((k) => arrayKeys.includes(k))) ctx.addIssue({ code: 'custom', path: ['refineWith'], message: 'array keys cannot refine a rule' });
+  });
+export type BlockingSettings = z.infer<typeof blockingSettingsSchema>;
+
+let parsedDefault: BlockingSettings | undefined;
+/** The default blocking settings (parsed once; not to be changed). */
+export const defaultBlocking = (): BlockingSettings => (parsedDefault ??= blockingSettingsSchema.parse({ rules: defaultBlockingRules }));

@@ -1,0 +1,59 @@
+/** String metrics the comparison levels use: Jaro-Winkler (with a cheap bound) and one edit apart (Damerau-Levenshtein ≤ 1). */
+import JaroWinklerDistance from 'natural/lib/natural/distance/jaro-winkler_distance.js';
+import { DamerauLevenshteinDistance } from 'natural/lib/natural/distance/levenshtein_distance.js';
+
+export const jaroWinkler = (a: string, b: string): number => JaroWinklerDistance(a, b);
+
+const asciiCounts = new Int32Array(128);
+/**
+ * Jaro-Winkler where it can reach `floor`, else 0 without computing it: with at most
+ * `c` characters in common (as multisets), Jaro is at most (c/|a| + c/|b| + 1)/3 and Winkler's
+ * prefix bonus (4 characters, factor 0.1) lifts it to at most 0.6·Jaro + 0.4. The bound costs one
+ * pass over both strings, the metric a quadratic window scan; long, mostly different strings such
+ * as two people's email addresses are ruled out by the bound alone.
+ */
+export function jaroWinklerAbove(a: string, b: string, floor: number): number {
+  let common = 0;
+  let otherA = 0;
+  let otherB = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    const code = a.charCodeAt(i);
+    if (code < 128) asciiCounts[code]! += 1;
+    else otherA += 1;
+  }
+  for (let i = 0; i < b.length; i += 1) {
+    const code = b.charCodeAt(i);
+    if (code >= 128) otherB += 1;
+    else if (asciiCounts[code]! > 0) {
+      asciiCounts[code]! -= 1;
+      common += 1;
+    }
+  }
+  for (let i = 0; i < a.length; i += 1) {
+    const code = a.charCodeAt(i);
+    if (code < 128) asciiCounts[code] = 0;
+  }
+  // Characters outside ASCII are not counted apart: assume they all match (still a bound).
+  common += Math.min(otherA, otherB);
+  if (0.2 * (common / a.length + common / b.length + 1) + 0.4 < floor) return 0;
+  return jaroWinkler(a, b);
+}
+
+/** At most one insertion, deletion, substitution or adjacent transposition apart. */
+export function oneEditApart(a: string, b: string): boolean {
+  if (a.length === b.length) {
+    // Same length: one substitution, or one adjacent transposition; decided without a matrix.
+    let first = -1;
+    let differences = 0;
+    for (let i = 0; i < a.length; i += 1) {
+      if (a[i] === b[i]) continue;
+      differences += 1;
+      if (differences === 1) first = i;
+      else if (differences > 2) return false;
+    }
+    if (differences <= 1) return true;
+    return a[first] === b[first + 1] && a[first + 1] === b[first] && differences === 2;
+  }
+  if (Math.abs(a.length - b.length) > 1) return false;
+  return DamerauLevenshteinDistance(a, b) <= 1;
+}

@@ -1,0 +1,115 @@
+/**
+ * The SQL of blocking keys and rules (src/match/blocking.ts): each key as an expression over a
+ * customer_records row, the value a query's probe gives it, and which keys an index serves. One
+ * rule set compiles to a single query's conditions on `r` and to batch linkage's join of `l` and `r`.
+ */
+import { arrayKeys, type BlockingKey, type BlockingRule } from '../match/blocking.js';
+import type { MatchKeys } from '../match/features.js';
+
+interface KeySql {
+  /** Over a customer_records row (unqualified columns). */
+  expression: string;
+  /** The probe's value, for a single query. */
+  probe: (keys: MatchKeys) => unknown;
+  /** A cast for the probe's parameter. */
+  cast?: string;
+}
+
+const emailLocal = (address: string) => address.split('@')[0]!;
+export const keySql: Record<BlockingKey, KeySql> = {
+  family_phonetic: { expression: 'family_phonetic', probe: (k) => k.familyPhonetic },
+  given_phonetic: { expression: 'given_phonetic', probe: (k) => k.givenPhonetic },
+  family_phonetic_prefix: { expression: 'left(family_phonetic, 2)', probe: (k) => k.familyPhonetic?.slice(0, 2) ?? null },
+  birth_year: { expression: 'birth_year', probe: (k) => k.birthYear, cast: '::int' },
+  birth_date: { expression: 'birth_date', probe: (k) => k.birthDate, cast: '::date' },
+  birth_day: { expression: "to_char(birth_date, 'MM-DD')", probe: (k) => k.birthDate?.slice(5) ?? null },
+  postcode: { expression: 'postcode_key', probe: (k) => k.postcodeKey },
+  given_name: { expression: 'given_name_key', probe: (k) => k.givenNameKey },
+  family_name: { expression: 'family_name_key', probe: (k) => k.familyNameKey },
+  full_name: { expression: 'full_name_key', probe: (k) => k.fullNameKey },
+  given_initial: { expression: 'left(given_name_key, 1)', probe: (k) => k.givenNameKey?.[0] ?? null },
+  family_initial: { expression: 'left(family_name_key, 1)', probe: (k) => k.familyNameKey?.[0] ?? null },
+  locality: { expression: "nullif(lower(btrim(record #>> '{addresses,0,locality}')), '')", probe: () => null },
+  email_prefix: {
+    expression: "nullif(left(split_part(email_keys[1], '@', 1), 5) || '@' || left(split_part(email_keys[1], '@', 2), 1), '@')",
+    probe: (k) => (k.emailKeys[0] ? `${emailLocal(k.emailKeys[0]).slice(0, 5)}@${k.emailKeys[0].split('@')[1]?.[0] ?? ''}` : null),
+  },
+  email: { expression: 'email_keys', probe: (k) => k.emailKeys, cast: '::text[]' },
+  email_local: { expression: "ARRAY(SELECT split_part(e, '@', 1) FROM unnest(email_keys) AS e)", probe: (k) => k.emailKeys.map(emailLocal), cast: '::text[]' },
+  phone: { expression: 'phone_keys', probe: (k) => k.phoneKeys, cast: '::text[]' },
+  identifier: { expression: 'identifier_keys', probe: (k) => k.identifierKeys, cast: '::text[]' },
+};
+
+/**
+ * The indexes of customer_records (migrations 002, 004), by the keys they hold after partner_id:
+ * a single query runs a rule only when one of them serves it.
+ */
+const btreeIndexes: BlockingKey[][] = [['family_phonetic', 'birth_year'], ['birth_date'], ['postcode'], ['family_name'], ['given_phonetic', 'family_phonetic'], ['given_name']];
+const ginIndexes: BlockingKey[] = ['email', 'phone', 'identifier'];
+const trigramIndexes: BlockingKey[] = ['full_name'];
+
+/** Trigram similarity a name must reach: pg_trgm's default threshold for `%`. */
+export const NAME_SIMILARITY = 0.3;
+
+/** The right-hand (stored) key of each `on` entry, and the left-hand (probe) one. */
+export const sidesOfKey = (entry: BlockingRule['on'][number]): [BlockingKey, BlockingKey] => (typeof entry === 'string' ? [entry, entry] : entry);
+
+/** Whether an index serves a rule in a single query: its keys are an index's leading key and others of it, or a trigram name search, or an array key's GIN index. */
+export function indexServes(rule: BlockingRule): boolean {
+  const stored = rule.on.map((entry) => sidesOfKey(entry)[1]);
+  if (!stored.length) return rule.similar !== undefined && trigramIndexes.includes(rule.similar);
+  if (stored.length === 1 && arrayKeys.includes(stored[0]!)) return ginIndexes.includes(stored[0]!);
+  return btreeIndexes.some((index) => stored.includes(index[0]!) && stored.every((k) => index.includes(k)));
+}
+
+const present = (value: unknown) => (Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined);
+
+/**
+ * A single query's condition for one rule on `r`, with its parameters (numbered by `param`), or
+ * undefined when the probe lacks a key the rule needs, or has one it applies without.
+ */
+export function probeCondition(rule: BlockingRule, keys: MatchKeys, param: (value: unknown) => string): string | undefined {
+  if (rule.whenMissing?.some((key) => present(keySql[key].probe(keys)))) return undefined;
+  const conditions: string[] = [];
+  for (const entry of rule.on) {
+    const [probeKey, storedKey] = sidesOfKey(entry);
+    const value = keySql[probeKey].probe(keys);
+    if (!present(value)) return undefined;
+    const column = `r.${keySql[storedKey].expression}`;
+    conditions.push(arrayKeys.includes(storedKey) ? `${column} && ${param(value)}${keySql[storedKey].cast ?? ''}` : `${column} = ${param(value)}${keySql[storedKey].cast ?? ''}`);
+  }
+  if (rule.similar) {
+    const value = keySql[rule.similar].probe(keys);
+    if (!present(value)) return undefined;
+    conditions.push(`r.${keySql[rule.similar].expression} % ${param(value)}`);
+  }
+  return conditions.join(' AND ');
+}
+
+/** A key's column in batch linkage's side CTEs (each side selects the keys its rules use, by name). */
+export const sideColumn = (side: 'l' | 'r', key: BlockingKey) => `${side}.${key}`;
+
+/** The condition under which a rule brings a pair (l, r) together in batch linkage (not for array keys: those join through unnest). */
+export function pairCondition(rule: Pick<BlockingRule, 'on' | 'similar' | 'whenMissing'>): string {
+  const parts = rule.on.map((entry) => {
+    const [left, right] = sidesOfKey(entry);
+    return `${sideColumn('l', left)} = ${sideColumn('r', right)}`;
+  });
+  if (rule.similar) parts.push(`similarity(${sideColumn('l', rule.similar)}, ${sideColumn('r', rule.similar)}) >= ${NAME_SIMILARITY}`);
+  if (rule.whenMissing?.length) {
+    const lacks = (side: 'l' | 'r') => rule.whenMissing!.map((key) => (arrayKeys.includes(key) ? `coalesce(cardinality(${sideColumn(side, key)}), 0) = 0` : `${sideColumn(side, key)} IS NULL`)).join(' AND ');
+    parts.push(`((${lacks('l')}) OR (${lacks('r')}))`);
+  }
+  return parts.join(' AND ');
+}
+
+/** The keys batch linkage's sides must carry for these rules, refinements and recall fields. */
+export function keysUsed(rules: BlockingRule[], extra: readonly BlockingKey[]): BlockingKey[] {
+  const used = new Set<BlockingKey>(extra);
+  for (const rule of rules) {
+    for (const entry of rule.on) for (const key of sidesOfKey(entry)) used.add(key);
+    if (rule.similar) used.add(rule.similar);
+    for (const key of rule.whenMissing ?? []) used.add(key);
+  }
+  return [...used];
+}
