@@ -3,8 +3,19 @@
  * records on PGlite and on the PostgreSQL server (BENCH_DATABASE_URL), batch linkage of 100,000
  * against 100,000 records, and the naive baseline (fuse.js over every record) in the same run.
  * Queries are stored records with a typo in the surname, through the HTTP app in process.
+ *
+ * Concurrent mode (BENCH_CONCURRENCY=50, BENCH_SECONDS=30): after each size's sequential queries,
+ * the app listens on a loopback port and a second process (bench/match-load.ts, autocannon) sends
+ * that many queries at once; matches per second and p50/p95/p99 over every answer are printed.
+ * BENCH_LINKAGE=0 skips the batch linkage, BENCH_ENGINES=postgres the embedded engine.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { serve } from '@hono/node-server';
 import Fuse from 'fuse.js';
 import { createApp } from '../src/api/app.js';
 import { loadConfig } from '../src/config.js';
@@ -24,6 +35,8 @@ import { random } from './generate.js';
 
 const sizes = (process.argv[2] ?? '100000,1000000').split(',').map(Number);
 const linkageSize = Number(process.env.BENCH_LINKAGE ?? 100_000);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 0);
+const loadSeconds = Number(process.env.BENCH_SECONDS ?? 30);
 const queries = 200;
 const warmUp = 50;
 const syllables = ['ka', 'lo', 'mi', 'ran', 'te', 'su', 'vo', 'ber', 'li', 'na', 'dor', 'fi', 'gan', 'ho', 'jo', 'ke', 'mar', 'ne', 'pa', 'ri', 'sto', 'ta', 'ul', 've', 'wil', 'xa', 'yo', 'zen', 'chi', 'sha'];
@@ -57,6 +70,35 @@ function records(from: number, to: number, transform: (p: Person) => Person = (p
 
 /** A typo: two neighbouring letters of the surname swapped. */
 const typo = (p: Person): Person => ({ ...p, family: p.family.length > 3 ? `${p.family.slice(0, 1)}${p.family.slice(2, 3)}${p.family.slice(1, 2)}${p.family.slice(3)}` : p.family, email: `x${p.email}` });
+
+/** The app on a loopback port, and autocannon in a second process sending `concurrency` queries at once. */
+async function concurrentLoad(app: ReturnType<typeof createApp>, key: string, token: string, size: number): Promise<{ ok: number; perSecond: number; p50: number; p95: number; p99: number; statuses: Record<string, number> }> {
+  const directory = mkdtempSync(join(tmpdir(), 'cx-bench-'));
+  const bodies = join(directory, 'bodies.ndjson');
+  const lines: string[] = [];
+  for (let n = 0; n < 5000; n += 1) {
+    const query = typo(person(Math.floor(((n + 7_000_000) * 2654435761) % size)));
+    lines.push(JSON.stringify({ purpose: 'fraud_prevention', criteria: { given: query.given, family: query.family, birthDate: query.birthDate, postcode: query.postcode } }));
+  }
+  writeFileSync(bodies, `${lines.join('\n')}\n`);
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./match-load.ts', import.meta.url).pathname, `http://127.0.0.1:${port}`, bodies, String(concurrency), String(loadSeconds)], {
+      env: { ...process.env, BENCH_KEY: key, BENCH_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`the load process exited with ${code}`);
+    return JSON.parse(output.trim().split('\n').pop()!);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
@@ -111,7 +153,15 @@ async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
       `bench:match ${engine.padEnd(8)} single query, ${size.toLocaleString('en')} records (loaded in ${seconds.toFixed(0)} s): ` +
         `p50 ${quantile(latencies, 0.5).toFixed(1)} ms, p95 ${quantile(latencies, 0.95).toFixed(1)} ms over ${queries} queries after ${warmUp} warm-up; right record first in ${found} of ${queries}`,
     );
+    if (concurrency > 0) {
+      const load = await concurrentLoad(app, granteeKey, token, size);
+      console.log(
+        `bench:match ${engine.padEnd(8)} concurrent, ${size.toLocaleString('en')} records, ${concurrency} at once for ${loadSeconds} s from a second process: ` +
+          `${load.perSecond.toFixed(0)} matches/s, p50 ${load.p50.toFixed(1)} ms, p95 ${load.p95.toFixed(1)} ms, p99 ${load.p99.toFixed(1)} ms (answers by status: ${JSON.stringify(load.statuses)})`,
+      );
+    }
   }
+  if (linkageSize === 0) return;
 
   // Batch linkage: a dataset of typo'd copies (half of them) and new people, against the first records.
   const left = await createDataset({ ctx: asGrantor, input: { name: 'left' } });

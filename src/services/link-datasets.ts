@@ -32,6 +32,9 @@ export interface LinkResult {
   constantFields: string[];
 }
 
+/** Fewer records a side than this, and random pairs repeat the same few pairs: no field is judged constant. */
+const MIN_RECORDS_FOR_CONSTANT = 100;
+
 async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope) {
   const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
   const leftRecords = prepareAll(await selectDatasetRecords(db, left));
@@ -48,7 +51,11 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
   const { pairs, blocking } = await selectCandidatePairs(db, left, right, { blocking: options.model.blocking });
   options.onProgress?.('candidates', pairs.length, pairs.length);
   const { within, leftRecords, rightRecords } = await loadSides(db, left, right);
-  const { model, constant } = withoutConstantFields(options.model, randomPairVectors(comparatorFor(options.model), [...leftRecords.values()], [...rightRecords.values()]));
+  // Random pairs only say a field is constant when there are enough records to draw them from.
+  const enough = leftRecords.size >= MIN_RECORDS_FOR_CONSTANT && rightRecords.size >= MIN_RECORDS_FOR_CONSTANT;
+  const { model, constant } = enough
+    ? withoutConstantFields(options.model, randomPairVectors(comparatorFor(options.model), [...leftRecords.values()], [...rightRecords.values()]))
+    : { model: options.model, constant: [] };
   let links = scorePairs(pairs, leftRecords, rightRecords, model, {
     threshold: options.threshold,
     tf: termFrequencies(rightRecords.values()),

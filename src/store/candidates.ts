@@ -4,12 +4,13 @@
  * probe's keys; batch linkage joins two datasets on the same rules. Another partner's records are
  * only reached under a verified grant, whose scope (datasets, each record's consent) applies in SQL.
  */
+import { randomBytes } from 'node:crypto';
 import { assertVerifiedGrant, type ConsentGrant } from '../core/grant.js';
 import { arrayKeys, defaultBlocking, type BlockingKey, type BlockingRule, type BlockingSettings } from '../match/blocking.js';
 import type { MatchKeys } from '../match/features.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import { indexServes, keysUsed, keySql, pairCondition, probeCondition, sideColumn, sidesOfKey } from './blocking-sql.js';
-import type { Queryable } from './database.js';
+import { onOneConnection, type Queryable } from './database.js';
 import { visibleDataset } from './visible.js';
 
 /** The rules of a blocking set a single query runs (an index serves them), and those only batch linkage runs. */
@@ -152,7 +153,7 @@ function ruleSizesSql(rules: { name: string; on: BlockingRule['on'] }[], within:
  * enough), never dropped unseen; array-key rules always run. Sizes of the refined variants are
  * measured a round at a time (one query a round).
  */
-async function planRules(db: Queryable, { sides, params, within }: Linkage, blocking: BlockingSettings): Promise<{ kept: PairRule[]; report: BlockingReport['rules'] }> {
+async function planRules({ db, sides, params, within }: Linkage, blocking: BlockingSettings): Promise<{ kept: PairRule[]; report: BlockingReport['rules'] }> {
   const pairRules = blocking.rules.filter((rule) => !isArrayRule(rule));
   const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right", ${ruleSizesSql(pairRules, within)}`, params);
   const budget = Math.max(blocking.minPairs, blocking.pairsPerRecord * (sizes!.left! + (within ? 0 : sizes!.right!)));
@@ -203,11 +204,10 @@ function coveredBy(kept: PairRule[], blocking: BlockingSettings): string {
 
 /**
  * Of the pairs that agree on each recall field, how many the kept rules (or the array keys) bring
- * together. One statement: the sides are materialised once (five queries each building them cost
- * 100k × 100k linkage 11 s), and above RECALL_SAMPLE agreeing pairs the left side is sampled by a
- * hash of its source id (repeatable).
+ * together, in one statement; above RECALL_SAMPLE agreeing pairs the left side is sampled by a hash
+ * of its source id (repeatable).
  */
-async function estimateRecall(db: Queryable, { sides, params, within, order }: Linkage, kept: PairRule[], blocking: BlockingSettings): Promise<BlockingReport['recall']> {
+async function estimateRecall({ db, sides, params, within, order }: Linkage, kept: PairRule[], blocking: BlockingSettings): Promise<BlockingReport['recall']> {
   const covered = coveredBy(kept, blocking);
   const samples = recallFields.map(
     (field) => `(SELECT ARRAY[count(*), count(*) FILTER (WHERE ${covered})]::float8[]
@@ -229,10 +229,24 @@ async function estimateRecall(db: Queryable, { sides, params, within, order }: L
   return recall;
 }
 
-type Linkage = ReturnType<typeof sidesOf>;
+/** A linkage's two sides, kept for its statements as temporary tables and read as `l` and `r`. */
+interface Linkage {
+  db: Queryable;
+  within: boolean;
+  sides: string;
+  params: unknown[];
+  /** Within one dataset each pair once, and no record with itself. */
+  order: string;
+}
 
-/** Both sides of a linkage as CTEs `l` and `r` carrying the keys `blocking` uses, after checking that the grant covers the right-hand one. */
-function sidesOf(left: DatasetScope, right: DatasetScope, blocking: BlockingSettings) {
+/**
+ * Runs `fn` on both sides of a linkage, after checking that the grant covers the right-hand one.
+ * Each side (the keys `blocking` uses, computed from the records) is built once, as a temporary
+ * table on one connection, and analysed: sizing the rules, refining them, joining the pairs and
+ * estimating recall read it instead of rebuilding it from customer_records each time (which cost
+ * 100k × 100k linkage about 9 s). Dropped however `fn` ends.
+ */
+async function withLinkage<T>(db: Queryable, left: DatasetScope, right: DatasetScope, blocking: BlockingSettings, fn: (linkage: Linkage) => Promise<T>): Promise<T> {
   if (right.partnerId !== left.partnerId || right.grant) {
     if (!right.grant) throw new Error('cross-partner linkage without a verified consent grant');
     assertVerifiedGrant(right.grant, 'match');
@@ -241,12 +255,24 @@ function sidesOf(left: DatasetScope, right: DatasetScope, blocking: BlockingSett
     }
   }
   const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
-  const params = [left.partnerId, left.datasetId, right.partnerId, right.datasetId, ...(right.grant ? [right.grant.purpose] : [])];
   const keys = keysUsed(blocking.rules, [...blocking.refineWith, ...recallFields, ...(Object.keys(trainingPassKeys) as BlockingKey[])]);
-  const sides = `WITH l AS MATERIALIZED (${sideSql(left, keys, '$1', '$2', '$5')}), r AS MATERIALIZED (${sideSql(right, keys, '$3', '$4', '$5')})`;
-  /** Within one dataset each pair once, and no record with itself. */
-  const order = within ? ' AND l.source_id < r.source_id' : '';
-  return { within, params, sides, order };
+  const side = (scope: DatasetScope) => ({ sql: sideSql(scope, keys, '$1', '$2', '$3'), params: [scope.partnerId, scope.datasetId, ...(scope.grant ? [scope.grant.purpose] : [])] });
+  const id = randomBytes(6).toString('hex');
+  const [l, r] = [`cx_linkage_l_${id}`, within ? `cx_linkage_l_${id}` : `cx_linkage_r_${id}`];
+  const tables = within ? l : `${l}, ${r}`;
+  return onOneConnection(db, async (connection) => {
+    try {
+      for (const [table, scope] of within ? ([[l, left]] as const) : ([[l, left], [r, right]] as const)) {
+        const { sql, params } = side(scope);
+        await connection.query(`CREATE TEMPORARY TABLE ${table} AS ${sql}`, params);
+      }
+      await connection.exec(`ANALYZE ${tables}`);
+      return await fn({ db: connection, within, params: [], sides: `WITH l AS (SELECT * FROM ${l}), r AS (SELECT * FROM ${r})`, order: within ? ' AND l.source_id < r.source_id' : '' });
+    } finally {
+      // In a transaction that failed the drop fails too, and the rollback removes the tables.
+      await connection.exec(`DROP TABLE IF EXISTS ${tables}`).catch(() => {});
+    }
+  });
 }
 
 /**
@@ -255,15 +281,16 @@ function sidesOf(left: DatasetScope, right: DatasetScope, blocking: BlockingSett
  */
 export async function selectPairsAgreeingOn(db: Queryable, left: DatasetScope, right: DatasetScope, key: keyof typeof trainingPassKeys, limit = 300_000): Promise<{ leftId: string; rightId: string }[]> {
   if (!(key in trainingPassKeys)) throw new Error(`not a training key: ${key}`);
-  const { within, params, sides, order } = sidesOf(left, right, defaultBlocking());
-  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql([{ name: key, on: [key] }], within)}`, params);
-  const share = Math.min(1, limit / Math.max(sizes![key]!, 1));
-  const sampled = share < 1 ? `(SELECT * FROM l WHERE ('x' || left(md5(source_id), 8))::bit(32)::int8 < ${Math.floor(share * 2 ** 32)}) l` : 'l';
-  const grouped = await db.query<{ leftId: string; rightIds: string[] }>(
-    `${sides} SELECT l.source_id AS "leftId", array_agg(r.source_id) AS "rightIds" FROM ${sampled} JOIN r ON l.${key} = r.${key}${order} GROUP BY l.source_id`,
-    params,
-  );
-  return grouped.flatMap(({ leftId, rightIds }) => rightIds.map((rightId) => ({ leftId, rightId })));
+  return withLinkage(db, left, right, defaultBlocking(), async ({ db, within, params, sides, order }) => {
+    const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql([{ name: key, on: [key] }], within)}`, params);
+    const share = Math.min(1, limit / Math.max(sizes![key]!, 1));
+    const sampled = share < 1 ? `(SELECT * FROM l WHERE ('x' || left(md5(source_id), 8))::bit(32)::int8 < ${Math.floor(share * 2 ** 32)}) l` : 'l';
+    const grouped = await db.query<{ leftId: string; rightIds: string[] }>(
+      `${sides} SELECT l.source_id AS "leftId", array_agg(r.source_id) AS "rightIds" FROM ${sampled} JOIN r ON l.${key} = r.${key}${order} GROUP BY l.source_id`,
+      params,
+    );
+    return grouped.flatMap(({ leftId, rightIds }) => rightIds.map((rightId) => ({ leftId, rightId })));
+  });
 }
 
 /** Candidate pairs of a linkage by a model's blocking rules, with what blocking did. */
@@ -274,26 +301,27 @@ export async function selectCandidatePairs(
   options: { blocking?: BlockingSettings; estimateRecall?: boolean } = {},
 ): Promise<CandidatePairs> {
   const blocking = options.blocking ?? defaultBlocking();
-  const linkage = sidesOf(left, right, blocking);
-  const { params, sides, order } = linkage;
-  const { kept, report } = await planRules(db, linkage, blocking);
-  const joins = [
-    ...kept.map((rule) => `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${pairCondition(rule)}${order}`),
-    ...blocking.rules.filter(isArrayRule).map((rule) => {
-      const [leftKey, rightKey] = sidesOfKey(rule.on[0]!);
-      return `SELECT l.source_id, r.source_id FROM (SELECT source_id, unnest(${leftKey}) AS k FROM l) l JOIN (SELECT source_id, unnest(${rightKey}) AS k FROM r) r ON l.k = r.k${order}`;
-    }),
-  ];
-  // Grouped by the left record: a row per record rather than per pair is what makes the transfer
-  // cheap (PGlite builds a JS object per row: 2M pairs took 18 s as rows, 7 s grouped).
-  const grouped = await db.query<{ leftId: string; rightIds: string[] }>(
-    `${sides}\nSELECT "leftId", array_agg("rightId") AS "rightIds" FROM (\n${joins.join('\nUNION\n')}\n) pairs GROUP BY "leftId"`,
-    params,
-  );
-  const pairs: { leftId: string; rightId: string }[] = [];
-  for (const { leftId, rightIds } of grouped) for (const rightId of rightIds) pairs.push({ leftId, rightId });
-  const recall = options.estimateRecall === false ? [] : await estimateRecall(db, linkage, kept, blocking);
-  return { pairs, blocking: { rules: report, recall } };
+  return withLinkage(db, left, right, blocking, async (linkage) => {
+    const { db, params, sides, order } = linkage;
+    const { kept, report } = await planRules(linkage, blocking);
+    const joins = [
+      ...kept.map((rule) => `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${pairCondition(rule)}${order}`),
+      ...blocking.rules.filter(isArrayRule).map((rule) => {
+        const [leftKey, rightKey] = sidesOfKey(rule.on[0]!);
+        return `SELECT l.source_id, r.source_id FROM (SELECT source_id, unnest(${leftKey}) AS k FROM l) l JOIN (SELECT source_id, unnest(${rightKey}) AS k FROM r) r ON l.k = r.k${order}`;
+      }),
+    ];
+    // Grouped by the left record: a row per record rather than per pair is what makes the transfer
+    // cheap (PGlite builds a JS object per row: 2M pairs took 18 s as rows, 7 s grouped).
+    const grouped = await db.query<{ leftId: string; rightIds: string[] }>(
+      `${sides}\nSELECT "leftId", array_agg("rightId") AS "rightIds" FROM (\n${joins.join('\nUNION\n')}\n) pairs GROUP BY "leftId"`,
+      params,
+    );
+    const pairs: { leftId: string; rightId: string }[] = [];
+    for (const { leftId, rightIds } of grouped) for (const rightId of rightIds) pairs.push({ leftId, rightId });
+    const recall = options.estimateRecall === false ? [] : await estimateRecall(linkage, kept, blocking);
+    return { pairs, blocking: { rules: report, recall } };
+  });
 }
 
 /** The current records of a dataset (own data, or another partner's under a grant's scope). */

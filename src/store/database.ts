@@ -58,7 +58,14 @@ export function bufferedCopy(copyRows: (lines: string) => Promise<void>): CopyWr
 export interface Database extends Queryable {
   readonly engine: 'pglite' | 'postgres';
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs `fn` on one connection, so that session state (temporary tables) holds across its statements; released however it ends. */
+  session<T>(fn: (db: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** `fn` on one connection: a database's session, or the transaction's own connection. */
+export function onOneConnection<T>(db: Queryable, fn: (db: Queryable) => Promise<T>): Promise<T> {
+  return 'session' in db ? (db as Database).session(fn) : fn(db);
 }
 
 /** OIDs whose parsing both engines are told to agree on. */

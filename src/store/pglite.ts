@@ -32,6 +32,8 @@ function wrap(pg: PGlite): Database {
     engine: 'pglite',
     ...queryable(pg),
     transaction: (fn) => pg.transaction((tx) => fn(queryable(tx))),
+    // One connection, one session: temporary tables hold between its statements.
+    session: (fn) => fn(queryable(pg)),
     close: () => pg.close(),
   };
 }

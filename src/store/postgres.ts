@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { finished, pipeline } from 'node:stream/promises';
 import { copyStatement, typeOids, type Database, type Queryable } from './database.js';
 
-type Sql = postgres.Sql | postgres.TransactionSql;
+type Sql = postgres.Sql | postgres.TransactionSql | postgres.ReservedSql;
 
 /**
  * COPY … FROM STDIN whose failure is always heard. postgres.js 3.4.9 never settles the writable when
@@ -87,6 +87,14 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
     engine: 'postgres',
     ...queryable(sql),
     transaction: (fn) => sql.begin((tx) => fn(queryable(tx))) as Promise<never>,
+    async session(fn) {
+      const reserved = await sql.reserve();
+      try {
+        return await fn(queryable(reserved));
+      } finally {
+        reserved.release();
+      }
+    },
     close: () => sql.end({ timeout: 5 }),
   };
 }

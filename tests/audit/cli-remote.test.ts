@@ -113,7 +113,7 @@ describe(`cx audit against a running exchange on ${engineUnderTest}`, () => {
       server.child.kill('SIGTERM');
       await server.exited;
     }
-  });
+  }, 120_000); // some twenty runs of the real binary, each starting an engine
 
   it('checks proofs of trees up to 2^63 − 1 entries from their parts, and refuses larger sizes', async () => {
     const size = 2n ** 63n - 1n;

@@ -86,7 +86,7 @@ describe(`consent between two partners through cx, on ${engineUnderTest}`, () =>
     const path = (dataset: string, id: string) => `/v1/shared/datasets/${dataset}/records/${id}?purpose=identity_verification`;
     const read = await api(path(ids.dataset!, 'rec-122-org'), { as: 'globex', token });
     expect(read.status).toBe(200);
-    expect(read.body.record).toEqual({ standardVersion: '1.0.0', source: { recordId: 'rec-122-org' }, name: { given: 'Lachlan', family: 'Berry' }, birthDate: '1999-02-19' });
+    expect(read.body.record).toEqual({ standardVersion: '1.1.0', source: { recordId: 'rec-122-org' }, name: { given: 'Lachlan', family: 'Berry' }, birthDate: '1999-02-19' });
     // Outside it: another dataset, another purpose, no token.
     expect((await api(path(ids.other!, 'rec-122-org'), { as: 'globex', token })).status).toBe(404);
     expect((await api(path(ids.dataset!, 'rec-122-org').replace('identity_verification', 'marketing'), { as: 'globex', token })).status).toBe(403);

@@ -67,7 +67,9 @@ describe(`uploads on ${engineUnderTest}`, () => {
       expect(event).toMatchObject({ partnerId: acme.partner.id, outcome: 'success', details: { inserted: 1000, rows: 1000 } });
       // The quality report comes back with the upload.
       const fetched = (await (await ex.request(`/v1/datasets/${datasetId}/uploads/${body.id}`, { key: acme.key })).json()) as { report: Json };
-      expect(fetched.report).toMatchObject({ rows: 1000, accepted: 1000, fields: { birthDate: { invalid: 3 } } });
+      // FEBRL's three impossible birth dates keep their year and month, and the report says so.
+      expect(fetched.report).toMatchObject({ rows: 1000, accepted: 1000, fields: { birthDate: { invalid: 0 } } });
+      expect((fetched.report.issues as { severity: string; field: string }[]).filter((i) => i.severity === 'partial' && i.field === 'birthDate')).toHaveLength(3);
       const birthDate = (fetched.report.fields as Record<string, { filled: number; empty: number; invalid: number }>).birthDate!;
       expect(birthDate.filled + birthDate.empty + birthDate.invalid).toBe(1000);
     });
@@ -355,8 +357,8 @@ describe(`uploads on ${engineUnderTest}`, () => {
       expect(await response.json()).toEqual({ erased: true, versions: 1, uploadReports: 1, linkageResults: 0 });
       const scrubbed = (await report()) as { issues: Json[]; duplicates: { flagged: Json[] } };
       expect(scrubbed.issues).toEqual([
-        { row: 1, sourceId: null, column: 'date_of_birth', value: null, field: 'birthDate', reason: 'an impossible date', severity: 'dropped', erased: true },
-        { row: 3, sourceId: 'e-2', column: 'date_of_birth', value: '19800230', field: 'birthDate', reason: 'an impossible date', severity: 'dropped' },
+        { row: 1, sourceId: null, column: 'date_of_birth', value: null, field: 'birthDate', reason: 'an impossible date; its year and month kept', severity: 'partial', erased: true },
+        { row: 3, sourceId: 'e-2', column: 'date_of_birth', value: '19800230', field: 'birthDate', reason: 'an impossible date; its year and month kept', severity: 'partial' },
       ]);
       expect(scrubbed.duplicates.flagged).toEqual([{ row: 2, sourceId: null, kind: 'same_source_id', firstRow: 1, erased: true }]);
       expect(JSON.stringify(scrubbed)).not.toMatch(/e-1|19800231/);
