@@ -130,6 +130,17 @@ export const mappingSchema = z
     source: sourceSchema,
     rules: z.array(ruleSchema).min(1),
   })
-  .strict();
+  .strict()
+  .superRefine((mapping, ctx) => {
+    // Partial dates (YYYY-MM, YYYY) came with standard 1.1.0: a 1.0 mapping's records could not hold them.
+    if (!mapping.standardVersion.startsWith('1.0.')) return;
+    mapping.rules.forEach((rule, i) =>
+      rule.transforms.forEach((transform, j) => {
+        if (typeof transform === 'object' && transform.op === 'date' && transform.partial) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'transforms', j, 'partial'], message: 'partial dates need "standardVersion": "1.1.0" or later' });
+        }
+      }),
+    );
+  });
 export type Mapping = z.infer<typeof mappingSchema>;
 export type MappingInput = z.input<typeof mappingSchema>;

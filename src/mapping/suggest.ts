@@ -4,6 +4,7 @@
  * shape of its values (emails, phones, dates, postcodes, ID numbers). Pure: text in, mapping out.
  * The partner reviews the draft (each rule says how sure it is) and uploads with it.
  */
+import { STANDARD_VERSION } from '../standard/customer.js';
 import { parse } from 'csv-parse/sync';
 import Fuse from 'fuse.js';
 import { mappingSchema, type Mapping } from './mapping-schema.js';
@@ -155,7 +156,7 @@ export function suggestMapping(input: { name: string; header: string[]; rows: st
     name: input.name,
     description: 'Drafted by cx mappings suggest: review every rule (confidence below 0.8 first) before uploading with it.',
     ...(unmatched.length ? { $comment: `unmatched columns: ${unmatched.join(', ')}` } : {}),
-    standardVersion: '1.0.0',
+    standardVersion: STANDARD_VERSION,
     source: { format: 'csv', delimiter: input.delimiter, recordId: header[Math.max(idColumn, 0)]!, ...(monthFirst ? { dateOrder: 'MDY' } : {}), ...(chinese ? { defaultCountry: 'CN' } : {}) },
     rules,
   });

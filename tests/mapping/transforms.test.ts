@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseMapping } from '../../src/mapping/load.js';
 import { mapAll, testMapping } from '../helpers/mapping.js';
 
 /** Maps one value through one rule and returns what landed in the record, or the issue. */
@@ -48,6 +49,13 @@ describe('transforms', () => {
     expect((await through(['date'], '04/03/1975', 'birthDate')).value).toBe('1975-03-04');
     expect((await through(['date'], '1980年1月2日', 'birthDate')).value).toBe('1980-01-02');
     expect((await through(['date'], '1990-02-30', 'birthDate')).issue?.reason).toBe('an impossible date');
+  });
+  it('date with partial keeps the year and month of an impossible birth date, reported, in a 1.1 mapping only', async () => {
+    const partial = [{ op: 'date', partial: true }];
+    const kept = await mapAll(parseMapping({ name: 'test', standardVersion: '1.1.0', source: { format: 'csv', recordId: 'id' }, rules: [{ target: 'birthDate', from: 'v', transforms: partial }] }), 'id,v\n1,1990-02-30\n2,1985\n');
+    expect(kept.records.map((r) => r.birthDate)).toEqual(['1990-02', '1985']);
+    expect(kept.report.issues).toEqual([expect.objectContaining({ row: 1, field: 'birthDate', severity: 'partial', reason: 'an impossible date; its year and month kept' })]);
+    expect(() => testMapping([{ target: 'birthDate', from: 'v', transforms: partial }])).toThrow(/partial dates need "standardVersion": "1.1.0" or later/);
   });
   it('timestamp reads instants', async () => {
     expect((await through(['timestamp'], '2024-03-01T09:30:00Z', 'source.updatedAt')).value).toBe('2024-03-01T09:30:00.000Z');
