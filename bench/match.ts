@@ -71,6 +71,9 @@ function records(from: number, to: number, transform: (p: Person) => Person = (p
 /** A typo: two neighbouring letters of the surname swapped. */
 const typo = (p: Person): Person => ({ ...p, family: p.family.length > 3 ? `${p.family.slice(0, 1)}${p.family.slice(2, 3)}${p.family.slice(1, 2)}${p.family.slice(3)}` : p.family, email: `x${p.email}` });
 
+/** A match query's body for a person as written (with a typo). */
+const matchBody = (query: Person) => JSON.stringify({ purpose: 'fraud_prevention', criteria: { given: query.given, family: query.family, birthDate: query.birthDate, postcode: query.postcode } });
+
 /** The app on a loopback port, and autocannon in a second process sending `concurrency` queries at once. */
 async function concurrentLoad(app: ReturnType<typeof createApp>, key: string, token: string, size: number): Promise<{ ok: number; perSecond: number; p50: number; p95: number; p99: number; statuses: Record<string, number> }> {
   const directory = mkdtempSync(join(tmpdir(), 'cx-bench-'));
@@ -78,7 +81,7 @@ async function concurrentLoad(app: ReturnType<typeof createApp>, key: string, to
   const lines: string[] = [];
   for (let n = 0; n < 5000; n += 1) {
     const query = typo(person(Math.floor(((n + 7_000_000) * 2654435761) % size)));
-    lines.push(JSON.stringify({ purpose: 'fraud_prevention', criteria: { given: query.given, family: query.family, birthDate: query.birthDate, postcode: query.postcode } }));
+    lines.push(matchBody(query));
   }
   writeFileSync(bodies, `${lines.join('\n')}\n`);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
@@ -141,7 +144,7 @@ async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
       const response = await app.request('/v1/match', {
         method: 'POST',
         headers: { authorization: `Bearer ${granteeKey}`, 'consent-token': token, 'content-type': 'application/json' },
-        body: JSON.stringify({ purpose: 'fraud_prevention', criteria: { given: query.given, family: query.family, birthDate: query.birthDate, postcode: query.postcode } }),
+        body: matchBody(query),
       });
       const body = (await response.json()) as { results: { sourceId: string }[] };
       if (n < 0) continue;

@@ -165,8 +165,6 @@ export function buildComparison(name: string, field: ComparableField, labels: re
   const floors = labels.map((label) => /^jaro_winkler_(0\.\d+)$/.exec(label)?.[1]).filter(Boolean).map(Number);
   const floor = floors.length ? Math.min(...floors) : 1;
   const context: PairContext = { x: '', y: '', a: undefined as unknown as Comparable, b: undefined as unknown as Comparable, similarity: 0 };
-  let similarityOf: (x: string, y: string) => number = () => 0;
-  if (floors.length) similarityOf = (x, y) => jaroWinklerAbove(x, y, floor);
   /** The level of two values; 1-based. */
   const levelOf = (x: string, y: string, a: Comparable, b: Comparable): number => {
     if (x === y && labels[0] === 'exact' && (spec.kind !== 'date' || full(x))) return 1;
@@ -174,7 +172,7 @@ export function buildComparison(name: string, field: ComparableField, labels: re
     context.y = y;
     context.a = a;
     context.b = b;
-    context.similarity = floors.length ? similarityOf(x, y) : 0;
+    context.similarity = floors.length ? jaroWinklerAbove(x, y, floor) : 0;
     for (let i = 0; i < tests.length; i += 1) if (tests[i]!(context)) return i + 1;
     return labels.length;
   };
@@ -209,9 +207,3 @@ export function buildComparison(name: string, field: ComparableField, labels: re
   }
   return { name, field, levels, compare, ...(spec.kind === 'name' ? { tfValue: spec.value! } : {}) };
 }
-
-/** What each level of the library tests, for the README and `cx model levels`. */
-export const levelLibrary = [
-  ...library.map(({ pattern, kinds, describe }) => ({ level: pattern.source.replace(/^\^|\$$/g, '').replace(/\(0\\\.\\d\+\)|\(\\d\+\)/g, '<n>'), fields: kinds, describe })),
-  { level: 'same_tokens | overlap_<n> | some_overlap', fields: ['tokens'], describe: 'street tokens: all, at least a share, or some in common' },
-];

@@ -5,7 +5,7 @@
 import { defaultBlocking } from './blocking.js';
 import { comparatorOf, type Comparator } from './compare.js';
 import type { Comparable } from './features.js';
-import { settingsOf, type MatchModel } from './model.js';
+import { comparatorFor, settingsOf, type MatchModel } from './model.js';
 
 type Counts = number[][];
 const emptyCounts = (comparator: Comparator): Counts => comparator.comparisons.map((c) => c.levels.map(() => 0));
@@ -71,7 +71,8 @@ export interface TrainingPass {
 /** What training starts from: the comparisons (their levels and starting m), the settings it keeps. */
 export type TrainingStart = Pick<MatchModel, 'thresholds' | 'termFrequency' | 'comparisons'> & Partial<Pick<MatchModel, 'householdGuard' | 'fields' | 'blocking'>> & { prior?: number };
 type Start = TrainingStart;
-const comparatorOfStart = (start: Start) => comparatorOf(settingsOf(start));
+/** The comparisons training starts from, ready to run. */
+export const comparatorOfStart = (start: Start) => comparatorOf(settingsOf(start));
 
 /** Start: the strongest agreement is likely among matches, disagreement unlikely. */
 const startingM = (comparator: Comparator) =>
@@ -211,7 +212,7 @@ function priorOnly(vectors: Uint8Array[], u: number[][], m: number[][]): { prior
  */
 export function degenerateLevels(model: MatchModel): string[] {
   const problems: string[] = [];
-  for (const comparison of comparatorOf(settingsOf(model)).comparisons) {
+  for (const comparison of comparatorFor(model).comparisons) {
     const levels = model.comparisons[comparison.name];
     const notTrained = Array.isArray(model.trainedOn?.notTrained) ? (model.trainedOn.notTrained as string[]) : [];
     if (!levels || notTrained.includes(comparison.name)) continue;

@@ -1,9 +1,8 @@
 import { defaultBlocking } from '../match/blocking.js';
-import { comparatorOf } from '../match/compare.js';
 import { pairKey } from '../match/evaluate.js';
 import { clusterPairs, oneToOne as oneEach, prepareAll, qualityClusters, scorePairs, termFrequencies, type ClusterReport, type Link } from '../match/link.js';
-import { comparatorFor, settingsOf, withoutConstantFields, type MatchModel } from '../match/model.js';
-import { estimateU, randomPairVectors, trainByPasses, type TrainingPass, type TrainingResult, type TrainingStart } from '../match/train.js';
+import { comparatorFor, withoutConstantFields, type MatchModel } from '../match/model.js';
+import { comparatorOfStart, estimateU, randomPairVectors, trainByPasses, type TrainingPass, type TrainingResult, type TrainingStart } from '../match/train.js';
 import { selectCandidatePairs, selectDatasetRecords, selectPairsAgreeingOn, trainingPassKeys, type BlockingReport, type DatasetScope } from '../store/candidates.js';
 import type { Queryable } from '../store/database.js';
 
@@ -90,7 +89,7 @@ export async function trainOnDatasets(
   sides: { left: DatasetScope; right: DatasetScope; label: string }[],
   start: TrainingStart,
 ): Promise<TrainingResult & { passes: { name: string; pairs: number; iterations: number }[] }> {
-  const comparator = comparatorOf(settingsOf(start));
+  const comparator = comparatorOfStart(start);
   const blocking = start.blocking ?? defaultBlocking();
   const candidates: Uint8Array[] = [];
   const passes: TrainingPass[] = Object.entries(trainingPassKeys).map(([key, fixed]) => ({ name: `blocked on ${key}`, vectors: [], fixed: [...fixed] }));

@@ -29,6 +29,7 @@ export const keySql: Record<BlockingKey, KeySql> = {
   full_name: { expression: 'full_name_key', probe: (k) => k.fullNameKey },
   given_initial: { expression: 'left(given_name_key, 1)', probe: (k) => k.givenNameKey?.[0] ?? null },
   family_initial: { expression: 'left(family_name_key, 1)', probe: (k) => k.familyNameKey?.[0] ?? null },
+  // No index holds it, so no single query blocks on it: only batch linkage, from the stored record.
   locality: { expression: "nullif(lower(btrim(record #>> '{addresses,0,locality}')), '')", probe: () => null },
   email_prefix: {
     expression: "nullif(left(split_part(email_keys[1], '@', 1), 5) || '@' || left(split_part(email_keys[1], '@', 2), 1), '@')",

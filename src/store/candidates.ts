@@ -189,7 +189,6 @@ async function planRules({ db, sides, params, within }: Linkage, blocking: Block
     });
   }
   for (const { rule, pairs } of tooLarge) report.push({ name: rule.name, pairs: Math.round(pairs), refinedBy: rule.refinedBy, leftOut: true });
-  for (const rule of blocking.rules.filter(isArrayRule)) report.push({ name: rule.name, pairs: Number.NaN });
   return { kept, report };
 }
 

@@ -18,6 +18,9 @@ const levelOf = (name: string, a: CustomerRecord, b: CustomerRecord) => {
   return comparisons[index]!.levels[compareRecords(prepare(a), prepare(b))[index]!];
 };
 
+/** The birth-date level two records reach that differ only in their birth dates. */
+const dateLevel = (a: string, b: string) => levelOf('birth_date', person('a', { birthDate: a }), person('b', { birthDate: b }));
+
 describe('comparisons', () => {
   it('grade given names: exact, nickname, Jaro-Winkler, phonetic, swapped, initial', () => {
     const given = (a: string, b: string) => levelOf('given_name', person('a', { name: { given: a, family: 'Smith' } }), person('b', { name: { given: b, family: 'Smith' } }));
@@ -43,17 +46,16 @@ describe('comparisons', () => {
   });
 
   it('grade birth dates: exact, day and month swapped, one typo, the year mistyped, year and month, same year, years apart', () => {
-    const date = (a: string, b: string) => levelOf('birth_date', person('a', { birthDate: a }), person('b', { birthDate: b }));
-    expect(date('1980-01-02', '1980-01-02')).toBe('exact');
-    expect(date('1980-01-02', '1980-02-01')).toBe('day_month_swapped');
-    expect(date('1980-01-02', '1980-01-07')).toBe('one_typo');
-    expect(date('1980-01-02', '1908-01-02')).toBe('one_typo');
+    expect(dateLevel('1980-01-02', '1980-01-02')).toBe('exact');
+    expect(dateLevel('1980-01-02', '1980-02-01')).toBe('day_month_swapped');
+    expect(dateLevel('1980-01-02', '1980-01-07')).toBe('one_typo');
+    expect(dateLevel('1980-01-02', '1908-01-02')).toBe('one_typo');
     // RLdata500's duplicates: the year mistyped in two digits, day and month intact.
-    expect(date('1959-04-07', '2008-04-07')).toBe('same_day_month');
-    expect(date('1980-01-02', '1980-01-25')).toBe('same_year_month');
-    expect(date('1980-01-02', '1980-11-23')).toBe('same_year');
-    expect(date('1962-12-06', '1964-05-05')).toBe('years_apart_2');
-    expect(date('1980-01-02', '1975-06-30')).toBe('different');
+    expect(dateLevel('1959-04-07', '2008-04-07')).toBe('same_day_month');
+    expect(dateLevel('1980-01-02', '1980-01-25')).toBe('same_year_month');
+    expect(dateLevel('1980-01-02', '1980-11-23')).toBe('same_year');
+    expect(dateLevel('1962-12-06', '1964-05-05')).toBe('years_apart_2');
+    expect(dateLevel('1980-01-02', '1975-06-30')).toBe('different');
   });
 
   it('grade gender, and count a disagreement as strong evidence against', () => {
@@ -207,13 +209,12 @@ describe('the Fellegi-Sunter model', () => {
   });
 
   it('keeps partial birth dates and grades them on what they have', () => {
-    const born = (x: string, y: string) => levelOf('birth_date', person('a', { birthDate: x }), person('b', { birthDate: y }));
-    expect(born('1985-03', '1985-03-12')).toBe('same_year_month_partial');
-    expect(born('1985', '1985-03-12')).toBe('same_year_partial');
-    expect(born('1985', '1985')).toBe('same_year_partial');
-    expect(born('1985-04', '1985-03-12')).toBe('same_year_partial');
-    expect(born('1985', '1986-03-12')).toBe('years_apart_2');
-    expect(born('1985', '1990')).toBe('different');
+    expect(dateLevel('1985-03', '1985-03-12')).toBe('same_year_month_partial');
+    expect(dateLevel('1985', '1985-03-12')).toBe('same_year_partial');
+    expect(dateLevel('1985', '1985')).toBe('same_year_partial');
+    expect(dateLevel('1985-04', '1985-03-12')).toBe('same_year_partial');
+    expect(dateLevel('1985', '1986-03-12')).toBe('years_apart_2');
+    expect(dateLevel('1985', '1990')).toBe('different');
     const weight = (x: string, y: string) => scorePair(model, prepare(person('a', { birthDate: x })), prepare(person('b', { birthDate: y }))).matchWeight;
     // Agreeing on year and month says more than on the year, and both more than years apart.
     expect(weight('1985-03', '1985-03-12')).toBeGreaterThan(weight('1985', '1985-03-12'));
