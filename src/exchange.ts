@@ -15,6 +15,7 @@ import type { Database } from './store/database.js';
 import { failInterruptedJobs } from './store/linkage-jobs.js';
 import { discardInterruptedLoads } from './store/loading.js';
 import { migrate } from './store/migrate.js';
+import { rekeyStaleRecords } from './store/records.js';
 import { openDatabase } from './store/open.js';
 
 export interface Exchange {
@@ -40,6 +41,8 @@ export async function createExchange(config: Config, logger: Logger, options: { 
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'migrations applied');
+    const rekeyed = await rekeyStaleRecords(db);
+    if (rekeyed) logger.info({ rekeyed }, 'match keys of stored records recomputed by the current extractor');
     await ensureExchangeSigningKey(db, secretsFor(config));
     if (options.recover) {
       const interrupted = await failInterruptedJobs(db);

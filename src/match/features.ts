@@ -4,19 +4,17 @@
  * (`prepare`, computed per record scored). Both derive from the same folded names, dates and
  * contact points here, so that what blocking finds and what scoring compares cannot drift apart.
  */
-import DoubleMetaphone from 'natural/lib/natural/phonetics/double_metaphone.js';
+import { doubleMetaphone } from 'double-metaphone';
 import { pinyin } from 'pinyin-pro';
 import type { CustomerRecord } from '../standard/customer.js';
 import { isHanName, nameKey } from '../standard/normalise/names.js';
-
-const metaphone = new DoubleMetaphone();
 
 /** Double Metaphone primary code of a Latin name; Chinese names are indexed on their characters. */
 export function phoneticKey(name: string): string | null {
   const key = nameKey(name);
   if (!key) return null;
   if (isHanName(key)) return key;
-  const [primary] = metaphone.process(key.replace(/[^a-z]/g, ''));
+  const [primary] = doubleMetaphone(key.replace(/[^a-z]/g, ''));
   return primary || null;
 }
 
@@ -34,6 +32,13 @@ function foldedNames(record: CustomerRecord): { given: string | null; family: st
 const postcodeOf = (record: CustomerRecord) => record.addresses?.find((a) => a.postcode)?.postcode?.replace(/\s+/g, '') ?? null;
 /** A birth date as the standard keeps it: YYYY-MM-DD, or partial (YYYY-MM, YYYY) when only that is known. */
 const isFullDate = (date: string | undefined) => date?.length === 10;
+
+/**
+ * The version of what `matchKeys` computes. Raise it, with a migration that sets
+ * customer_records.keys_version's default to it, when a key changes: stored rows are then rekeyed
+ * at start (2: Double Metaphone as Philips defined it, which keeps an s between vowels).
+ */
+export const MATCH_KEYS_VERSION = 2;
 
 export interface MatchKeys {
   fullNameKey: string | null;

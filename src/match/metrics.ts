@@ -1,8 +1,8 @@
 /** String metrics the comparison levels use: Jaro-Winkler (with a cheap bound) and one edit apart (Damerau-Levenshtein ≤ 1). */
-import JaroWinklerDistance from 'natural/lib/natural/distance/jaro-winkler_distance.js';
-import { DamerauLevenshteinDistance } from 'natural/lib/natural/distance/levenshtein_distance.js';
+import jaroWinklerSimilarity from 'jaro-winkler';
 
-export const jaroWinkler = (a: string, b: string): number => JaroWinklerDistance(a, b);
+/** Winkler's definition: the common-prefix bonus applies only above a Jaro of 0.7 (as in Splink's DuckDB and jellyfish). */
+export const jaroWinkler = (a: string, b: string): number => jaroWinklerSimilarity(a, b);
 
 const asciiCounts = new Int32Array(128);
 /**
@@ -55,5 +55,9 @@ export function oneEditApart(a: string, b: string): boolean {
     return a[first] === b[first + 1] && a[first + 1] === b[first] && differences === 2;
   }
   if (Math.abs(a.length - b.length) > 1) return false;
-  return DamerauLevenshteinDistance(a, b) <= 1;
+  // One length apart: one insertion, so skipping one character of the longer leaves the shorter.
+  const [long, short] = a.length > b.length ? [a, b] : [b, a];
+  let i = 0;
+  while (i < short.length && long[i] === short[i]) i += 1;
+  return long.slice(i + 1) === short.slice(i);
 }

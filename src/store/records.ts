@@ -2,9 +2,9 @@
  * Canonical customer records: bulk staging with COPY, publishing an upload as new versions in one
  * transaction, reading a version as of a time, and erasure.
  */
-import { matchKeys } from '../match/features.js';
+import { MATCH_KEYS_VERSION, matchKeys } from '../match/features.js';
 import type { CustomerRecord } from '../standard/customer.js';
-import { copyLine, type Queryable } from './database.js';
+import { copyLine, type Database, type Queryable } from './database.js';
 import { visibleDataset } from './visible.js';
 
 const STAGING = 'upload_staging';
@@ -49,12 +49,13 @@ export interface PreparedRecord {
 }
 
 export function prepareRecord(row: number, record: CustomerRecord): PreparedRecord {
+  return { row, sourceId: record.source.recordId, columns: `${copyLine([JSON.stringify(record)])}\t${keysLine(record)}` };
+}
+
+/** A record's match keys (`keyColumns`) as COPY text. */
+function keysLine(record: CustomerRecord): string {
   const keys = matchKeys(record);
-  return {
-    row,
-    sourceId: record.source.recordId,
-    columns: copyLine([
-      JSON.stringify(record),
+  return copyLine([
       keys.fullNameKey,
       keys.givenNameKey,
       keys.familyNameKey,
@@ -66,8 +67,7 @@ export function prepareRecord(row: number, record: CustomerRecord): PreparedReco
       arrayLiteral(keys.phoneKeys),
       arrayLiteral(keys.identifierKeys),
       keys.givenPhonetic,
-    ]),
-  };
+  ]);
 }
 
 /** One line for COPY into staging. */
@@ -267,4 +267,37 @@ export async function eraseRecordVersions(db: Queryable, scope: { partnerId: str
     [scope.partnerId, scope.datasetId, scope.sourceId],
   );
   return rows.length;
+}
+
+/**
+ * Stored match keys are recomputed when the extractor changes (`MATCH_KEYS_VERSION`): rows written
+ * before carry an older `keys_version`. Batches of current and past versions alike (a past version
+ * is read as of its time); erased rows have no keys to fix. Returns how many rows were rekeyed.
+ */
+export async function rekeyStaleRecords(db: Database, batchSize = 5_000): Promise<number> {
+  let rekeyed = 0;
+  for (;;) {
+    const done = await db.transaction(async (tx) => {
+      const stale = await tx.query<{ partner_id: string; dataset_id: string; source_id: string; version: number; record: CustomerRecord }>(
+        `SELECT partner_id, dataset_id, source_id, version, record FROM customer_records
+         WHERE keys_version < $1 AND record IS NOT NULL LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [MATCH_KEYS_VERSION, batchSize],
+      );
+      if (!stale.length) return 0;
+      await tx.exec(`CREATE TEMP TABLE rekeyed (partner_id uuid, dataset_id uuid, source_id text, version integer,
+        full_name_key text, given_name_key text, family_name_key text, family_phonetic text, birth_date date,
+        birth_year smallint, postcode_key text, email_keys text[], phone_keys text[], identifier_keys text[],
+        given_phonetic text) ON COMMIT DROP`);
+      const lines = stale.map((row) => `${copyLine([row.partner_id, row.dataset_id, row.source_id, row.version])}\t${keysLine(row.record)}\n`);
+      await tx.copyRows('rekeyed', ['partner_id', 'dataset_id', 'source_id', 'version', ...keyColumns], lines.join(''));
+      await tx.query(
+        `UPDATE customer_records c SET ${keyColumns.map((column) => `${column} = r.${column}`).join(', ')}, keys_version = $1
+         FROM rekeyed r WHERE c.partner_id = r.partner_id AND c.dataset_id = r.dataset_id AND c.source_id = r.source_id AND c.version = r.version`,
+        [MATCH_KEYS_VERSION],
+      );
+      return stale.length;
+    });
+    rekeyed += done;
+    if (done < batchSize) return rekeyed;
+  }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { prepare } from '../../src/match/features.js';
+import fc from 'fast-check';
+import { phoneticKey, prepare } from '../../src/match/features.js';
 import { jaroWinkler, jaroWinklerAbove, oneEditApart } from '../../src/match/metrics.js';
 import { seededRandom } from '../../src/match/train.js';
 import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../src/match/evaluate.js';
@@ -84,6 +85,35 @@ describe('comparisons', () => {
 
   it('decides one edit without a matrix for equal lengths', () => {
     expect([oneEditApart('abcd', 'abcd'), oneEditApart('abcd', 'abce'), oneEditApart('abcd', 'abdc'), oneEditApart('abcd', 'badc'), oneEditApart('abc', 'abcd'), oneEditApart('abcd', 'xycd')]).toEqual([true, true, true, false, true, false]);
+  });
+
+  it('calls two strings one edit apart exactly when their Damerau-Levenshtein (optimal string alignment) distance is at most 1', () => {
+    const distance = (a: string, b: string) => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i += 1) {
+        for (let j = 1; j <= b.length; j += 1) {
+          const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+          d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+        }
+      }
+      return d[a.length]![b.length]!;
+    };
+    // Small alphabets, so that near strings (one edit, two, a transposition) come up often.
+    const word = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é'), maxLength: 7 });
+    fc.assert(fc.property(word, word, (a, b) => oneEditApart(a, b) === distance(a, b) <= 1), { numRuns: 5_000 });
+  });
+
+  it('codes names by Double Metaphone as Philips defined it (an s between vowels is kept)', () => {
+    expect(['Smith', 'Schmidt', 'Hasan', 'Hasanov', 'Ruslan', 'Region'].map((n) => phoneticKey(n))).toEqual(['SM0', 'XMT', 'HSN', 'HSNF', 'RSLN', 'RJN']);
+    expect(phoneticKey('Hasan')).not.toBe(phoneticKey('Han'));
+  });
+
+  it('gives the Winkler prefix bonus only above a Jaro of 0.7', () => {
+    // dixon ~ dicksonx: the textbook pair (Jaro 0.767, Jaro-Winkler 0.813).
+    expect(jaroWinkler('dixon', 'dicksonx')).toBeCloseTo(0.8133, 4);
+    // Jaro 0.511 with a four-letter common prefix: no bonus.
+    expect(jaroWinkler('abcdefghij', 'abcdzzzzzzzzzzzzzzz')).toBeLessThan(0.6);
   });
 
   it('skips Jaro-Winkler only where its bound shows the floor cannot be reached', () => {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MATCH_KEYS_VERSION } from '../../src/match/features.js';
 import { selectAuditEvents } from '../../src/store/audit-events.js';
+import { rekeyStaleRecords } from '../../src/store/records.js';
 import { createTestExchange, type TestExchange } from '../helpers/app.js';
 import { engineUnderTest } from '../helpers/database.js';
 import { sharedData } from '../helpers/mapping.js';
@@ -79,6 +81,21 @@ describe(`uploads on ${engineUnderTest}`, () => {
         `SELECT full_name_key, family_phonetic, birth_date, birth_year, postcode_key FROM customer_records WHERE source_id = 'rec-122-org'`,
       );
       expect(row122).toEqual({ full_name_key: 'lachlan berry', family_phonetic: 'PR', birth_date: '1999-02-19', birth_year: 1999, postcode_key: '4814' });
+    });
+
+    it('recomputes match keys stored by an older extractor, and only those', async () => {
+      const [{ fresh }] = (await ex.db.query<{ fresh: number }>(`SELECT count(*)::int AS fresh FROM customer_records WHERE keys_version = $1`, [MATCH_KEYS_VERSION])) as [{ fresh: number }];
+      expect(fresh).toBe(await countRecords());
+      expect(await rekeyStaleRecords(ex.db)).toBe(0);
+      // As the earlier extractor stored them: wrong phonetic codes, version 1 (in batches of 300).
+      await ex.db.query(`UPDATE customer_records SET family_phonetic = 'X', given_phonetic = NULL, keys_version = 1 WHERE dataset_id = $1`, [datasetId]);
+      await ex.db.query(`UPDATE customer_records SET family_phonetic = 'X', keys_version = 1, record = NULL, full_name_key = NULL WHERE source_id = 'rec-1-org'`);
+      expect(await rekeyStaleRecords(ex.db, 300)).toBe(999);
+      const [row122] = await ex.db.query<Json>(`SELECT family_phonetic, given_phonetic, keys_version FROM customer_records WHERE source_id = 'rec-122-org'`);
+      expect(row122).toEqual({ family_phonetic: 'PR', given_phonetic: 'LKLN', keys_version: MATCH_KEYS_VERSION });
+      const [erased] = await ex.db.query<Json>(`SELECT family_phonetic, keys_version FROM customer_records WHERE source_id = 'rec-1-org'`);
+      expect(erased).toEqual({ family_phonetic: 'X', keys_version: 1 });
+      await ex.db.query(`DELETE FROM customer_records WHERE source_id = 'rec-1-org'`);
     });
   });
 
