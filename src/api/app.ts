@@ -4,10 +4,14 @@ import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { AppError } from '../errors.js';
+import type { Config } from '../config.js';
+import { createLogger } from '../logger.js';
+import type { Database } from '../store/database.js';
 import type { AppDeps, AppState, AppEnv } from './env.js';
 import { createRateLimits } from './rate-limits.js';
 import { requestLog } from './middleware/request-log.js';
 import { problemResponse, toAppError } from './problem.js';
+import { documentCommonResponses, documentInfo } from './openapi.js';
 import { registerRoutes } from './routes/index.js';
 import { authFailureTally } from '../services/auth-failures.js';
 
@@ -76,14 +80,8 @@ export function createApp(given: AppDeps): App {
     scheme: 'bearer',
     description: 'An API key created with `cx keys create` or `POST /v1/keys`.',
   });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Customer Exchange API',
-      version: '1.0.0',
-      description: 'Exchange and match customer data between enterprises, under signed consent, with a tamper-evident audit log.',
-    },
-  });
+  documentCommonResponses(app as never);
+  app.doc31('/openapi.json', documentInfo);
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Customer Exchange API' }));
 
   const allowed = allowedMethods(app);
@@ -102,4 +100,13 @@ export function createApp(given: AppDeps): App {
     return problemResponse(c, appError);
   });
   return app;
+}
+
+/**
+ * The OpenAPI document, without a running exchange (`cx openapi`, the linters, the CLI's typed
+ * client): the app's routes are only described, never called, so it needs no database.
+ */
+export function apiDocument(config: Config): ReturnType<App['getOpenAPI31Document']> {
+  const db = new Proxy({} as Database, { get: () => { throw new Error('the OpenAPI document needs no database'); } });
+  return createApp({ db, config, logger: createLogger('silent') }).getOpenAPI31Document(documentInfo);
 }

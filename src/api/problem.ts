@@ -1,7 +1,8 @@
 /** RFC 9457 problem details: the one shape of every error answer. */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { z, ZodError } from 'zod';
+import { z } from '@hono/zod-openapi';
+import { ZodError } from 'zod';
 import { AppError, errorCodes, invalidInput, type ErrorCode } from '../errors.js';
 
 export const problemSchema = z.object({
@@ -13,7 +14,7 @@ export const problemSchema = z.object({
   requestId: z.string().nullable(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   reason: z.string().optional().describe('A machine-readable reason, where one kind of problem has several (for example why a consent token was refused).'),
-});
+}).openapi('Problem', { description: 'RFC 9457 problem details.' });
 export type Problem = z.infer<typeof problemSchema>;
 
 export function problemType(code: ErrorCode): string {
@@ -47,6 +48,9 @@ export function problemResponse(c: Context, error: AppError): Response {
   return new Response(JSON.stringify(body), { status: error.status, headers });
 }
 
+/** A problem answer's content in OpenAPI: one schema, referenced. */
+export const problemContent = { 'application/problem+json': { schema: problemSchema } };
+
 /** The problem responses a route documents in OpenAPI. */
 export function problemResponses(...statuses: number[]) {
   return Object.fromEntries(
@@ -54,7 +58,7 @@ export function problemResponses(...statuses: number[]) {
       status,
       {
         description: Object.values(errorCodes).find((e) => e.status === status)?.title ?? 'Error',
-        content: { 'application/problem+json': { schema: problemSchema } },
+        content: problemContent,
       },
     ]),
   );

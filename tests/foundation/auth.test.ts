@@ -30,6 +30,7 @@ describe(`authentication and access on ${engineUnderTest}`, () => {
       const body = (await created.json()) as { key: string; apiKey: { id: string; partnerId: string; role: string } };
       expect(body.key).toMatch(/^cx_[A-Za-z0-9_-]{43}$/);
       expect(body.apiKey).toMatchObject({ partnerId: acme.partner.id, role: 'partner' });
+      expect(created.headers.get('location')).toBe(`/v1/keys/${body.apiKey.id}`);
       const listed = await (await ex.request('/v1/keys', { key: acme.key })).text();
       expect(listed).toContain(body.apiKey.id);
       expect(listed).not.toContain(body.key);
@@ -75,6 +76,9 @@ describe(`authentication and access on ${engineUnderTest}`, () => {
       expect(asPartner.status).toBe(403);
       const asAdmin = await ex.request('/v1/partners', { method: 'POST', key: ex.adminKey, json: { slug: 'initech', name: 'Initech' } });
       expect(asAdmin.status).toBe(201);
+      const location = asAdmin.headers.get('location')!;
+      expect(location).toBe(`/v1/partners/${((await asAdmin.json()) as { id: string }).id}`);
+      expect(((await (await ex.request(location, { key: ex.adminKey })).json()) as { slug: string }).slug).toBe('initech');
       const again = await ex.request('/v1/partners', { method: 'POST', key: ex.adminKey, json: { slug: 'initech', name: 'Initech' } });
       expect(again.status).toBe(409);
       const [event] = (await selectAuditEvents(ex.db, { action: 'partner.create' })).filter((e) => e.details.slug === 'initech');

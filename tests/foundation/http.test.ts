@@ -22,6 +22,20 @@ describe(`HTTP basics on ${engineUnderTest}`, () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/v1/partners', '/v1/keys', '/v1/keys/{keyId}']));
     expect(JSON.stringify(doc.paths['/v1/partners']!.post)).toContain('application/problem+json');
+    // What generated clients need: a unique operationId each, the problem schema once, Location on what creates.
+    type Operation = { operationId?: string; security?: unknown[]; responses: Record<string, { headers?: Record<string, unknown>; content?: Record<string, { schema: { $ref?: string } }> }> };
+    const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods) as Operation[]);
+    const ids = operations.map((o) => o.operationId);
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const operation of operations) {
+      expect(operation.responses['500']?.content?.['application/problem+json']?.schema.$ref).toBe('#/components/schemas/Problem');
+      for (const status of ['201', '202']) if (operation.responses[status]) expect(Object.keys(operation.responses[status].headers ?? {}), operation.operationId).toContain('Location');
+      expect(Array.isArray(operation.security), `${operation.operationId} says who may call it`).toBe(true);
+    }
+    const match = doc.paths['/v1/match']!.post as Operation & { parameters: { name: string; required: boolean }[] };
+    expect(match.parameters.find((p) => p.name === 'consent-token')?.required).toBe(true);
+    expect(Object.keys(match.responses['200']!.content!)).toEqual(['application/json', 'application/fhir+json']);
     const page = await ex.request('/docs');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');

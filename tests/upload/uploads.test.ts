@@ -38,6 +38,7 @@ describe(`uploads on ${engineUnderTest}`, () => {
     const created = await ex.request('/v1/datasets', { method: 'POST', key: acme.key, json: { name: 'febrl', defaultMapping: 'febrl' } });
     expect(created.status).toBe(201);
     datasetId = ((await created.json()) as Json).id as string;
+    expect(created.headers.get('location')).toBe(`/v1/datasets/${datasetId}`);
   });
   afterAll(() => ex.close());
 

@@ -11,7 +11,7 @@ import { purposes } from '../../standard/code-lists.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, consentTokenHeader, jsonResponse } from '../openapi.js';
+import { bearerSecurity, consentTokenHeader, jsonResponse, publicAccess } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
 const jwksResponse = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
@@ -19,6 +19,7 @@ const jwksResponse = z.object({ keys: z.array(z.record(z.string(), z.unknown()))
 const putJwks = createRoute({
   method: 'put',
   path: '/v1/partners/me/jwks',
+  operationId: 'replaceMyJwks',
   tags: ['consent'],
   summary: 'Register your public signing keys (replaces the set; keys left out are retired)',
   description: 'Ed25519 (kty OKP, alg EdDSA) and P-256 (kty EC, alg ES256) public keys, each with a kid; up to 10, so keys can rotate.',
@@ -31,8 +32,10 @@ const putJwks = createRoute({
 const getOwnJwks = createRoute({
   method: 'get',
   path: '/v1/partners/me/jwks',
+  operationId: 'getMyJwks',
   tags: ['consent'],
   summary: 'Your registered public signing keys',
+  description: 'The public keys the exchange checks your consent tokens against, as a JWK Set.',
   security: bearerSecurity,
   middleware: [requireActor('partner')] as const,
   responses: { 200: jsonResponse(jwksResponse, 'The keys'), ...problemResponses(401, 403) },
@@ -41,8 +44,10 @@ const getOwnJwks = createRoute({
 const getJwks = createRoute({
   method: 'get',
   path: '/v1/partners/{partner}/jwks',
+  operationId: 'getPartnerJwks',
   tags: ['consent'],
   summary: "A partner's registered public signing keys (admin, auditor, or the partner itself)",
+  description: 'A partner\'s public consent-signing keys as a JWK Set; an unknown partner, or one the caller may not see, is 404.',
   security: bearerSecurity,
   middleware: [requireActor()] as const,
   request: { params: z.object({ partner: z.string().min(1).max(100) }) },
@@ -52,8 +57,10 @@ const getJwks = createRoute({
 const revoke = createRoute({
   method: 'post',
   path: '/v1/consents/revoke',
+  operationId: 'revokeConsent',
   tags: ['consent'],
   summary: 'Revoke a consent token you signed, by jti (effective for every later request)',
+  description: 'Revokes a token you signed by its jti: every later request that presents it is refused (401, reason revoked), and the revocation is audited.',
   security: bearerSecurity,
   middleware: [requireActor('partner')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: revokeConsentInput } } } },
@@ -63,8 +70,10 @@ const revoke = createRoute({
 const check = createRoute({
   method: 'post',
   path: '/v1/consents/verify',
+  operationId: 'verifyConsent',
   tags: ['consent'],
   summary: 'Check a consent token you were given, as a request would use it',
+  description: 'Checks a consent token as a request would (signature, audience, expiry, revocation, purpose) without using it; answers its claims or the reason it would be refused.',
   security: bearerSecurity,
   middleware: [requireActor('partner')] as const,
   request: { headers: consentTokenHeader, body: { required: true, content: { 'application/json': { schema: checkConsentInput } } } },
@@ -74,6 +83,7 @@ const check = createRoute({
 const sharedRecord = createRoute({
   method: 'get',
   path: '/v1/shared/datasets/{datasetId}/records/{sourceId}',
+  operationId: 'readSharedRecord',
   tags: ['consent'],
   summary: "Read a grantor's record under its consent token (granted fields only)",
   description:
@@ -98,8 +108,11 @@ const sharedRecord = createRoute({
 const wellKnownJwks = createRoute({
   method: 'get',
   path: '/.well-known/jwks.json',
+  operationId: 'getExchangeJwks',
   tags: ['consent'],
   summary: "The exchange's public signing keys",
+  security: publicAccess,
+  description: 'The exchange\'s public keys (checkpoint and receipt signatures), as a JWK Set.',
   responses: { 200: jsonResponse(jwksResponse, 'JWKS') },
 });
 

@@ -13,7 +13,7 @@ import { uploadSchema } from '../../store/uploads.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { bearerSecurity, createdResponse, jsonResponse } from '../openapi.js';
 import { csvDownloadHeaders, csvLines } from '../csv.js';
 import { problemResponses } from '../problem.js';
 
@@ -23,19 +23,23 @@ const datasetParams = z.object({ datasetId: z.string().max(100) });
 const create = createRoute({
   method: 'post',
   path: '/v1/datasets',
+  operationId: 'createDataset',
   tags: ['datasets'],
   summary: 'Create a dataset',
+  description: 'Creates a dataset of yours, named uniquely, optionally with the mapping its uploads use by default.',
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { body: { required: true, content: { 'application/json': { schema: createDatasetInput } } } },
-  responses: { 201: jsonResponse(datasetSchema, 'Created'), ...problemResponses(400, 401, 403, 409) },
+  responses: { 201: createdResponse(datasetSchema, 'Created'), ...problemResponses(400, 401, 403, 409) },
 });
 
 const list = createRoute({
   method: 'get',
   path: '/v1/datasets',
+  operationId: 'listDatasets',
   tags: ['datasets'],
   summary: 'Your datasets',
+  description: 'Your datasets, with their record counts and default mappings.',
   security: bearerSecurity,
   middleware: partnerOnly,
   responses: { 200: jsonResponse(z.object({ items: z.array(datasetSchema) }), 'Datasets'), ...problemResponses(401, 403) },
@@ -44,8 +48,10 @@ const list = createRoute({
 const get = createRoute({
   method: 'get',
   path: '/v1/datasets/{datasetId}',
+  operationId: 'getDataset',
   tags: ['datasets'],
   summary: 'One of your datasets',
+  description: 'One of your datasets; another partner\'s is 404.',
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { params: datasetParams },
@@ -55,6 +61,7 @@ const get = createRoute({
 const upload = createRoute({
   method: 'post',
   path: '/v1/datasets/{datasetId}/uploads',
+  operationId: 'createUpload',
   tags: ['datasets'],
   summary: 'Upload an export into a dataset (streamed; stored whole or not at all)',
   description:
@@ -70,10 +77,10 @@ const upload = createRoute({
       strict: z.enum(['true', 'false']).optional().describe('Stop at the first error; store nothing.'),
     }),
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
-    body: { content: { 'text/csv': { schema: z.string() }, 'application/x-ndjson': { schema: z.string() } } },
+    body: { required: true, content: { 'text/csv': { schema: z.string() }, 'application/x-ndjson': { schema: z.string() } } },
   },
   responses: {
-    201: jsonResponse(uploadSchema, 'Stored'),
+    201: createdResponse(uploadSchema, 'Stored'),
     200: jsonResponse(uploadSchema, 'Already stored under this Idempotency-Key'),
     ...problemResponses(400, 401, 403, 404, 413, 415, 422),
   },
@@ -84,8 +91,10 @@ const uploadParams = datasetParams.extend({ uploadId: z.string().max(100) });
 const getUploadRoute = createRoute({
   method: 'get',
   path: '/v1/datasets/{datasetId}/uploads/{uploadId}',
+  operationId: 'getUpload',
   tags: ['datasets'],
   summary: 'An upload: status, counts and the quality report',
+  description: 'An upload\'s status, its counts (accepted, rejected, inserted, updated, unchanged) and its per-field quality report.',
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { params: uploadParams },
@@ -95,8 +104,10 @@ const getUploadRoute = createRoute({
 const rejectedRows = createRoute({
   method: 'get',
   path: '/v1/datasets/{datasetId}/uploads/{uploadId}/rejected.csv',
+  operationId: 'getRejectedRows',
   tags: ['datasets'],
   summary: 'The rejected rows of an upload with their reasons, as CSV',
+  description: 'The rows an upload rejected, as CSV: row number, field and the reason, for the sender to fix and send again.',
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { params: uploadParams },
@@ -108,8 +119,10 @@ const recordParams = datasetParams.extend({ sourceId: z.string().min(1).max(200)
 const getRecordRoute = createRoute({
   method: 'get',
   path: '/v1/datasets/{datasetId}/records/{sourceId}',
+  operationId: 'getRecord',
   tags: ['datasets'],
   summary: 'A record as it is now, or as it was at ?asOf=',
+  description: 'A record of yours by its source id, as it is now or as it was at ?asOf= (every version is kept until erased).',
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { params: recordParams, query: z.object({ asOf: z.iso.datetime({ offset: true }).optional() }) },
@@ -125,8 +138,10 @@ const getRecordRoute = createRoute({
 const eraseRoute = createRoute({
   method: 'delete',
   path: '/v1/datasets/{datasetId}/records/{sourceId}',
+  operationId: 'eraseRecord',
   tags: ['datasets'],
   summary: 'Erase a record: the personal data of every version (right to erasure)',
+  description: 'Erases the personal data of every version of a record (right to erasure) and keeps a tombstone so that it is not uploaded again by mistake; audited.',
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { params: recordParams },
@@ -147,6 +162,7 @@ const eraseRoute = createRoute({
 const liftRoute = createRoute({
   method: 'post',
   path: '/v1/datasets/{datasetId}/erasures/lift',
+  operationId: 'liftErasures',
   tags: ['datasets'],
   summary: 'Let erased records be uploaded again',
   description: 'An erased source id stays erased: later uploads refuse its rows (reason `erased`). Lifting the erasure lets the next upload bring the record back. Audited.',
@@ -162,7 +178,11 @@ function declaredLength(header: string | undefined): number | undefined {
 }
 
 export function registerDatasets(app: App): void {
-  app.openapi(create, async (c) => c.json(await createDataset({ ctx: serviceContext(c), input: c.req.valid('json') }), 201));
+  app.openapi(create, async (c) => {
+    const dataset = await createDataset({ ctx: serviceContext(c), input: c.req.valid('json') });
+    c.header('location', `/v1/datasets/${dataset.id}`);
+    return c.json(dataset, 201);
+  });
   app.openapi(list, async (c) => c.json({ items: await listDatasets({ ctx: serviceContext(c) }) }, 200));
   app.openapi(get, async (c) => c.json(await getDataset({ ctx: serviceContext(c), datasetId: c.req.valid('param').datasetId }), 200));
   app.openapi(upload, async (c) => {
@@ -191,6 +211,11 @@ export function registerDatasets(app: App): void {
     c.header('location', `/v1/datasets/${datasetId}/uploads/${result.upload.id}`);
     return c.json(result.upload, result.replayed ? 200 : 201);
   });
+  // Documented only once registered: a declared application/json body would be parsed and
+  // validated whole by the route's validator, and an upload streams (under its own size limit).
+  (upload.request.body.content as Record<string, unknown>)['application/json'] = {
+    schema: z.array(z.record(z.string(), z.unknown())).describe('The export\'s rows as objects, or canonical records (?mapping=canonical).'),
+  };
   app.openapi(getUploadRoute, async (c) => {
     const { datasetId, uploadId } = c.req.valid('param');
     return c.json(await getUpload({ ctx: serviceContext(c), datasetId, uploadId }), 200);

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../errors.js';
 import { pendingMigrations } from '../../store/migrate.js';
 import type { App } from '../app.js';
+import { publicAccess } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
 class ReadyTimeout extends Error {}
@@ -12,16 +13,22 @@ const readySchema = z.object({ status: z.literal('ready'), engine: z.enum(['pgli
 const healthz = createRoute({
   method: 'get',
   path: '/healthz',
+  operationId: 'getHealth',
   tags: ['operations'],
   summary: 'The process is up',
+  security: publicAccess,
+  description: 'Answers 200 while the process runs; says nothing of the database (see /readyz).',
   responses: { 200: { description: 'Up', content: { 'application/json': { schema: healthSchema } } } },
 });
 
 const readyz = createRoute({
   method: 'get',
   path: '/readyz',
+  operationId: 'getReadiness',
   tags: ['operations'],
   summary: 'The database answers and every migration is applied',
+  security: publicAccess,
+  description: 'Answers 200 once the database answers and every migration is applied, 503 otherwise; for load balancers and orchestrators.',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: readySchema } } },
     ...problemResponses(503),

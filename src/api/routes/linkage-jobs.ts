@@ -8,7 +8,7 @@ import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { matchBudget } from '../middleware/rate-limit.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, consentTokenHeader, jsonResponse } from '../openapi.js';
+import { bearerSecurity, consentTokenHeader, createdResponse, jsonResponse } from '../openapi.js';
 import { csvDownloadHeaders, csvLines } from '../csv.js';
 import { problemResponses } from '../problem.js';
 
@@ -18,6 +18,7 @@ const jobParams = z.object({ jobId: z.string().max(100) });
 const create = createRoute({
   method: 'post',
   path: '/v1/linkage-jobs',
+  operationId: 'createLinkageJob',
   tags: ['matching'],
   summary: "Link one of your datasets against a grantor's, in the background",
   description: "Needs a consent token granting `match` for the purpose and covering the grantor's dataset. Poll the job for progress; its links are paged and downloadable.",
@@ -27,14 +28,16 @@ const create = createRoute({
     headers: consentTokenHeader,
     body: { required: true, content: { 'application/json': { schema: createLinkageJobInput } } },
   },
-  responses: { 202: jsonResponse(linkageJobSchema, 'Accepted; runs in the background'), ...problemResponses(400, 401, 403, 404) },
+  responses: { 202: createdResponse(linkageJobSchema, 'Accepted; runs in the background'), ...problemResponses(400, 401, 403, 404) },
 });
 
 const get = createRoute({
   method: 'get',
   path: '/v1/linkage-jobs/{jobId}',
+  operationId: 'getLinkageJob',
   tags: ['matching'],
   summary: 'A linkage job: status and progress',
+  description: 'A linkage job of yours: its status, its progress and, when done, its counts.',
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { params: jobParams },
@@ -44,8 +47,10 @@ const get = createRoute({
 const results = createRoute({
   method: 'get',
   path: '/v1/linkage-jobs/{jobId}/results',
+  operationId: 'listLinkageResults',
   tags: ['matching'],
   summary: "A job's links, best first, a page at a time",
+  description: 'A finished job\'s links, best first, a page at a time; the consent token is checked again, so a revoked grant stops the reading.',
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { headers: consentTokenHeader, params: jobParams, query: z.object({ cursor: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(10_000).default(1000) }) },
@@ -59,8 +64,10 @@ const download = (format: 'csv' | 'ndjson') =>
   createRoute({
     method: 'get',
     path: `/v1/linkage-jobs/{jobId}/results.${format}`,
+    operationId: format === 'csv' ? 'exportLinkageResultsCsv' : 'exportLinkageResultsNdjson',
     tags: ['matching'],
     summary: `All of a job's links as ${format === 'csv' ? 'CSV' : 'NDJSON'}`,
+    description: `Every link of a finished job as ${format === 'csv' ? 'CSV' : 'NDJSON'}, streamed; the consent token is checked again.`,
     security: bearerSecurity,
     middleware: partnerOnly,
     request: { headers: consentTokenHeader, params: jobParams },

@@ -5,7 +5,7 @@ import { suggestMappingFor } from '../../services/suggest-mapping.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { bearerSecurity, createdResponse, jsonResponse } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
 const suggestion = z.object({
@@ -16,6 +16,7 @@ const suggestion = z.object({
 const suggest = createRoute({
   method: 'post',
   path: '/v1/mappings/suggest',
+  operationId: 'suggestMapping',
   tags: ['mappings'],
   summary: "Draft a mapping from an export's header and first rows",
   description: 'The body is the start of a CSV export (its header and some rows; up to BODY_LIMIT_BYTES), in any encoding (detected). Review the draft, then upload with it.',
@@ -39,8 +40,10 @@ const summary = z.object({
 const list = createRoute({
   method: 'get',
   path: '/v1/mappings',
+  operationId: 'listMappings',
   tags: ['mappings'],
   summary: 'The shipped mappings and yours',
+  description: 'The mappings shipped with the exchange and the ones you saved, by name.',
   security: bearerSecurity,
   middleware: [requireActor('partner')] as const,
   responses: { 200: jsonResponse(z.object({ items: z.array(summary) }), 'Mappings'), ...problemResponses(401, 403) },
@@ -49,20 +52,23 @@ const list = createRoute({
 const save = createRoute({
   method: 'post',
   path: '/v1/mappings',
+  operationId: 'saveMapping',
   tags: ['mappings'],
   summary: 'Save one of your mappings (validated; replaces yours of the same name)',
   description: 'The body is the mapping itself (see standards/mapping/v1/schema.json). Its name must not be a shipped mapping\'s. Datasets and uploads then name it.',
   security: bearerSecurity,
   middleware: [requireActor('partner')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
-  responses: { 201: jsonResponse(z.record(z.string(), z.unknown()), 'Saved'), 200: jsonResponse(z.record(z.string(), z.unknown()), 'Replaced'), ...problemResponses(400, 401, 403, 409) },
+  responses: { 201: createdResponse(z.record(z.string(), z.unknown()), 'Saved'), 200: jsonResponse(z.record(z.string(), z.unknown()), 'Replaced'), ...problemResponses(400, 401, 403, 409) },
 });
 
 const get = createRoute({
   method: 'get',
   path: '/v1/mappings/{name}',
+  operationId: 'getMapping',
   tags: ['mappings'],
   summary: 'A mapping you may use, as JSON',
+  description: 'One mapping you may use (shipped or yours), as the JSON it was saved as.',
   security: bearerSecurity,
   middleware: [requireActor('partner')] as const,
   request: { params: z.object({ name: z.string().max(100) }) },

@@ -5,12 +5,37 @@ import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { matchBudget } from '../middleware/rate-limit.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, consentTokenHeader, jsonResponse } from '../openapi.js';
+import { bearerSecurity, consentTokenHeader } from '../openapi.js';
 import { problemResponses } from '../problem.js';
+
+/** The FHIR R4 answer (?format=fhir or Accept: application/fhir+json), as `fhirBundle` writes it. */
+const fhirBundleSchema = z
+  .object({
+    resourceType: z.literal('Bundle'),
+    type: z.literal('searchset'),
+    total: z.number().int(),
+    entry: z.array(
+      z.object({
+        resource: z.object({
+          resourceType: z.literal('Patient'),
+          identifier: z.array(z.object({ system: z.string().describe('urn:customer-exchange:dataset:{datasetId}'), value: z.string() })),
+          name: z.array(z.object({ family: z.string().optional(), given: z.array(z.string()).optional(), text: z.string().optional() })).optional(),
+          birthDate: z.string().optional(),
+        }),
+        search: z.object({
+          mode: z.literal('match'),
+          score: z.number().min(0).max(1).optional(),
+          extension: z.array(z.object({ url: z.literal('http://hl7.org/fhir/StructureDefinition/match-grade'), valueCode: z.enum(['certain', 'probable', 'possible', 'certainly-not']) })),
+        }),
+      }),
+    ),
+  })
+  .openapi('FhirMatchBundle', { description: 'A FHIR R4 searchset Bundle of Patient resources (granted fields only) with search.score and the match-grade extension.' });
 
 const match = createRoute({
   method: 'post',
   path: '/v1/match',
+  operationId: 'matchCustomer',
   tags: ['matching'],
   summary: "Which of the grantor's customers is this? Scored, graded and explained candidates",
   description:
@@ -25,7 +50,13 @@ const match = createRoute({
     body: { required: true, content: { 'application/json': { schema: matchInput } } },
   },
   responses: {
-    200: jsonResponse(z.object({ results: z.array(matchResultSchema), candidates: z.number().int().describe('Candidates the blocking rules retrieved and the model scored.') }), 'Candidates, best first'),
+    200: {
+      description: 'Candidates, best first',
+      content: {
+        'application/json': { schema: z.object({ results: z.array(matchResultSchema), candidates: z.number().int().describe('Candidates the blocking rules retrieved and the model scored.') }) },
+        'application/fhir+json': { schema: fhirBundleSchema },
+      },
+    },
     ...problemResponses(400, 401, 403, 429),
   },
 });

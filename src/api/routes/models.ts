@@ -6,7 +6,7 @@ import { storedModelSchema } from '../../store/models.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { bearerSecurity, createdResponse, jsonResponse } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
 const partnerOnly = requireActor('partner');
@@ -14,6 +14,7 @@ const partnerOnly = requireActor('partner');
 const create = createRoute({
   method: 'post',
   path: '/v1/models',
+  operationId: 'createModel',
   tags: ['matching'],
   summary: 'Train a match model on one of your datasets, in the background',
   description:
@@ -21,14 +22,16 @@ const create = createRoute({
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { body: { required: true, content: { 'application/json': { schema: createModelInput } } } },
-  responses: { 202: jsonResponse(storedModelSchema, 'Accepted; training in the background'), ...problemResponses(400, 401, 403, 404) },
+  responses: { 202: createdResponse(storedModelSchema, 'Accepted; training in the background'), ...problemResponses(400, 401, 403, 404) },
 });
 
 const list = createRoute({
   method: 'get',
   path: '/v1/models',
+  operationId: 'listModels',
   tags: ['matching'],
   summary: 'Your models',
+  description: 'Your match models: status, the dataset each was trained on, and when.',
   security: bearerSecurity,
   middleware: partnerOnly,
   responses: { 200: jsonResponse(z.object({ items: z.array(storedModelSchema) }), 'Your models, oldest first'), ...problemResponses(401, 403) },
@@ -37,8 +40,10 @@ const list = createRoute({
 const get = createRoute({
   method: 'get',
   path: '/v1/models/{modelId}',
+  operationId: 'getModel',
   tags: ['matching'],
   summary: 'A model: its status and, once ready, its JSON (everything it was trained with)',
+  description: 'A model of yours: its status and, once ready, the model JSON with everything it was trained with.',
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { params: z.object({ modelId: z.string().max(100) }) },
@@ -48,8 +53,10 @@ const get = createRoute({
 const choose = createRoute({
   method: 'put',
   path: '/v1/datasets/{datasetId}/model',
+  operationId: 'setDatasetModel',
   tags: ['datasets'],
   summary: 'Name the model that scores matches in this dataset (null: the shipped default)',
+  description: 'Names the model that scores matches against this dataset, in queries and linkage jobs; null returns it to the shipped default.',
   security: bearerSecurity,
   middleware: partnerOnly,
   request: { params: z.object({ datasetId: z.uuid() }), body: { required: true, content: { 'application/json': { schema: datasetModelInput } } } },

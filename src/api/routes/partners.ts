@@ -7,26 +7,30 @@ import { partnerSchema } from '../../store/partners.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { bearerSecurity, createdResponse, jsonResponse } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
 
 const create = createRoute({
   method: 'post',
   path: '/v1/partners',
+  operationId: 'createPartner',
   tags: ['partners'],
   summary: 'Register a partner enterprise (admin)',
+  description: 'Registers a partner enterprise by slug and name; administrators only. The slug is unique.',
   security: bearerSecurity,
   middleware: [requireActor('admin')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: createPartnerInput } } } },
-  responses: { 201: jsonResponse(partnerSchema, 'Registered'), ...problemResponses(400, 401, 403, 409) },
+  responses: { 201: createdResponse(partnerSchema, 'Registered'), ...problemResponses(400, 401, 403, 409) },
 });
 
 const list = createRoute({
   method: 'get',
   path: '/v1/partners',
+  operationId: 'listPartners',
   tags: ['partners'],
   summary: 'List partners (admin, auditor)',
+  description: 'Every registered partner; administrators and auditors only.',
   security: bearerSecurity,
   middleware: [requireActor('admin', 'auditor')] as const,
   responses: { 200: jsonResponse(z.object({ items: z.array(partnerSchema) }), 'Partners'), ...problemResponses(401, 403) },
@@ -35,8 +39,10 @@ const list = createRoute({
 const me = createRoute({
   method: 'get',
   path: '/v1/partners/me',
+  operationId: 'getMyPartner',
   tags: ['partners'],
   summary: 'The partner the key acts for',
+  description: 'The partner the API key acts for.',
   security: bearerSecurity,
   middleware: [requireActor('partner')] as const,
   responses: { 200: jsonResponse(partnerSchema, 'The partner'), ...problemResponses(401, 403) },
@@ -45,8 +51,10 @@ const me = createRoute({
 const get = createRoute({
   method: 'get',
   path: '/v1/partners/{partner}',
+  operationId: 'getPartner',
   tags: ['partners'],
   summary: 'One partner, by id or slug',
+  description: 'One partner by id or slug. A partner sees itself; administrators and auditors see any. Anything else is 404.',
   security: bearerSecurity,
   middleware: [requireActor()] as const,
   request: { params: z.object({ partner: z.string().min(1).max(100) }) },
@@ -54,7 +62,11 @@ const get = createRoute({
 });
 
 export function registerPartners(app: App): void {
-  app.openapi(create, async (c) => c.json(await createPartner({ ctx: serviceContext(c), input: c.req.valid('json') }), 201));
+  app.openapi(create, async (c) => {
+    const partner = await createPartner({ ctx: serviceContext(c), input: c.req.valid('json') });
+    c.header('location', `/v1/partners/${partner.id}`);
+    return c.json(partner, 201);
+  });
   app.openapi(list, async (c) => c.json({ items: await listPartners({ ctx: serviceContext(c) }) }, 200));
   app.openapi(me, async (c) => c.json(await getPartner({ ctx: serviceContext(c), idOrSlug: c.get('actor')!.partnerId! }), 200));
   app.openapi(get, async (c) => c.json(await getPartner({ ctx: serviceContext(c), idOrSlug: c.req.valid('param').partner }), 200));

@@ -6,6 +6,7 @@ import { AppError } from '../../errors.js';
 import { consentReadmeMarkdown } from '../../consent/publish.js';
 import { consentClaimsJsonSchema } from '../../consent/token.js';
 import type { App } from '../app.js';
+import { publicAccess } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
 const standardSchema = z.object({ name: z.string(), version: z.string(), major: z.number(), schema: z.string(), dictionary: z.string() });
@@ -13,8 +14,11 @@ const standardSchema = z.object({ name: z.string(), version: z.string(), major: 
 const index = createRoute({
   method: 'get',
   path: '/v1/standards',
+  operationId: 'listStandards',
   tags: ['standards'],
   summary: 'The published standards and their versions',
+  security: publicAccess,
+  description: 'The standards the exchange publishes (customer record, mapping, consent claims) and their versions.',
   responses: { 200: { description: 'Standards', content: { 'application/json': { schema: z.object({ items: z.array(standardSchema), codeLists: z.record(z.string(), z.array(z.string())) }) } } } },
 });
 
@@ -23,8 +27,11 @@ const params = z.object({ name: z.string().max(50), major: z.string().regex(/^\d
 const schema = createRoute({
   method: 'get',
   path: '/v1/standards/{name}/{major}',
+  operationId: 'getStandardSchema',
   tags: ['standards'],
   summary: 'A standard\'s JSON Schema (2020-12)',
+  security: publicAccess,
+  description: 'A published standard as JSON Schema (draft 2020-12); may be cached.',
   request: { params },
   responses: {
     200: { description: 'JSON Schema', content: { 'application/schema+json': { schema: z.record(z.string(), z.unknown()) } } },
@@ -35,8 +42,11 @@ const schema = createRoute({
 const dictionary = createRoute({
   method: 'get',
   path: '/v1/standards/{name}/{major}/dictionary',
+  operationId: 'getStandardDictionary',
   tags: ['standards'],
   summary: 'A standard\'s field dictionary: JSON, or Markdown with Accept: text/markdown',
+  security: publicAccess,
+  description: 'A standard\'s field dictionary: every field, its type, meaning and code list; JSON, or Markdown with Accept: text/markdown.',
   request: { params },
   responses: {
     200: {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { cliConfig, CliError } from '../runtime.js';
 import { generateSigningKey, inspectConsentToken, mintConsentToken, parseDuration } from '../../consent/mint.js';
-import { callExchange, keyOption, urlOption, type ExchangeOptions } from '../http.js';
+import { answerOf, exchangeClient, keyOption, urlOption, type ExchangeOptions, type RequestBody } from '../http.js';
 
 const list = (value: string | undefined) => (value ? value.split(',').map((v) => v.trim()).filter(Boolean) : []);
 
@@ -42,8 +42,8 @@ export function registerConsent(program: Command): void {
       const content = readJson(file, 'a JWKS') as Record<string, unknown>;
       // A single JWK is registered as a set of one.
       const jwks = content && typeof content === 'object' && 'kty' in content ? { keys: [content] } : content;
-      const registered = await callExchange(options, 'PUT', '/v1/partners/me/jwks', jwks);
-      const kids = (registered.keys as { kid: string }[]).map((k) => k.kid);
+      const registered = await answerOf(exchangeClient(options).PUT('/v1/partners/me/jwks', { body: jwks as RequestBody<'/v1/partners/me/jwks', 'put'> }));
+      const kids = registered.keys.map((k) => k.kid);
       process.stdout.write(`registered keys: ${kids.join(', ')}\n`);
     });
   consent
@@ -104,8 +104,8 @@ export function registerConsent(program: Command): void {
     .addOption(urlOption())
     .addOption(keyOption())
     .action(async (jti: string, options: ExchangeOptions & { reason?: string }) => {
-      const revoked = await callExchange(options, 'POST', '/v1/consents/revoke', { jti, ...(options.reason ? { reason: options.reason } : {}) });
-      process.stdout.write(`revoked ${String(revoked.jti)} at ${String(revoked.revokedAt)}\n`);
+      const revoked = await answerOf(exchangeClient(options).POST('/v1/consents/revoke', { body: { jti, ...(options.reason ? { reason: options.reason } : {}) } }));
+      process.stdout.write(`revoked ${revoked.jti} at ${revoked.revokedAt}\n`);
     });
 }
 
