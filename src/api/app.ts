@@ -95,7 +95,7 @@ export function createApp(given: AppDeps): App {
   app.onError((error, c) => {
     const appError = toAppError(error);
     if (appError.code === 'internal') {
-      deps.logger.error({ requestId: c.get('requestId'), err: error }, 'unhandled error');
+      deps.logger.error({ req: { id: c.get('requestId') }, err: error }, 'unhandled error');
     }
     return problemResponse(c, appError);
   });

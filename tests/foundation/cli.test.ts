@@ -78,6 +78,10 @@ describe(`the cx command on ${engineUnderTest}`, () => {
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     expect(first.output()).toContain('"msg":"stopped"');
+    // The service logs to stdout, JSON lines only, with no plain-text line between them.
+    const lines = first.stdout().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; url?: string; res?: { statusCode: number } });
+    expect(lines.find((l) => l.msg.startsWith('customer exchange listening on'))?.url).toBe(first.url);
+    expect(lines.filter((l) => l.msg === 'request completed').map((l) => l.res?.statusCode)).toEqual([200, 201]);
 
     const second = await startCxServe(cli.env);
     const partners = await fetch(`${second.url}/v1/partners`, { headers: { authorization: `Bearer ${adminKey}` } });

@@ -101,11 +101,22 @@ describe(`HTTP basics on ${engineUnderTest}`, () => {
   });
 
   it('logs one line per request without keys', async () => {
-    await ex.request('/v1/partners', { key: ex.adminKey, headers: { 'x-request-id': 'r-log' } });
-    const lines = ex.logs.filter((l) => l.requestId === 'r-log' && l.msg === 'request');
+    await ex.request('/v1/partners', { key: ex.adminKey, headers: { 'x-request-id': 'r-log', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
+    const lines = ex.logs.filter((l) => (l.req as { id?: string } | undefined)?.id === 'r-log' && l.msg === 'request completed');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ method: 'GET', route: '/v1/partners', status: 200 });
-    expect(typeof lines[0]!.durationMs).toBe('number');
+    // pino-http's names, and OpenTelemetry's for the trace the caller sent.
+    expect(lines[0]).toMatchObject({
+      req: { id: 'r-log', method: 'GET', route: '/v1/partners' },
+      res: { statusCode: 200 },
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      span_id: '00f067aa0ba902b7',
+      trace_flags: '01',
+    });
+    expect(typeof lines[0]!.responseTime).toBe('number');
     expect(JSON.stringify(ex.logs)).not.toContain(ex.adminKey);
+    // A malformed traceparent is ignored, not logged.
+    await ex.request('/healthz', { headers: { 'x-request-id': 'r-bad-trace', traceparent: '00-zz-00f067aa0ba902b7-01' } });
+    const bad = ex.logs.find((l) => (l.req as { id?: string } | undefined)?.id === 'r-bad-trace')!;
+    expect(bad.trace_id).toBeUndefined();
   });
 });

@@ -45,17 +45,21 @@ export function runCx(args: string[], env: Record<string, string>, input?: strin
 }
 
 /** Starts `cx serve` on a free port and resolves once it listens. */
-export function startCxServe(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string; exited: Promise<number | null> }> {
+export function startCxServe(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string; stdout: () => string; exited: Promise<number | null> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cxBin, 'serve'], { env: { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
+    let stdout = '';
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
     const onData = (chunk: Buffer) => {
       output += chunk;
-      const match = output.match(/listening on (http:\/\/\S+)/);
-      if (match) resolve({ child, url: match[1]!, output: () => output, exited });
+      const match = output.match(/listening on (http:\/\/[^\s"]+)/);
+      if (match) resolve({ child, url: match[1]!, output: () => output, stdout: () => stdout, exited });
     };
-    child.stdout.on('data', onData);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+      onData(chunk);
+    });
     child.stderr.on('data', onData);
     void exited.then((code) => reject(new Error(`cx serve exited with ${code}: ${output}`)));
   });

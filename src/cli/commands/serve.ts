@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { pino } from 'pino';
 import { loadConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { startServer } from '../../api/server.js';
@@ -13,7 +14,8 @@ export function registerServe(program: Command): void {
     .option('-p, --port <port>', 'port to listen on (overrides PORT)')
     .action(async (options: { port?: string }) => {
       const config = loadConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
-      const logger = createLogger(config.LOG_LEVEL);
+      // The service logs to stdout, one JSON line per entry (12-factor); other commands keep stdout for their output.
+      const logger = createLogger(config.LOG_LEVEL, pino.destination({ fd: 1, sync: false }));
       const exchange = await createExchange(config, logger, { recover: true });
       const { db } = exchange;
       try {
@@ -29,7 +31,7 @@ export function registerServe(program: Command): void {
         throw error;
       }
       const server = await startServer({ db, config, logger, auditLog: exchange.auditLog }, { background: startBackground(exchange) });
-      process.stderr.write(`customer exchange listening on ${server.url} (${describeDatabase(config)}); API reference at ${server.url}/docs\n`);
+      logger.info({ url: server.url, docs: `${server.url}/docs`, database: describeDatabase(config) }, `customer exchange listening on ${server.url}`);
       const stop = (signal: string) => {
         server.shutdown(signal).then(
           () => logger.flush(() => process.exit(0)),
