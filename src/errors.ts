@@ -20,8 +20,16 @@ export const errorCodes = {
 export type ErrorCode = keyof typeof errorCodes;
 
 export interface FieldError {
+  /** A JSON Pointer (RFC 6901) to the field: `/name/family`, `/rows/3`; "" for the whole input. */
   path: string;
   message: string;
+  /** Where the field is when not in the body: a query parameter, a header or a path parameter. */
+  in?: 'query' | 'header' | 'path';
+}
+
+/** A JSON Pointer (RFC 6901) from a path's segments (`~` and `/` escaped). */
+export function jsonPointer(segments: readonly PropertyKey[]): string {
+  return segments.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }
 
 export class AppError extends Error {
@@ -49,7 +57,7 @@ export class AppError extends Error {
 /** A service's input that did not fit its schema: a 400 naming each field, never a 500. */
 export function invalidInput(error: ZodError): AppError {
   return new AppError('validation_failed', 'Some fields are not valid', {
-    errors: error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(input)', message: issue.message })),
+    errors: error.issues.map((issue) => ({ path: jsonPointer(issue.path), message: issue.message })),
     cause: error,
   });
 }

@@ -3,7 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import { AppError } from '../errors.js';
+import { AppError, jsonPointer } from '../errors.js';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import type { Database } from '../store/database.js';
@@ -43,11 +43,9 @@ export function createApp(given: AppDeps): App {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
+        const where = ({ query: 'query', header: 'header', param: 'path' } as const)[result.target as 'query' | 'header' | 'param'];
         throw new AppError('validation_failed', 'Some fields of the request are not valid; see errors[].', {
-          errors: result.error.issues.map((issue) => ({
-            path: issue.path.map(String).join('.') || '(body)',
-            message: issue.message,
-          })),
+          errors: result.error.issues.map((issue) => ({ path: jsonPointer(issue.path), message: issue.message, ...(where ? { in: where } : {}) })),
         });
       }
     },

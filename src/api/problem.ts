@@ -12,7 +12,15 @@ export const problemSchema = z.object({
   detail: z.string().describe('What went wrong and what to do about it.'),
   instance: z.string().describe('The request path.'),
   requestId: z.string().nullable(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  errors: z
+    .array(
+      z.object({
+        path: z.string().describe('A JSON Pointer (RFC 6901) to the invalid field, for example /name/family; "" for the whole input.'),
+        message: z.string(),
+        in: z.enum(['query', 'header', 'path']).optional().describe('Where the field is, when not in the body.'),
+      }),
+    )
+    .optional(),
   reason: z.string().optional().describe('A machine-readable reason, where one kind of problem has several (for example why a consent token was refused).'),
 }).openapi('Problem', { description: 'RFC 9457 problem details.' });
 export type Problem = z.infer<typeof problemSchema>;

@@ -908,8 +908,14 @@ export interface components {
             instance: string;
             requestId: string | null;
             errors?: {
+                /** @description A JSON Pointer (RFC 6901) to the invalid field, for example /name/family; "" for the whole input. */
                 path: string;
                 message: string;
+                /**
+                 * @description Where the field is, when not in the body.
+                 * @enum {string}
+                 */
+                in?: "query" | "header" | "path";
             }[];
             /** @description A machine-readable reason, where one kind of problem has several (for example why a consent token was refused). */
             reason?: string;

@@ -7,7 +7,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { importJWK } from 'jose';
 import { z } from 'zod';
-import { AppError, type FieldError } from '../errors.js';
+import { AppError, jsonPointer, type FieldError } from '../errors.js';
 import { consentAlgorithms } from './token.js';
 
 const base64url32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url');
@@ -50,19 +50,19 @@ export async function parsePartnerJwks(input: z.infer<typeof jwksSchema>): Promi
   const errors: FieldError[] = [];
   const keys: PublicJwk[] = [];
   for (const [index, raw] of input.keys.entries()) {
-    const path = `keys[${index}]`;
+    const path = `/keys/${index}`;
     const secret = privateMembers.filter((member) => member in raw);
     if (secret.length) {
       errors.push({ path, message: `contains private key material (${secret.join(', ')}): register only the public key, and treat this private key as exposed` });
       continue;
     }
     if (raw.kty !== 'OKP' && raw.kty !== 'EC') {
-      errors.push({ path: `${path}.kty`, message: `${JSON.stringify(raw.kty)} keys are not accepted: use Ed25519 (kty OKP, alg EdDSA) or P-256 (kty EC, alg ES256)` });
+      errors.push({ path: `${path}/kty`, message: `${JSON.stringify(raw.kty)} keys are not accepted: use Ed25519 (kty OKP, alg EdDSA) or P-256 (kty EC, alg ES256)` });
       continue;
     }
     const parsed = publicJwkSchema.safeParse(raw);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) errors.push({ path: [path, ...issue.path].join('.'), message: issue.message });
+      for (const issue of parsed.error.issues) errors.push({ path: path + jsonPointer(issue.path), message: issue.message });
       continue;
     }
     try {
@@ -76,7 +76,7 @@ export async function parsePartnerJwks(input: z.infer<typeof jwksSchema>): Promi
   }
   const kids = keys.map((key) => key.kid);
   kids.forEach((k, index) => {
-    if (kids.indexOf(k) !== index) errors.push({ path: `keys[${index}].kid`, message: `kid ${JSON.stringify(k)} appears twice` });
+    if (kids.indexOf(k) !== index) errors.push({ path: `/keys/${index}/kid`, message: `kid ${JSON.stringify(k)} appears twice` });
   });
   if (errors.length) throw new AppError('validation_failed', 'The JWKS has keys the exchange cannot accept.', { errors });
   return keys;

@@ -219,12 +219,12 @@ export function compileMapping(mapping: Mapping): CompiledMapping {
       bound = true;
       const has = (name: string) => columnIndex.has(name);
       const problems: { path: string; message: string }[] = [];
-      if (idRule.bind(has).length) problems.push({ path: 'source.recordId', message: `column ${columnsOf(mapping.source.recordId).map((c) => `"${c}"`).join(' or ')} is not in the file` });
+      if (idRule.bind(has).length) problems.push({ path: '/source/recordId', message: `column ${columnsOf(mapping.source.recordId).map((c) => `"${c}"`).join(' or ')} is not in the file` });
       absentColumns = [];
       rules.forEach((rule, i) => {
         const missing = rule.bind(has);
         if (!missing.length) return;
-        if (rule.required) problems.push({ path: `rules.${i}`, message: `column ${missing.map((c) => `"${c}"`).join(', ')} is not in the file, and the rule is required` });
+        if (rule.required) problems.push({ path: `/rules/${i}`, message: `column ${missing.map((c) => `"${c}"`).join(', ')} is not in the file, and the rule is required` });
         else absentColumns.push(...missing);
       });
       absentColumns = [...new Set(absentColumns)];

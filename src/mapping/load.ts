@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { jsonPointer } from '../errors.js';
 import { mappableTargets } from '../standard/publish.js';
 import { mappingSchema, transformNames, type Mapping } from './mapping-schema.js';
 
@@ -42,10 +43,10 @@ function checkTargets(mapping: Mapping): { path: string; message: string }[] {
     const parsed = parseTarget(rule.target);
     const isExt = parsed && parsed.segments[0]?.key === 'ext' && parsed.segments.length === 3 && parsed.canonical === rule.target;
     if (!parsed || (!isExt && !targets.has(parsed.canonical))) {
-      problems.push({ path: `rules.${i}.target`, message: `unknown canonical field "${rule.target}" (see standards/customer/v1/README.md; partner fields go under "ext.<namespace>.<field>")` });
+      problems.push({ path: `/rules/${i}/target`, message: `unknown canonical field "${rule.target}" (see standards/customer/v1/README.md; partner fields go under "ext.<namespace>.<field>")` });
     }
     if (parsed?.canonical === 'source.recordId') {
-      problems.push({ path: `rules.${i}.target`, message: 'the record id comes from source.recordId, not from a rule' });
+      problems.push({ path: `/rules/${i}/target`, message: 'the record id comes from source.recordId, not from a rule' });
     }
   });
   return problems;
@@ -57,12 +58,12 @@ export function parseMapping(json: unknown, origin = 'mapping'): Mapping {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const isTransform = issue.path.at(-2) === 'transforms' || (issue.path.at(-1) === 'op' && issue.path.at(-3) === 'transforms');
-      const path = (isTransform && issue.path.at(-1) === 'op' ? issue.path.slice(0, -1) : issue.path).map(String).join('.');
+      const path = jsonPointer(isTransform && issue.path.at(-1) === 'op' ? issue.path.slice(0, -1) : issue.path);
       const message =
         isTransform && (issue.code === 'invalid_union' || issue.code === 'invalid_value')
           ? `unknown transform; known transforms: ${transformNames.join(', ')}`
           : issue.message;
-      return { path: path || '(root)', message };
+      return { path, message };
     });
     throw new MappingError(`${origin} is not a valid mapping`, problems);
   }

@@ -138,7 +138,7 @@ export async function inclusionProofOf({ ctx, index, treeSize }: { ctx: ServiceC
 export async function consistencyProofOf({ ctx, from, to }: { ctx: ServiceContext; from: string; to?: string }) {
   const older = await checkpointOrRefuse(ctx, parseSize(from, 'from'));
   const newer = await checkpointOrRefuse(ctx, parseSize(to, 'to'));
-  if (older.size > newer.size) throw new AppError('validation_failed', 'from must not be larger than to.', { errors: [{ path: 'from', message: 'larger than to' }] });
+  if (older.size > newer.size) throw new AppError('validation_failed', 'from must not be larger than to.', { errors: [{ path: '/from', message: 'larger than to', in: 'query' }] });
   const proof = await proveConsistency(ctx.db, older.size, newer.size);
   return { from: String(older.size), to: String(newer.size), proof: proof.map(b64), fromRoot: b64(older.root), toRoot: b64(newer.root), checkpoint: newer.note };
 }

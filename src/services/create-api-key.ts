@@ -41,12 +41,12 @@ export async function createApiKey({
     partnerId = own;
   } else if (isExchangeAdmin(ctx.actor)) {
     if (role === 'partner') {
-      if (!partnerRef) throw new AppError('validation_failed', 'A partner key needs a partner.', { errors: [{ path: 'partner', message: 'required for role "partner"' }] });
+      if (!partnerRef) throw new AppError('validation_failed', 'A partner key needs a partner.', { errors: [{ path: '/partner', message: 'required for role "partner"' }] });
       const target = await selectPartner(ctx.db, partnerRef);
       if (!target) throw notFound('The partner');
       partnerId = target.id;
     } else if (partnerRef !== undefined) {
-      throw new AppError('validation_failed', `A ${role} key belongs to the exchange, not to a partner.`, { errors: [{ path: 'partner', message: `not allowed for role "${role}"` }] });
+      throw new AppError('validation_failed', `A ${role} key belongs to the exchange, not to a partner.`, { errors: [{ path: '/partner', message: `not allowed for role "${role}"` }] });
     }
   } else {
     throw new AppError('forbidden', 'This key cannot create keys.');

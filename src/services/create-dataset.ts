@@ -18,7 +18,7 @@ export async function createDataset({ ctx, input }: { ctx: ServiceContext; input
   const { name, description, defaultMapping, standardVersion } = createDatasetInput.parse(input);
   if (defaultMapping !== undefined && !(await findMapping(ctx.db, partnerId, defaultMapping))) {
     throw new AppError('validation_failed', 'The default mapping is neither a shipped mapping nor one of yours.', {
-      errors: [{ path: 'defaultMapping', message: `no mapping "${defaultMapping}" (see GET /v1/mappings)` }],
+      errors: [{ path: '/defaultMapping', message: `no mapping "${defaultMapping}" (see GET /v1/mappings)` }],
     });
   }
   return ctx.db.transaction(async (tx) => {

@@ -38,7 +38,7 @@ export async function saveMapping({ ctx, input }: { ctx: ServiceContext; input: 
   try {
     mapping = parseMapping(input);
   } catch (error) {
-    if (error instanceof MappingError) throw new AppError('validation_failed', 'The mapping is not valid.', { errors: error.problems.length ? error.problems : [{ path: '(mapping)', message: error.message }] });
+    if (error instanceof MappingError) throw new AppError('validation_failed', 'The mapping is not valid.', { errors: error.problems.length ? error.problems : [{ path: '', message: error.message }] });
     throw error;
   }
   if (shippedNames().has(mapping.name)) throw new AppError('conflict', `"${mapping.name}" is the name of a shipped mapping: give yours another name.`);

@@ -99,7 +99,7 @@ function probeRecord(input: z.infer<typeof matchInput>): CustomerRecord {
     try {
       return fn();
     } catch (error) {
-      if (error instanceof NormaliseError) errors.push({ path: `criteria.${path}`, message: error.message });
+      if (error instanceof NormaliseError) errors.push({ path: `/criteria/${path}`, message: error.message });
       else throw error;
       return undefined;
     }

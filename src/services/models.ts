@@ -26,7 +26,7 @@ export async function createModel({ ctx, input }: { ctx: ServiceContext; input: 
   const partnerId = requirePartner(ctx);
   const { datasetId } = createModelInput.parse(input);
   const dataset = await findOwnDataset(ctx.db, partnerId, datasetId);
-  if (dataset.records < 2) throw new AppError('validation_failed', 'The dataset needs at least two records to train on.', { errors: [{ path: 'datasetId', message: 'fewer than two records' }] });
+  if (dataset.records < 2) throw new AppError('validation_failed', 'The dataset needs at least two records to train on.', { errors: [{ path: '/datasetId', message: 'fewer than two records' }] });
   const stored = await insertModel(ctx.db, partnerId, datasetId);
   const running = trainInBackground(ctx, partnerId, stored.id, datasetId);
   runInBackground(running);

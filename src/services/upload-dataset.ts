@@ -101,7 +101,7 @@ async function chooseMapping(
   if (!name) {
     if (format === 'ndjson') return { mapping: canonicalMapping('ndjson'), canonical: true };
     throw new AppError('validation_failed', `A ${format} upload needs a mapping: name one with ?mapping=, or set the dataset's defaultMapping.`, {
-      errors: [{ path: 'mapping', message: 'required for this content type' }],
+      errors: [{ path: '/mapping', message: 'required for this content type', in: 'query' }],
     });
   }
   if (name === 'canonical') {
@@ -110,7 +110,7 @@ async function chooseMapping(
   }
   const mapping = await findMapping(ctx.db, partnerId, name);
   if (!mapping) {
-    throw new AppError('validation_failed', `There is no mapping "${name}": name a shipped one or one of yours (GET /v1/mappings).`, { errors: [{ path: 'mapping', message: 'not a shipped mapping nor one of yours' }] });
+    throw new AppError('validation_failed', `There is no mapping "${name}": name a shipped one or one of yours (GET /v1/mappings).`, { errors: [{ path: '/mapping', message: 'not a shipped mapping nor one of yours', in: 'query' }] });
   }
   if (mapping.source.format !== format) {
     throw new AppError('unsupported_media_type', `The mapping ${mapping.name} reads ${mapping.source.format}, but the body was sent as ${mediaType}.`);

@@ -139,12 +139,12 @@ describe(`consent tokens on ${engineUnderTest}`, () => {
       const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
       const p384 = (await generateKeyPair('ES384', { extractable: true })).publicKey;
       const cases: [Json[], string, RegExp][] = [
-        [[{ ...edKey }], 'keys[0]', /private key material \(d\)/],
-        [[{ ...rsa, kid: 'rsa' }], 'keys[0].kty', /"RSA" keys are not accepted/],
-        [[{ kty: 'oct', k: base64url.encode('public-key-as-secret'), kid: 'hmac' }], 'keys[0]', /private key material \(k\)/],
-        [[{ ...(await exportJWK(p384)), kid: 'p384' }], 'keys[0].crv', /P-256/],
-        [[{ kty: 'EC', crv: 'P-256', x: base64url.encode(new Uint8Array(32).fill(1)), y: base64url.encode(new Uint8Array(32).fill(2)), kid: 'off-curve' }], 'keys[0]', /not a valid public key/],
-        [[{ kty: 'OKP', crv: 'Ed25519', x: String(edKey.x), kid: 'twice' }, { kty: 'OKP', crv: 'Ed25519', x: String(edKey.x), kid: 'twice' }], 'keys[1].kid', /appears twice/],
+        [[{ ...edKey }], '/keys/0', /private key material \(d\)/],
+        [[{ ...rsa, kid: 'rsa' }], '/keys/0/kty', /"RSA" keys are not accepted/],
+        [[{ kty: 'oct', k: base64url.encode('public-key-as-secret'), kid: 'hmac' }], '/keys/0', /private key material \(k\)/],
+        [[{ ...(await exportJWK(p384)), kid: 'p384' }], '/keys/0/crv', /P-256/],
+        [[{ kty: 'EC', crv: 'P-256', x: base64url.encode(new Uint8Array(32).fill(1)), y: base64url.encode(new Uint8Array(32).fill(2)), kid: 'off-curve' }], '/keys/0', /not a valid public key/],
+        [[{ kty: 'OKP', crv: 'Ed25519', x: String(edKey.x), kid: 'twice' }, { kty: 'OKP', crv: 'Ed25519', x: String(edKey.x), kid: 'twice' }], '/keys/1/kid', /appears twice/],
       ];
       for (const [keys, path, message] of cases) {
         const response = await put(keys);

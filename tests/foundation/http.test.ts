@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonPointer } from '../../src/errors.js';
 import { createTestExchange, type TestExchange } from '../helpers/app.js';
 import { engineUnderTest } from '../helpers/database.js';
 
@@ -63,12 +64,21 @@ describe(`HTTP basics on ${engineUnderTest}`, () => {
     });
   });
 
-  it('answers invalid fields with a 400 naming each path', async () => {
+  it('answers invalid fields with a 400 naming each by its JSON Pointer, and where it is when not in the body', async () => {
     const response = await ex.request('/v1/partners', { method: 'POST', key: ex.adminKey, json: { slug: 'Bad Slug!', name: '' } });
     expect(response.status).toBe(400);
-    const problem = (await response.json()) as { errors: { path: string; message: string }[] };
-    expect(problem.errors.map((e) => e.path).sort()).toEqual(['name', 'slug']);
-    expect(problem.errors.find((e) => e.path === 'slug')!.message).toMatch(/lowercase/);
+    const problem = (await response.json()) as { errors: { path: string; message: string; in?: string }[] };
+    expect(problem.errors.map((e) => e.path).sort()).toEqual(['/name', '/slug']);
+    expect(problem.errors.find((e) => e.path === '/slug')!.message).toMatch(/lowercase/);
+    expect(problem.errors.every((e) => e.in === undefined)).toBe(true);
+    const inQuery = (await (await ex.request('/v1/audit/events?limit=many', { key: ex.adminKey })).json()) as { errors: { path: string; in?: string }[] };
+    expect(inQuery.errors).toContainEqual(expect.objectContaining({ path: '/limit', in: 'query' }));
+  });
+
+  it('writes JSON Pointers by RFC 6901: ~ and / escaped, array indices as segments', () => {
+    expect(jsonPointer(['name', 'family'])).toBe('/name/family');
+    expect(jsonPointer(['rules', 3, 'a/b~c'])).toBe('/rules/3/a~1b~0c');
+    expect(jsonPointer([])).toBe('');
   });
 
   it('answers malformed JSON and a missing body with a 400', async () => {

@@ -123,7 +123,7 @@ describe(`match answers bounded by the grant on ${engineUnderTest}`, () => {
     const token = await mint();
     const ambiguous = await match({ criteria: { given: 'brian', family: 'haligan', birthDate: '05/01/1967' } }, token);
     expect(ambiguous.status).toBe(400);
-    expect(ambiguous.body.errors).toEqual([{ path: 'criteria.birthDate', message: expect.stringMatching(/day first or month first.*dateOrder/) }]);
+    expect(ambiguous.body.errors).toEqual([{ path: '/criteria/birthDate', message: expect.stringMatching(/day first or month first.*dateOrder/) }]);
     const monthFirst = await match({ criteria: { given: 'brian', family: 'haligan', birthDate: '03/15/1981' }, dateOrder: 'MDY' }, token);
     expect(monthFirst.status).toBe(200);
     const wrongOrder = await match({ criteria: { given: 'brian', family: 'haligan', birthDate: '03/15/1981' }, dateOrder: 'DMY' }, token);

@@ -108,7 +108,7 @@ describe(`single-query matching on ${engineUnderTest}`, () => {
     expect([other.status, other.body.reason]).toEqual([403, 'purpose_mismatch']);
     const bad = await match({ criteria: { family: 'berry', birthDate: '31/02/1999' }, dateOrder: 'DMY' }, await mint());
     expect(bad.status).toBe(400);
-    expect(bad.body.errors).toEqual([{ path: 'criteria.birthDate', message: expect.any(String) }]);
+    expect(bad.body.errors).toEqual([{ path: '/criteria/birthDate', message: expect.any(String) }]);
   });
 
   it('audits each query with the jti, without the criteria values', async () => {
