@@ -1,6 +1,7 @@
 /** What the route definitions share, and what the OpenAPI document says of every operation. */
 import { z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { problemContent } from './problem.js';
 
 /** A JSON response in a route definition. */
@@ -74,4 +75,40 @@ export function documentCommonResponses(app: OpenAPIHono<never>): void {
     if (!Object.keys(route.responses).some((status) => status.startsWith('4'))) add('4XX', 'The request could not be taken (for example a body over the size limit)');
     add('500', 'The exchange failed; quote the request id when you report it');
   }
+}
+
+/** `cursor` and `limit` of a list that pages (keyset: the cursor is the previous page's nextCursor). */
+export const pageQuery = z.object({
+  cursor: z.uuid().optional().describe('The nextCursor of the previous page (also in its Link: rel="next").'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items on a page.'),
+});
+
+/** The RFC 8288 Link to a list's next page, as a response documents it. */
+export const nextLinkHeader = { Link: { description: 'The next page: `<…?cursor=…>; rel="next"` (RFC 8288); absent on the last page.', schema: { type: 'string' as const } } };
+
+/** A page of a list: its items, the cursor of the next page, and the Link to it. */
+export function pageResponse<T extends z.ZodType>(item: T, description: string) {
+  return {
+    description,
+    content: { 'application/json': { schema: z.object({ items: z.array(item), nextCursor: z.string().nullable().describe('null on the last page') }) } },
+    headers: nextLinkHeader,
+  };
+}
+
+/**
+ * The Link header to a list's next page (RFC 8288): the request's own path and query with the
+ * cursor moved on; a relative reference, resolved against the request's URL.
+ */
+export function nextPageLink(requestUrl: string, nextCursor: string | number | null): string | undefined {
+  if (nextCursor === null) return undefined;
+  const url = new URL(requestUrl);
+  url.searchParams.set('cursor', String(nextCursor));
+  return `<${url.pathname}${url.search}>; rel="next"`;
+}
+
+/** Sets the Link to the next page on the answer (when there is one) and gives the page back. */
+export function withNextLink<P extends { nextCursor: string | number | null }>(c: Context, page: P): P {
+  const link = nextPageLink(c.req.url, page.nextCursor);
+  if (link) c.header('link', link);
+  return page;
 }

@@ -360,6 +360,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/datasets/{datasetId}/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A dataset's uploads, newest first
+         * @description The uploads into one of your datasets, newest first, a page at a time: status and counts (GET one upload for its quality report).
+         */
+        get: operations["listUploads"];
+        put?: never;
+        /**
+         * Upload an export into a dataset (streamed; stored whole or not at all)
+         * @description The body is the export itself: text/csv, application/x-ndjson or application/json (the content type picks the reader). The mapping is `?mapping=` or the dataset's default; NDJSON without a mapping must already be canonical records. A retry with the same Idempotency-Key returns the first upload instead of loading again.
+         */
+        post: operations["createUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/datasets/{datasetId}": {
         parameters: {
             query?: never;
@@ -374,26 +398,6 @@ export interface paths {
         get: operations["getDataset"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/datasets/{datasetId}/uploads": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Upload an export into a dataset (streamed; stored whole or not at all)
-         * @description The body is the export itself: text/csv, application/x-ndjson or application/json (the content type picks the reader). The mapping is `?mapping=` or the dataset's default; NDJSON without a mapping must already be canonical records. A retry with the same Idempotency-Key returns the first upload instead of loading again.
-         */
-        post: operations["createUpload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1597,16 +1601,23 @@ export interface operations {
     };
     listPartners: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The nextCursor of the previous page (also in its Link: rel="next"). */
+                cursor?: string;
+                /** @description Items on a page. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Partners */
+            /** @description A page of partners, by slug */
             200: {
                 headers: {
+                    /** @description The next page: `<…?cursor=…>; rel="next"` (RFC 8288); absent on the last page. */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1619,7 +1630,18 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                         }[];
+                        /** @description null on the last page */
+                        nextCursor: string | null;
                     };
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Authentication required */
@@ -1892,6 +1914,10 @@ export interface operations {
     listApiKeys: {
         parameters: {
             query?: {
+                /** @description The nextCursor of the previous page (also in its Link: rel="next"). */
+                cursor?: string;
+                /** @description Items on a page. */
+                limit?: number;
                 /** @description Admin only: one partner's keys. */
                 partner?: string;
             };
@@ -1901,9 +1927,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Keys */
+            /** @description A page of keys, oldest first */
             200: {
                 headers: {
+                    /** @description The next page: `<…?cursor=…>; rel="next"` (RFC 8288); absent on the last page. */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1925,7 +1953,18 @@ export interface operations {
                             /** Format: date-time */
                             revokedAt: string | null;
                         }[];
+                        /** @description null on the last page */
+                        nextCursor: string | null;
                     };
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Authentication required */
@@ -2317,16 +2356,23 @@ export interface operations {
     };
     listDatasets: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The nextCursor of the previous page (also in its Link: rel="next"). */
+                cursor?: string;
+                /** @description Items on a page. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Datasets */
+            /** @description A page of your datasets, oldest first */
             200: {
                 headers: {
+                    /** @description The next page: `<…?cursor=…>; rel="next"` (RFC 8288); absent on the last page. */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2352,7 +2398,18 @@ export interface operations {
                              */
                             modelId: string | null;
                         }[];
+                        /** @description null on the last page */
+                        nextCursor: string | null;
                     };
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Authentication required */
@@ -2509,9 +2566,14 @@ export interface operations {
             };
         };
     };
-    getDataset: {
+    listUploads: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The nextCursor of the previous page (also in its Link: rel="next"). */
+                cursor?: string;
+                /** @description Items on a page. */
+                limit?: number;
+            };
             header?: never;
             path: {
                 datasetId: string;
@@ -2520,33 +2582,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The dataset */
+            /** @description A page of uploads */
             200: {
                 headers: {
+                    /** @description The next page: `<…?cursor=…>; rel="next"` (RFC 8288); absent on the last page. */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        partnerId: string;
-                        name: string;
-                        description: string | null;
-                        defaultMapping: string | null;
-                        standardVersion: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** @description Current (not erased) records. */
-                        records: number;
-                        /** @description A first load is under way: the records appear, all at once, when it completes. */
-                        loading: boolean;
-                        /**
-                         * Format: uuid
-                         * @description The match model its matches and linkage jobs use (PUT /v1/datasets/{id}/model); null: the shipped default.
-                         */
-                        modelId: string | null;
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            datasetId: string;
+                            /** @enum {string} */
+                            status: "completed" | "rejected";
+                            /** @description Why a rejected upload stored nothing. */
+                            reason: string | null;
+                            mapping: string | null;
+                            contentType: string;
+                            bytes: number;
+                            accepted: number;
+                            rejected: number;
+                            /** @description Source ids new to the dataset. */
+                            inserted: number;
+                            /** @description Source ids whose record changed: a new version was stored. */
+                            updated: number;
+                            unchanged: number;
+                            idempotencyKey: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                        /** @description null on the last page */
+                        nextCursor: string | null;
                     };
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Authentication required */
@@ -2615,9 +2694,7 @@ export interface operations {
             content: {
                 "text/csv": string;
                 "application/x-ndjson": string;
-                "application/json": {
-                    [key: string]: unknown;
-                }[];
+                "application/json": Record<string, never>[];
             };
         };
         responses: {
@@ -2749,6 +2826,93 @@ export interface operations {
             };
             /** @description Unprocessable content */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this API key (Retry-After says when to come back) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The exchange failed; quote the request id when you report it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                datasetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dataset */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        partnerId: string;
+                        name: string;
+                        description: string | null;
+                        defaultMapping: string | null;
+                        standardVersion: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Current (not erased) records. */
+                        records: number;
+                        /** @description A first load is under way: the records appear, all at once, when it completes. */
+                        loading: boolean;
+                        /**
+                         * Format: uuid
+                         * @description The match model its matches and linkage jobs use (PUT /v1/datasets/{id}/model); null: the shipped default.
+                         */
+                        modelId: string | null;
+                    };
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3935,6 +4099,8 @@ export interface operations {
             /** @description A page of links */
             200: {
                 headers: {
+                    /** @description The next page: `<…?cursor=…>; rel="next"` (RFC 8288); absent on the last page. */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4563,6 +4729,8 @@ export interface operations {
             /** @description A page of events; nextCursor fetches the next */
             200: {
                 headers: {
+                    /** @description The next page: `<…?cursor=…>; rel="next"` (RFC 8288); absent on the last page. */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,6 +1,6 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { selectApiKeys } from '../store/api-keys.js';
+import { adminKeyExists } from '../store/api-keys.js';
 import { createApiKey } from './create-api-key.js';
 import type { ServiceContext } from './context.js';
 
@@ -10,8 +10,7 @@ import type { ServiceContext } from './context.js';
  * Returns the file's path when it made one.
  */
 export async function ensureAdminKey({ ctx }: { ctx: ServiceContext }): Promise<string | undefined> {
-  const keys = await selectApiKeys(ctx.db, null);
-  if (keys.some((key) => key.role === 'admin')) return undefined;
+  if (await adminKeyExists(ctx.db)) return undefined;
   const { key } = await createApiKey({ ctx: { ...ctx, actor: { type: 'system' } }, input: { name: 'first admin key', role: 'admin' } });
   const directory = resolve(ctx.config.DATA_DIR);
   mkdirSync(directory, { recursive: true });

@@ -1,9 +1,10 @@
 import { selectDatasets, type Dataset } from '../store/datasets.js';
+import type { Page, PageRequest } from '../store/pages.js';
 import type { ServiceContext } from './context.js';
 import { findOwnDataset, requirePartner } from './datasets.js';
 
-export async function listDatasets({ ctx }: { ctx: ServiceContext }): Promise<Dataset[]> {
-  return selectDatasets(ctx.db, requirePartner(ctx));
+export async function listDatasets({ ctx, page }: { ctx: ServiceContext; page: PageRequest }): Promise<Page<Dataset>> {
+  return selectDatasets(ctx.db, requirePartner(ctx), page);
 }
 
 export async function getDataset({ ctx, datasetId }: { ctx: ServiceContext; datasetId: string }): Promise<Dataset> {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { roleSchema, type Role } from '../core/actor.js';
 import type { Queryable } from './database.js';
+import { pageOf, type Page, type PageRequest } from './pages.js';
 
 export { roleSchema, type Role };
 
@@ -31,12 +32,21 @@ export async function insertApiKey(
 }
 
 /** Keys, optionally of one partner only (null lists the exchange's own auditor and admin keys). */
-export async function selectApiKeys(db: Queryable, partnerId?: string | null): Promise<ApiKey[]> {
-  if (partnerId === undefined) return db.query<ApiKey>(`SELECT ${columns} FROM api_keys ORDER BY created_at`);
-  return db.query<ApiKey>(
-    `SELECT ${columns} FROM api_keys WHERE partner_id IS NOT DISTINCT FROM $1::uuid ORDER BY created_at`,
-    [partnerId],
+export async function selectApiKeys(db: Queryable, page: PageRequest, partnerId?: string | null): Promise<Page<ApiKey>> {
+  const scope = partnerId === undefined ? 'true' : 'partner_id IS NOT DISTINCT FROM $3::uuid';
+  const rows = await db.query<ApiKey>(
+    `SELECT ${columns} FROM api_keys WHERE ${scope}
+       AND ($1::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM api_keys WHERE id = $1::uuid AND ${scope}))
+     ORDER BY created_at, id LIMIT $2`,
+    partnerId === undefined ? [page.after ?? null, page.limit + 1] : [page.after ?? null, page.limit + 1, partnerId],
   );
+  return pageOf(rows, page.limit);
+}
+
+/** Whether the exchange has an admin key (revoked ones count: the first was made). */
+export async function adminKeyExists(db: Queryable): Promise<boolean> {
+  const [row] = await db.query<{ exists: boolean }>(`SELECT EXISTS (SELECT 1 FROM api_keys WHERE partner_id IS NULL AND role = 'admin') AS exists`);
+  return row!.exists;
 }
 
 /** One key, scoped to a partner when `partnerId` is given, so other partners' keys are invisible. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Queryable } from './database.js';
+import { pageOf, type Page, type PageRequest } from './pages.js';
 
 export const datasetSchema = z.object({
   id: z.uuid(),
@@ -40,8 +41,15 @@ export async function selectDataset(db: Queryable, partnerId: string, id: string
   return rows[0];
 }
 
-export async function selectDatasets(db: Queryable, partnerId: string): Promise<Dataset[]> {
-  return db.query<Dataset>(`SELECT ${columns} FROM datasets d WHERE d.partner_id = $1 ORDER BY d.created_at`, [partnerId]);
+/** A partner's datasets, oldest first, a page at a time. */
+export async function selectDatasets(db: Queryable, partnerId: string, page: PageRequest): Promise<Page<Dataset>> {
+  const rows = await db.query<Dataset>(
+    `SELECT ${columns} FROM datasets d WHERE d.partner_id = $1
+       AND ($2::uuid IS NULL OR (d.created_at, d.id) > (SELECT created_at, id FROM datasets WHERE partner_id = $1 AND id = $2::uuid))
+     ORDER BY d.created_at, d.id LIMIT $3`,
+    [partnerId, page.after ?? null, page.limit + 1],
+  );
+  return pageOf(rows, page.limit);
 }
 
 /** Datasets among `datasetIds` that the partner owns. */

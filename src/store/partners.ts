@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Queryable } from './database.js';
+import { pageOf, type Page, type PageRequest } from './pages.js';
 
 export const partnerSlugSchema = z
   .string()
@@ -23,8 +24,13 @@ export async function insertPartner(db: Queryable, input: { slug: string; name: 
   return rows[0];
 }
 
-export async function selectPartners(db: Queryable): Promise<Partner[]> {
-  return db.query<Partner>(`SELECT ${columns} FROM partners ORDER BY slug`);
+/** Partners by slug, a page at a time. */
+export async function selectPartners(db: Queryable, page: PageRequest): Promise<Page<Partner>> {
+  const rows = await db.query<Partner>(
+    `SELECT ${columns} FROM partners WHERE $1::uuid IS NULL OR slug > (SELECT slug FROM partners WHERE id = $1::uuid) ORDER BY slug LIMIT $2`,
+    [page.after ?? null, page.limit + 1],
+  );
+  return pageOf(rows, page.limit);
 }
 
 /** Finds a partner by id or slug. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Queryable } from './database.js';
+import { pageOf, type Page, type PageRequest } from './pages.js';
 
 export const uploadStatusSchema = z.enum(['completed', 'rejected']);
 
@@ -21,6 +22,8 @@ export const uploadSchema = z.object({
   report: z.record(z.string(), z.unknown()).describe('The mapping report: per-field quality, duplicates, issues.'),
 });
 export type Upload = z.infer<typeof uploadSchema>;
+export const uploadSummarySchema = uploadSchema.omit({ report: true });
+export type UploadSummary = z.infer<typeof uploadSummarySchema>;
 export type UploadInput = Omit<Upload, 'createdAt'> & {
   partnerId: string;
   requestSha256?: string | null;
@@ -28,8 +31,9 @@ export type UploadInput = Omit<Upload, 'createdAt'> & {
   createdAt?: string;
 };
 
-const columns = `id, dataset_id AS "datasetId", status, reason, mapping, content_type AS "contentType", bytes, accepted, rejected,
-  inserted, updated, unchanged, idempotency_key AS "idempotencyKey", created_at AS "createdAt", report`;
+const summaryColumns = `id, dataset_id AS "datasetId", status, reason, mapping, content_type AS "contentType", bytes, accepted, rejected,
+  inserted, updated, unchanged, idempotency_key AS "idempotencyKey", created_at AS "createdAt"`;
+const columns = `${summaryColumns}, report`;
 
 export async function insertUpload(db: Queryable, input: UploadInput): Promise<Upload> {
   const rows = await db.query<Upload>(
@@ -50,6 +54,17 @@ export async function selectUpload(db: Queryable, partnerId: string, datasetId: 
   if (!z.uuid().safeParse(id).success) return undefined;
   const rows = await db.query<Upload>(`SELECT ${columns} FROM uploads WHERE partner_id = $1 AND dataset_id = $2 AND id = $3`, [partnerId, datasetId, id]);
   return rows[0];
+}
+
+/** A dataset's uploads, newest first, a page at a time; without their reports (GET one for it). */
+export async function selectUploads(db: Queryable, partnerId: string, datasetId: string, page: PageRequest): Promise<Page<UploadSummary>> {
+  const rows = await db.query<UploadSummary>(
+    `SELECT ${summaryColumns} FROM uploads WHERE partner_id = $1 AND dataset_id = $2
+       AND ($3::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM uploads WHERE partner_id = $1 AND dataset_id = $2 AND id = $3::uuid))
+     ORDER BY created_at DESC, id DESC LIMIT $4`,
+    [partnerId, datasetId, page.after ?? null, page.limit + 1],
+  );
+  return pageOf(rows, page.limit);
 }
 
 export async function selectUploadByIdempotencyKey(

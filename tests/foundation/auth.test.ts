@@ -24,6 +24,28 @@ describe(`authentication and access on ${engineUnderTest}`, () => {
       expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.key_hash))).toBe(true);
     });
 
+    it('pages keys and partners, with a Link to the next page', async () => {
+      for (const name of ['k1', 'k2', 'k3']) await ex.request('/v1/keys', { method: 'POST', key: acme.key, json: { name } });
+      const first = await ex.request('/v1/keys?limit=2', { key: acme.key });
+      const page = (await first.json()) as { items: { id: string; partnerId: string }[]; nextCursor: string };
+      expect(page.items).toHaveLength(2);
+      expect(first.headers.get('link')).toBe(`</v1/keys?limit=2&cursor=${page.nextCursor}>; rel="next"`);
+      const rest = (await (await ex.request(`/v1/keys?limit=100&cursor=${page.nextCursor}`, { key: acme.key })).json()) as { items: { id: string; partnerId: string }[]; nextCursor: null };
+      const all = (await (await ex.request('/v1/keys', { key: acme.key })).json()) as { items: { id: string }[] };
+      expect([...page.items, ...rest.items].map((k) => k.id)).toEqual(all.items.map((k) => k.id));
+      expect(rest.nextCursor).toBeNull();
+      expect([...page.items, ...rest.items].every((k) => k.partnerId === acme.partner.id)).toBe(true);
+      // globex pages its own keys only, even from acme's cursor.
+      const theirs = (await (await ex.request(`/v1/keys?cursor=${page.nextCursor}`, { key: globex.key })).json()) as { items: unknown[] };
+      expect(theirs.items).toEqual([]);
+
+      const partners = await ex.request('/v1/partners?limit=1', { key: ex.adminKey });
+      const one = (await partners.json()) as { items: { slug: string }[]; nextCursor: string };
+      expect(one.items.map((p) => p.slug)).toEqual(['acme']);
+      const next = /^<([^>]+)>; rel="next"$/.exec(partners.headers.get('link')!)![1]!;
+      expect(((await (await ex.request(next, { key: ex.adminKey })).json()) as { items: { slug: string }[] }).items.map((p) => p.slug)).toEqual(['globex']);
+    });
+
     it('shows a new key once, then lists it without the key', async () => {
       const created = await ex.request('/v1/keys', { method: 'POST', key: acme.key, json: { name: 'job' } });
       expect(created.status).toBe(201);

@@ -406,6 +406,50 @@ describe(`uploads on ${engineUnderTest}`, () => {
     });
   });
 
+  describe('lists that page (cursor, limit, Link: rel="next")', () => {
+    /** Follows rel="next" from `first` to the end; every page's items, and the Links seen. */
+    const walk = async (first: string, key: string) => {
+      const pages: Json[][] = [];
+      for (let next: string | null = first; next; ) {
+        const response = await ex.request(next, { key });
+        expect(response.status).toBe(200);
+        const body = (await response.json()) as { items: Json[]; nextCursor: string | null };
+        pages.push(body.items);
+        const link = response.headers.get('link');
+        next = link ? /^<([^>]+)>; rel="next"$/.exec(link)![1]! : null;
+        expect(next === null).toBe(body.nextCursor === null);
+      }
+      return pages;
+    };
+
+    it('pages datasets and a dataset\'s uploads, each item once, in order, within the partner', async () => {
+      for (const name of ['paged-a', 'paged-b', 'paged-c']) {
+        expect((await ex.request('/v1/datasets', { method: 'POST', key: acme.key, json: { name } })).status).toBe(201);
+      }
+      const all = ((await (await ex.request('/v1/datasets', { key: acme.key })).json()) as { items: Json[] }).items.map((d) => d.name);
+      const pages = await walk('/v1/datasets?limit=2', acme.key);
+      expect(pages.map((p) => p.length)).toEqual([...Array(Math.floor(all.length / 2)).fill(2), ...(all.length % 2 ? [1] : [])]);
+      expect(pages.flat().map((d) => d.name)).toEqual(all);
+      expect(all.slice(-3)).toEqual(['paged-a', 'paged-b', 'paged-c']);
+
+      const uploads = await walk(`/v1/datasets/${datasetId}/uploads?limit=3`, acme.key);
+      const times = uploads.flat().map((u) => Date.parse(u.createdAt as string));
+      expect(times.length).toBeGreaterThan(3);
+      expect(times).toEqual([...times].sort((a, b) => b - a));
+      expect(new Set(uploads.flat().map((u) => u.id)).size).toBe(times.length);
+      expect(uploads.flat().every((u) => !('report' in u))).toBe(true);
+
+      // Another partner's cursor finds nothing of acme's; its uploads list is 404 to them.
+      const acmeCursor = pages[0]!.at(-1)!.id as string;
+      const theirs = (await (await ex.request(`/v1/datasets?cursor=${acmeCursor}`, { key: globex.key })).json()) as { items: Json[] };
+      expect(theirs.items).toEqual([]);
+      expect((await ex.request(`/v1/datasets/${datasetId}/uploads`, { key: globex.key })).status).toBe(404);
+      const bad = await ex.request('/v1/datasets?cursor=not-a-cursor&limit=0', { key: acme.key });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { errors: Json[] }).errors.map((e) => [e.path, e.in])).toEqual(expect.arrayContaining([['/cursor', 'query'], ['/limit', 'query']]));
+    });
+  });
+
   describe('limits from the configuration', () => {
     let limited: TestExchange;
     let key: string;

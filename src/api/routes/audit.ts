@@ -17,7 +17,7 @@ import type { App } from '../app.js';
 import { csvDownloadHeaders, csvLines } from '../csv.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, jsonResponse } from '../openapi.js';
+import { bearerSecurity, jsonResponse, nextLinkHeader, withNextLink } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
 const eventsPage = z.object({ items: z.array(auditEventSchema), nextCursor: z.string().nullable() });
@@ -32,7 +32,7 @@ const list = createRoute({
   security: bearerSecurity,
   middleware: [requireActor('auditor', 'admin', 'partner')] as const,
   request: { query: auditQuerySchema },
-  responses: { 200: jsonResponse(eventsPage, 'A page of events; nextCursor fetches the next'), ...problemResponses(400, 401, 403, 404) },
+  responses: { 200: { ...jsonResponse(eventsPage, 'A page of events; nextCursor fetches the next'), headers: nextLinkHeader }, ...problemResponses(400, 401, 403, 404) },
 });
 
 const exportQuery = auditQuerySchema.omit({ cursor: true, limit: true }).extend({ format: z.enum(['ndjson', 'csv', 'fhir']).default('ndjson') });
@@ -160,7 +160,7 @@ const verify = createRoute({
 const csvHeader = ['logIndex', 'id', 'occurredAt', 'action', 'outcome', 'actorType', 'actorId', 'actorPartnerId', 'partnerId', 'targetType', 'targetId', 'requestId', 'details'];
 
 export function registerAudit(app: App): void {
-  app.openapi(list, async (c) => c.json(await listAuditEvents({ ctx: serviceContext(c), query: c.req.valid('query') }), 200));
+  app.openapi(list, async (c) => c.json(withNextLink(c, await listAuditEvents({ ctx: serviceContext(c), query: c.req.valid('query') })), 200));
   app.openapi(summary, async (c) => c.json(await summariseAuditEvents({ ctx: serviceContext(c), query: c.req.valid('query') }), 200));
   app.openapi(proof, async (c) => c.json(await inclusionProofOf({ ctx: serviceContext(c), index: c.req.valid('param').index, treeSize: c.req.valid('query').treeSize }), 200));
   app.openapi(consistency, async (c) => c.json(await consistencyProofOf({ ctx: serviceContext(c), ...c.req.valid('query') }), 200));

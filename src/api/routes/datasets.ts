@@ -5,15 +5,15 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createDataset, createDatasetInput } from '../../services/create-dataset.js';
 import { eraseRecord, liftErasures } from '../../services/erase-record.js';
 import { getRecord } from '../../services/get-record.js';
-import { getUpload } from '../../services/get-upload.js';
+import { getUpload, listUploads } from '../../services/get-upload.js';
 import { getDataset, listDatasets } from '../../services/list-datasets.js';
 import { uploadDataset } from '../../services/upload-dataset.js';
 import { datasetSchema } from '../../store/datasets.js';
-import { uploadSchema } from '../../store/uploads.js';
+import { uploadSchema, uploadSummarySchema } from '../../store/uploads.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, createdResponse, jsonResponse } from '../openapi.js';
+import { bearerSecurity, createdResponse, jsonResponse, pageQuery, pageResponse, withNextLink } from '../openapi.js';
 import { csvDownloadHeaders, csvLines } from '../csv.js';
 import { problemResponses } from '../problem.js';
 
@@ -42,7 +42,8 @@ const list = createRoute({
   description: 'Your datasets, with their record counts and default mappings.',
   security: bearerSecurity,
   middleware: partnerOnly,
-  responses: { 200: jsonResponse(z.object({ items: z.array(datasetSchema) }), 'Datasets'), ...problemResponses(401, 403) },
+  request: { query: pageQuery },
+  responses: { 200: pageResponse(datasetSchema, 'A page of your datasets, oldest first'), ...problemResponses(400, 401, 403) },
 });
 
 const get = createRoute({
@@ -77,7 +78,16 @@ const upload = createRoute({
       strict: z.enum(['true', 'false']).optional().describe('Stop at the first error; store nothing.'),
     }),
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
-    body: { required: true, content: { 'text/csv': { schema: z.string() }, 'application/x-ndjson': { schema: z.string() } } },
+    body: {
+      required: true,
+      content: {
+        'text/csv': { schema: z.string() },
+        'application/x-ndjson': { schema: z.string() },
+        // A JSON Schema, not zod: a zod schema here would have the route parse and validate the
+        // whole body, and an upload streams (under its own size limit).
+        'application/json': { schema: { type: 'array', items: { type: 'object' }, description: "The export's rows as objects, or canonical records (?mapping=canonical)." } },
+      },
+    },
   },
   responses: {
     201: createdResponse(uploadSchema, 'Stored'),
@@ -87,6 +97,19 @@ const upload = createRoute({
 });
 
 const uploadParams = datasetParams.extend({ uploadId: z.string().max(100) });
+
+const listUploadsRoute = createRoute({
+  method: 'get',
+  path: '/v1/datasets/{datasetId}/uploads',
+  operationId: 'listUploads',
+  tags: ['datasets'],
+  summary: 'A dataset\'s uploads, newest first',
+  description: 'The uploads into one of your datasets, newest first, a page at a time: status and counts (GET one upload for its quality report).',
+  security: bearerSecurity,
+  middleware: partnerOnly,
+  request: { params: datasetParams, query: pageQuery },
+  responses: { 200: pageResponse(uploadSummarySchema, 'A page of uploads'), ...problemResponses(400, 401, 403, 404) },
+});
 
 const getUploadRoute = createRoute({
   method: 'get',
@@ -183,7 +206,14 @@ export function registerDatasets(app: App): void {
     c.header('location', `/v1/datasets/${dataset.id}`);
     return c.json(dataset, 201);
   });
-  app.openapi(list, async (c) => c.json({ items: await listDatasets({ ctx: serviceContext(c) }) }, 200));
+  app.openapi(list, async (c) => {
+    const { cursor, limit } = c.req.valid('query');
+    return c.json(withNextLink(c, await listDatasets({ ctx: serviceContext(c), page: { after: cursor, limit } })), 200);
+  });
+  app.openapi(listUploadsRoute, async (c) => {
+    const { cursor, limit } = c.req.valid('query');
+    return c.json(withNextLink(c, await listUploads({ ctx: serviceContext(c), datasetId: c.req.valid('param').datasetId, page: { after: cursor, limit } })), 200);
+  });
   app.openapi(get, async (c) => c.json(await getDataset({ ctx: serviceContext(c), datasetId: c.req.valid('param').datasetId }), 200));
   app.openapi(upload, async (c) => {
     const { datasetId } = c.req.valid('param');
@@ -211,11 +241,6 @@ export function registerDatasets(app: App): void {
     c.header('location', `/v1/datasets/${datasetId}/uploads/${result.upload.id}`);
     return c.json(result.upload, result.replayed ? 200 : 201);
   });
-  // Documented only once registered: a declared application/json body would be parsed and
-  // validated whole by the route's validator, and an upload streams (under its own size limit).
-  (upload.request.body.content as Record<string, unknown>)['application/json'] = {
-    schema: z.array(z.record(z.string(), z.unknown())).describe('The export\'s rows as objects, or canonical records (?mapping=canonical).'),
-  };
   app.openapi(getUploadRoute, async (c) => {
     const { datasetId, uploadId } = c.req.valid('param');
     return c.json(await getUpload({ ctx: serviceContext(c), datasetId, uploadId }), 200);

@@ -7,7 +7,7 @@ import { apiKeySchema } from '../../store/api-keys.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, createdResponse, jsonResponse } from '../openapi.js';
+import { bearerSecurity, createdResponse, jsonResponse, pageQuery, pageResponse, withNextLink } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
 const createdKeySchema = z.object({
@@ -37,8 +37,8 @@ const list = createRoute({
   description: 'The API keys of a partner (administrators) or your own: ids, roles, creation and revocation times, never the keys.',
   security: bearerSecurity,
   middleware: [requireActor('partner', 'admin')] as const,
-  request: { query: z.object({ partner: z.string().optional().describe('Admin only: one partner\'s keys.') }) },
-  responses: { 200: jsonResponse(z.object({ items: z.array(apiKeySchema) }), 'Keys'), ...problemResponses(401, 403, 404) },
+  request: { query: pageQuery.extend({ partner: z.string().optional().describe('Admin only: one partner\'s keys.') }) },
+  responses: { 200: pageResponse(apiKeySchema, 'A page of keys, oldest first'), ...problemResponses(400, 401, 403, 404) },
 });
 
 const revoke = createRoute({
@@ -60,6 +60,9 @@ export function registerKeys(app: App): void {
     c.header('location', `/v1/keys/${created.apiKey.id}`);
     return c.json(created, 201);
   });
-  app.openapi(list, async (c) => c.json({ items: await listApiKeys({ ctx: serviceContext(c), partner: c.req.valid('query').partner }) }, 200));
+  app.openapi(list, async (c) => {
+    const { partner, cursor, limit } = c.req.valid('query');
+    return c.json(withNextLink(c, await listApiKeys({ ctx: serviceContext(c), partner, page: { after: cursor, limit } })), 200);
+  });
   app.openapi(revoke, async (c) => c.json(await revokeApiKey({ ctx: serviceContext(c), keyId: c.req.valid('param').keyId }), 200));
 }

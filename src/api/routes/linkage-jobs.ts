@@ -8,7 +8,7 @@ import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { matchBudget } from '../middleware/rate-limit.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, consentTokenHeader, createdResponse, jsonResponse } from '../openapi.js';
+import { bearerSecurity, consentTokenHeader, createdResponse, jsonResponse, nextLinkHeader, withNextLink } from '../openapi.js';
 import { csvDownloadHeaders, csvLines } from '../csv.js';
 import { problemResponses } from '../problem.js';
 
@@ -55,7 +55,7 @@ const results = createRoute({
   middleware: partnerOnly,
   request: { headers: consentTokenHeader, params: jobParams, query: z.object({ cursor: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(10_000).default(1000) }) },
   responses: {
-    200: jsonResponse(z.object({ items: z.array(linkageResultSchema.partial({ probability: true, matchWeight: true })), nextCursor: z.number().int().nullable() }), 'A page of links'),
+    200: { ...jsonResponse(z.object({ items: z.array(linkageResultSchema.partial({ probability: true, matchWeight: true })), nextCursor: z.number().int().nullable() }), 'A page of links'), headers: nextLinkHeader },
     ...problemResponses(400, 401, 403, 404),
   },
 });
@@ -86,7 +86,7 @@ export function registerLinkageJobs(app: App): void {
   app.openapi(get, async (c) => c.json(await getLinkageJob({ ctx: serviceContext(c), jobId: c.req.valid('param').jobId }), 200));
   app.openapi(results, async (c) => {
     const { cursor, limit } = c.req.valid('query');
-    return c.json(await listLinkageResults({ ctx: serviceContext(c), jobId: c.req.valid('param').jobId, token: c.req.valid('header')['consent-token'], cursor, limit }), 200);
+    return c.json(withNextLink(c, await listLinkageResults({ ctx: serviceContext(c), jobId: c.req.valid('param').jobId, token: c.req.valid('header')['consent-token'], cursor, limit })), 200);
   });
   for (const format of ['csv', 'ndjson'] as const) {
     app.openapi(download(format), async (c) => {

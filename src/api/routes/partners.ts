@@ -7,7 +7,7 @@ import { partnerSchema } from '../../store/partners.js';
 import type { App } from '../app.js';
 import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
-import { bearerSecurity, createdResponse, jsonResponse } from '../openapi.js';
+import { bearerSecurity, createdResponse, jsonResponse, pageQuery, pageResponse, withNextLink } from '../openapi.js';
 import { problemResponses } from '../problem.js';
 
 
@@ -33,7 +33,8 @@ const list = createRoute({
   description: 'Every registered partner; administrators and auditors only.',
   security: bearerSecurity,
   middleware: [requireActor('admin', 'auditor')] as const,
-  responses: { 200: jsonResponse(z.object({ items: z.array(partnerSchema) }), 'Partners'), ...problemResponses(401, 403) },
+  request: { query: pageQuery },
+  responses: { 200: pageResponse(partnerSchema, 'A page of partners, by slug'), ...problemResponses(400, 401, 403) },
 });
 
 const me = createRoute({
@@ -67,7 +68,10 @@ export function registerPartners(app: App): void {
     c.header('location', `/v1/partners/${partner.id}`);
     return c.json(partner, 201);
   });
-  app.openapi(list, async (c) => c.json({ items: await listPartners({ ctx: serviceContext(c) }) }, 200));
+  app.openapi(list, async (c) => {
+    const { cursor, limit } = c.req.valid('query');
+    return c.json(withNextLink(c, await listPartners({ ctx: serviceContext(c), page: { after: cursor, limit } })), 200);
+  });
   app.openapi(me, async (c) => c.json(await getPartner({ ctx: serviceContext(c), idOrSlug: c.get('actor')!.partnerId! }), 200));
   app.openapi(get, async (c) => c.json(await getPartner({ ctx: serviceContext(c), idOrSlug: c.req.valid('param').partner }), 200));
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { everyPage } from '../../store/pages.js';
 import { createApiKey } from '../../services/create-api-key.js';
 import { listApiKeys } from '../../services/list-api-keys.js';
 import { revokeApiKey } from '../../services/revoke-api-key.js';
@@ -26,7 +27,7 @@ export function registerKeys(program: Command): void {
     .description('list keys (never the keys themselves)')
     .option('--partner <partner>', 'only this partner\'s keys')
     .action(async (options: { partner?: string }) => {
-      const rows = await withOperator((ctx) => listApiKeys({ ctx, partner: options.partner }));
+      const rows = await withOperator((ctx) => everyPage((page) => listApiKeys({ ctx, partner: options.partner, page })));
       printTable(rows, ['id', 'role', 'partnerId', 'name', 'prefix', 'createdAt', 'lastUsedAt', 'revokedAt']);
     });
   keys

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { everyPage } from '../../store/pages.js';
 import { createPartner } from '../../services/create-partner.js';
 import { listPartners } from '../../services/list-partners.js';
 import { printTable, withOperator } from '../runtime.js';
@@ -18,7 +19,7 @@ export function registerPartners(program: Command): void {
     .command('list')
     .description('list partners')
     .action(async () => {
-      const rows = await withOperator((ctx) => listPartners({ ctx }));
+      const rows = await withOperator((ctx) => everyPage((page) => listPartners({ ctx, page })));
       printTable(rows, ['id', 'slug', 'name', 'createdAt']);
     });
 }
