@@ -8,12 +8,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inclusionProof, leafHash, treeRoot } from '../../src/audit/merkle.js';
-import { freshCliEnv, runCx, startCxServe, type CliEnv } from '../helpers/cli.js';
+import { freshCliEnv, runCx, startCxServe, type CliEnv, cliTimeout } from '../helpers/cli.js';
 import { engineUnderTest } from '../helpers/database.js';
 
 const cxLine = (stderr: string) => stderr.trim().split('\n');
 
-describe(`cx audit against a running exchange on ${engineUnderTest}`, () => {
+describe(`cx audit against a running exchange on ${engineUnderTest}`, cliTimeout, () => {
   let cli: CliEnv;
   beforeAll(async () => {
     cli = await freshCliEnv();

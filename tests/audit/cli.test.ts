@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../../src/store/pglite.js';
 import { openPostgres } from '../../src/store/postgres.js';
-import { freshCliEnv, runCx, startCxServe, type CliEnv } from '../helpers/cli.js';
+import { freshCliEnv, runCx, startCxServe, type CliEnv, cliTimeout } from '../helpers/cli.js';
 import { engineUnderTest } from '../helpers/database.js';
 
-describe(`cx audit on ${engineUnderTest}`, () => {
+describe(`cx audit on ${engineUnderTest}`, cliTimeout, () => {
   let cli: CliEnv;
   beforeAll(async () => {
     cli = await freshCliEnv();

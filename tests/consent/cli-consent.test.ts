@@ -2,7 +2,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineUnderTest } from '../helpers/database.js';
-import { freshCliEnv, runCx, startCxServe, type CliEnv } from '../helpers/cli.js';
+import { freshCliEnv, runCx, startCxServe, type CliEnv, cliTimeout } from '../helpers/cli.js';
 import { sharedData } from '../helpers/mapping.js';
 
 type Json = Record<string, unknown>;
@@ -12,7 +12,7 @@ type Json = Record<string, unknown>;
  * key, registers it, signs a token for globex; globex reads within the grant and not outside it;
  * acme revokes; globex's next read fails; every step is in the audit log.
  */
-describe(`consent between two partners through cx, on ${engineUnderTest}`, () => {
+describe(`consent between two partners through cx, on ${engineUnderTest}`, cliTimeout, () => {
   let cli: CliEnv;
   let server: Awaited<ReturnType<typeof startCxServe>>;
   const keys: Record<string, string> = {};

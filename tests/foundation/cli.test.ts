@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineUnderTest } from '../helpers/database.js';
-import { freshCliEnv, runCx, startCxServe, type CliEnv } from '../helpers/cli.js';
+import { freshCliEnv, runCx, startCxServe, type CliEnv, cliTimeout } from '../helpers/cli.js';
 
-describe(`the cx command on ${engineUnderTest}`, () => {
+describe(`the cx command on ${engineUnderTest}`, cliTimeout, () => {
   let cli: CliEnv;
   beforeAll(async () => {
     cli = await freshCliEnv();

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshCliEnv, runCx, type CliEnv } from '../helpers/cli.js';
+import { freshCliEnv, runCx, type CliEnv, cliTimeout } from '../helpers/cli.js';
 import { engineUnderTest } from '../helpers/database.js';
 
 const oneCxLine = (stderr: string) => {
@@ -12,7 +12,7 @@ const oneCxLine = (stderr: string) => {
   return lines[0]!;
 };
 
-describe(`cx failures on ${engineUnderTest}`, () => {
+describe(`cx failures on ${engineUnderTest}`, cliTimeout, () => {
   let cli: CliEnv;
   beforeAll(async () => {
     cli = await freshCliEnv();

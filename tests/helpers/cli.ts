@@ -5,6 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServerDatabase } from './database.js';
 
+/**
+ * A hang guard for tests that spawn the binary, not a speed claim: each spawn loads the CLI and
+ * opens a database, and two such files on a busy two-core machine took 29–30 s per test in CI.
+ */
+export const cliTimeout = { timeout: 120_000 };
+
 export const cxBin = join(import.meta.dirname, '../../bin/cx.js');
 
 export interface CliEnv {

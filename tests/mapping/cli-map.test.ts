@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCx } from '../helpers/cli.js';
+import { runCx, cliTimeout } from '../helpers/cli.js';
 import { samples, sharedData } from '../helpers/mapping.js';
 
-describe('cx map and cx mappings', () => {
+describe('cx map and cx mappings', cliTimeout, () => {
   const dir = mkdtempSync(join(tmpdir(), 'cx-map-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

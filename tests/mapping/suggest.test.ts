@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseMapping } from '../../src/mapping/load.js';
 import { decodeHead } from '../../src/mapping/readers.js';
 import { suggestFromText } from '../../src/mapping/suggest.js';
-import { runCx } from '../helpers/cli.js';
+import { runCx, cliTimeout } from '../helpers/cli.js';
 import { mapAll, sharedData } from '../helpers/mapping.js';
 
 const targets = (text: string) => {
@@ -24,7 +24,7 @@ async function draftAndMap(bytes: Buffer) {
   return { mapping: valid, records, report };
 }
 
-describe('mappings drafted from a file', () => {
+describe('mappings drafted from a file', cliTimeout, () => {
   it('a HubSpot default export, a Salesforce API-name export and a bank export in UTF-8', async () => {
     const hubspot = 'Record ID,First Name,Last Name,Email,Phone Number,Contact owner,Primary Associated Company ID,Last Activity Date,Lead Status,Create Date,Additional email addresses,Associated Company\n101,Ann,Lee,ann.lee@example.com,(415) 555-0132,Sam,9001,2024-05-01 12:00,OPEN,2023-01-02 09:30,,Acme\n';
     expect(targets(hubspot).byColumn).toMatchObject({ 'Record ID': 'source.recordId', 'First Name': 'name.given', 'Last Name': 'name.family', Email: 'emails[primary].address', 'Phone Number': 'phones[main].number' });
@@ -84,7 +84,7 @@ describe('mappings drafted from a file', () => {
   }, 30_000);
 });
 
-describe('POST /v1/mappings/suggest', () => {
+describe('POST /v1/mappings/suggest', cliTimeout, () => {
   it('drafts a mapping from the first rows a partner sends, in GBK too; other callers are refused', async () => {
     const { createTestExchange } = await import('../helpers/app.js');
     const ex = await createTestExchange();

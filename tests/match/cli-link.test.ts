@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseModel } from '../../src/match/model.js';
-import { runCx } from '../helpers/cli.js';
+import { runCx, cliTimeout } from '../helpers/cli.js';
 import { sharedData } from '../helpers/mapping.js';
 
 /** The offline tools run on an embedded engine in a temporary directory, whatever the tests' engine. */
-describe('cx dedupe, link, eval and model', () => {
+describe('cx dedupe, link, eval and model', cliTimeout, () => {
   const dir = mkdtempSync(join(tmpdir(), 'cx-link-test-'));
 
   it('deduplicates FEBRL dataset1 and evaluates the pairs against the truth', async () => {
@@ -52,7 +52,11 @@ describe('cx dedupe, link, eval and model', () => {
     expect(shown.stdout).toMatch(/^prior /);
     expect(shown.stdout).toMatch(/birth_date\n {2}exact +m/);
     expect(trained.stderr).toMatch(/^ {2}pass blocked on full_name: \d+ pairs, \d+ EM iterations\n {2}pass blocked on birth_date: \d+ pairs/);
-    // Two files, a mapping each.
+  });
+
+  // Each training spawns its own CLI: one a test, so that two on a busy machine do not share a timeout.
+  it('trains on two files, a mapping each, and refuses a malformed --input in one line', async () => {
+    const out = join(dir, 'linked-model.json');
     const linked = await runCx(['model', 'train', '--input', `febrl=${sharedData}febrl/dataset1.csv,febrl=${sharedData}febrl/dataset2.csv`, '--out', out], {});
     expect(linked.code, linked.stderr).toBe(0);
     expect(Object.keys(parseModel(JSON.parse(readFileSync(out, 'utf8'))).trainedOn!)).toContain(`${sharedData}febrl/dataset1.csv × ${sharedData}febrl/dataset2.csv`);

@@ -4,9 +4,9 @@ import { publishedStandardFiles, standardsDir } from '../../src/cli/commands/sta
 import { customerDictionary } from '../../src/standard/publish.js';
 import { customerRecordSchema, STANDARD_VERSION } from '../../src/standard/customer.js';
 import { createTestExchange, type TestExchange } from '../helpers/app.js';
-import { runCx } from '../helpers/cli.js';
+import { runCx, cliTimeout } from '../helpers/cli.js';
 
-describe('the published standard', () => {
+describe('the published standard', cliTimeout, () => {
   it.each(Object.keys(publishedStandardFiles()))('standards/%s is up to date (else run npm run standards:generate)', (path) => {
     expect(readFileSync(`${standardsDir}${path}`, 'utf8')).toBe(publishedStandardFiles()[path]);
   });
@@ -29,7 +29,7 @@ describe('the published standard', () => {
   });
 });
 
-describe('the standard over HTTP', () => {
+describe('the standard over HTTP', cliTimeout, () => {
   let ex: TestExchange;
   beforeAll(async () => {
     ex = await createTestExchange();

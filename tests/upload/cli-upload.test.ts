@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineUnderTest } from '../helpers/database.js';
-import { freshCliEnv, runCx, startCxServe, type CliEnv } from '../helpers/cli.js';
+import { freshCliEnv, runCx, startCxServe, type CliEnv, cliTimeout } from '../helpers/cli.js';
 import { sharedData } from '../helpers/mapping.js';
 
 const header = 'rec_id, given_name, surname, street_number, address_1, address_2, suburb, postcode, state, date_of_birth, soc_sec_id';
 
-describe(`uploads through the CLI, and a crash mid-upload, on ${engineUnderTest}`, () => {
+describe(`uploads through the CLI, and a crash mid-upload, on ${engineUnderTest}`, cliTimeout, () => {
   let cli: CliEnv;
   let server: Awaited<ReturnType<typeof startCxServe>>;
   let partnerKey: string;
