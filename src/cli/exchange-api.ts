@@ -137,7 +137,7 @@ export interface paths {
         };
         /**
          * Read a grantor's record under its consent token (granted fields only)
-         * @description Needs a token that grants `disclose` to you for `purpose`, covering the dataset. The answer holds only the granted fields. A record outside the grant, one whose own consents refuse the purpose, and one that does not exist answer alike: 404.
+         * @description Needs a token that grants `disclose` to you for `purpose`, covering the dataset. The answer holds only the granted fields. A record outside the grant, one whose own consents refuse the purpose, and one that does not exist answer alike: 404. The ETag names the version and this cut of it: as If-None-Match, an unchanged record answers 304 with no body (the read is still checked and audited).
          */
         get: operations["readSharedRecord"];
         put?: never;
@@ -453,7 +453,7 @@ export interface paths {
         };
         /**
          * A record as it is now, or as it was at ?asOf=
-         * @description A record of yours by its source id, as it is now or as it was at ?asOf= (every version is kept until erased).
+         * @description A record of yours by its source id, as it is now or as it was at ?asOf= (every version is kept until erased). The ETag names the version: send it back as If-None-Match and an unchanged record answers 304 with no body.
          */
         get: operations["getRecord"];
         put?: never;
@@ -1473,6 +1473,8 @@ export interface operations {
             header: {
                 /** @description The grantor's signed consent token (JWS compact, typ consent+jwt). */
                 "consent-token": string;
+                /** @description An ETag from an earlier answer: 304 if the record is still that version. */
+                "if-none-match"?: string;
             };
             path: {
                 datasetId: string;
@@ -1485,6 +1487,8 @@ export interface operations {
             /** @description The record, cut down to the granted fields */
             200: {
                 headers: {
+                    /** @description The record's version and a digest of this representation. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1500,6 +1504,15 @@ export interface operations {
                         };
                     };
                 };
+            };
+            /** @description Not modified: the caller holds this version (If-None-Match). */
+            304: {
+                headers: {
+                    /** @description The record's version and a digest of this representation. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad request */
             400: {
@@ -3107,7 +3120,10 @@ export interface operations {
             query?: {
                 asOf?: string;
             };
-            header?: never;
+            header?: {
+                /** @description An ETag from an earlier answer: 304 if the record is still that version. */
+                "if-none-match"?: string;
+            };
             path: {
                 datasetId: string;
                 sourceId: string;
@@ -3119,6 +3135,8 @@ export interface operations {
             /** @description The record version */
             200: {
                 headers: {
+                    /** @description The record's version and a digest of this representation. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3134,6 +3152,15 @@ export interface operations {
                         };
                     };
                 };
+            };
+            /** @description Not modified: the caller holds this version (If-None-Match). */
+            304: {
+                headers: {
+                    /** @description The record's version and a digest of this representation. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad request */
             400: {

@@ -183,6 +183,22 @@ describe(`consent tokens on ${engineUnderTest}`, () => {
       expect(events[0]).toMatchObject({ partnerId: acme.partner.id, details: { decision: 'permit', grantee: globex.partner.id, purpose: 'fraud_prevention' } });
     });
 
+    it('tags the version and the cut (ETag): If-None-Match answers 304, still checked and audited', async () => {
+      const token = await mint({ jti: 'etag-1' });
+      const first = await read(token);
+      const etag = first.headers.get('etag')!;
+      expect(etag).toMatch(/^"v\d+-[\w-]{16}"$/);
+      const again = await ex.request(`/v1/shared/datasets/${crm}/records/c-1?purpose=fraud_prevention`, { key: globex.key, headers: { 'consent-token': token, 'if-none-match': etag } });
+      expect([again.status, await again.text()]).toEqual([304, '']);
+      expect((await selectAuditEvents(ex.db)).filter((e) => e.action === 'record.disclose' && (e.details as Json).jti === 'etag-1')).toHaveLength(2);
+      // Another grant's cut of the same version is another representation.
+      const narrower = await read(await mint({ fields: ['name.family'] }));
+      expect(narrower.headers.get('etag')).not.toBe(etag);
+      // No token, no 304: the refusal comes first.
+      const refused = await ex.request(`/v1/shared/datasets/${crm}/records/c-1?purpose=fraud_prevention`, { key: globex.key, headers: { 'if-none-match': '*' } });
+      expect(refused.status).toBe(401);
+    });
+
     it('cuts arrays down element by element to the granted sub-fields', async () => {
       const token = await mint({ fields: ['addresses[].postcode', 'addresses[].country', 'name.family'] });
       const body = (await (await read(token)).json()) as { record: Json };

@@ -120,6 +120,29 @@ describe(`uploads on ${engineUnderTest}`, () => {
       expect(badAsOf.status).toBe(400);
     });
 
+    it('tags each version (ETag) and answers If-None-Match with 304 until the record changes', async () => {
+      expect((await upload(`${header}\n${row('tag-1', 'bob')}\n`)).status).toBe(201);
+      const path = `/v1/datasets/${datasetId}/records/tag-1`;
+      const first = await ex.request(path, { key: acme.key });
+      const etag = first.headers.get('etag')!;
+      expect(etag).toMatch(/^"v\d+-[\w-]{16}"$/);
+      const unchanged = await ex.request(path, { key: acme.key, headers: { 'if-none-match': etag } });
+      expect([unchanged.status, await unchanged.text(), unchanged.headers.get('etag')]).toEqual([304, '', etag]);
+      // Weak comparison, in a list, and *; another tag is a full answer.
+      expect((await ex.request(path, { key: acme.key, headers: { 'if-none-match': `"x", W/${etag}` } })).status).toBe(304);
+      expect((await ex.request(path, { key: acme.key, headers: { 'if-none-match': '*' } })).status).toBe(304);
+      expect((await ex.request(path, { key: acme.key, headers: { 'if-none-match': '"v1-elsewhere"' } })).status).toBe(200);
+      await upload(`${header}\n${row('tag-1', 'bobby')}\n`);
+      const changed = await ex.request(path, { key: acme.key, headers: { 'if-none-match': etag } });
+      expect(changed.status).toBe(200);
+      expect(changed.headers.get('etag')).not.toBe(etag);
+      expect(((await changed.json()) as Json).record).toMatchObject({ name: { given: 'Bobby' } });
+      // An old version keeps its tag; another partner learns nothing from a tag.
+      const older = await ex.request(`${path}?asOf=${encodeURIComponent(new Date(Date.now() - 1).toISOString())}`, { key: acme.key });
+      expect(older.status).toBe(200);
+      expect((await ex.request(path, { key: globex.key, headers: { 'if-none-match': '*' } })).status).toBe(404);
+    });
+
     it('are mapped in a worker thread when large or of unknown size, here when small, to the same records', async () => {
       const created = await ex.request('/v1/datasets', { method: 'POST', key: acme.key, json: { name: 'threads', defaultMapping: 'febrl' } });
       const threads = ((await created.json()) as Json).id as string;

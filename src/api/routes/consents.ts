@@ -13,6 +13,7 @@ import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
 import { bearerSecurity, consentTokenHeader, jsonResponse, publicAccess } from '../openapi.js';
 import { problemResponses } from '../problem.js';
+import { etagHeaders, ifNoneMatchHeader, notModifiedResponse, respondWithEntityTag } from '../conditional.js';
 
 const jwksResponse = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
 
@@ -88,19 +89,24 @@ const sharedRecord = createRoute({
   summary: "Read a grantor's record under its consent token (granted fields only)",
   description:
     'Needs a token that grants `disclose` to you for `purpose`, covering the dataset. The answer holds only the granted fields. ' +
-    "A record outside the grant, one whose own consents refuse the purpose, and one that does not exist answer alike: 404.",
+    "A record outside the grant, one whose own consents refuse the purpose, and one that does not exist answer alike: 404. " +
+    'The ETag names the version and this cut of it: as If-None-Match, an unchanged record answers 304 with no body (the read is still checked and audited).',
   security: bearerSecurity,
   middleware: [requireActor('partner')] as const,
   request: {
     params: z.object({ datasetId: z.string().max(100), sourceId: z.string().min(1).max(200) }),
     query: z.object({ purpose: z.enum(purposes) }),
-    headers: consentTokenHeader,
+    headers: consentTokenHeader.extend(ifNoneMatchHeader.shape),
   },
   responses: {
-    200: jsonResponse(
-      z.object({ datasetId: z.uuid(), sourceId: z.string(), version: z.number().int(), validFrom: z.date(), record: z.record(z.string(), z.unknown()) }),
-      'The record, cut down to the granted fields',
-    ),
+    200: {
+      ...jsonResponse(
+        z.object({ datasetId: z.uuid(), sourceId: z.string(), version: z.number().int(), validFrom: z.date(), record: z.record(z.string(), z.unknown()) }),
+        'The record, cut down to the granted fields',
+      ),
+      headers: etagHeaders,
+    },
+    304: notModifiedResponse,
     ...problemResponses(400, 401, 403, 404),
   },
 });
@@ -133,7 +139,7 @@ export function registerConsents(app: App): void {
       datasetId,
       sourceId,
     });
-    return c.json(disclosed, 200);
+    return respondWithEntityTag(c, disclosed.version, disclosed);
   });
   app.openapi(wellKnownJwks, async (c) => {
     c.header('cache-control', 'public, max-age=300');

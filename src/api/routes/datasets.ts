@@ -15,6 +15,7 @@ import { serviceContext } from '../env.js';
 import { requireActor } from '../middleware/require-actor.js';
 import { bearerSecurity, createdResponse, jsonResponse, pageQuery, pageResponse, withNextLink } from '../openapi.js';
 import { csvDownloadHeaders, csvLines } from '../csv.js';
+import { etagHeaders, ifNoneMatchHeader, notModifiedResponse, respondWithEntityTag } from '../conditional.js';
 import { problemResponses } from '../problem.js';
 
 const partnerOnly = requireActor('partner');
@@ -145,15 +146,21 @@ const getRecordRoute = createRoute({
   operationId: 'getRecord',
   tags: ['datasets'],
   summary: 'A record as it is now, or as it was at ?asOf=',
-  description: 'A record of yours by its source id, as it is now or as it was at ?asOf= (every version is kept until erased).',
+  description:
+    'A record of yours by its source id, as it is now or as it was at ?asOf= (every version is kept until erased). ' +
+    'The ETag names the version: send it back as If-None-Match and an unchanged record answers 304 with no body.',
   security: bearerSecurity,
   middleware: partnerOnly,
-  request: { params: recordParams, query: z.object({ asOf: z.iso.datetime({ offset: true }).optional() }) },
+  request: { params: recordParams, query: z.object({ asOf: z.iso.datetime({ offset: true }).optional() }), headers: ifNoneMatchHeader },
   responses: {
-    200: jsonResponse(
-      z.object({ sourceId: z.string(), version: z.number().int(), validFrom: z.date(), validTo: z.date().nullable(), record: z.record(z.string(), z.unknown()) }),
-      'The record version',
-    ),
+    200: {
+      ...jsonResponse(
+        z.object({ sourceId: z.string(), version: z.number().int(), validFrom: z.date(), validTo: z.date().nullable(), record: z.record(z.string(), z.unknown()) }),
+        'The record version',
+      ),
+      headers: etagHeaders,
+    },
+    304: notModifiedResponse,
     ...problemResponses(400, 401, 403, 404),
   },
 });
@@ -256,7 +263,7 @@ export function registerDatasets(app: App): void {
   app.openapi(getRecordRoute, async (c) => {
     const { datasetId, sourceId } = c.req.valid('param');
     const version = await getRecord({ ctx: serviceContext(c), datasetId, sourceId, asOf: c.req.valid('query').asOf });
-    return c.json({ sourceId: version.sourceId, version: version.version, validFrom: version.validFrom, validTo: version.validTo, record: version.record }, 200);
+    return respondWithEntityTag(c, version.version, { sourceId: version.sourceId, version: version.version, validFrom: version.validFrom, validTo: version.validTo, record: version.record });
   });
   app.openapi(eraseRoute, async (c) => {
     const { datasetId, sourceId } = c.req.valid('param');
