@@ -6,7 +6,7 @@
 import { Option } from 'commander';
 import createClient from 'openapi-fetch';
 import type { paths } from './exchange-api.js';
-import { CliError } from './runtime.js';
+import { CliError } from './output.js';
 
 export interface ExchangeOptions {
   url: string;

@@ -1,6 +1,7 @@
 /** `cx`: the exchange's command-line tool. */
 import { Command, CommanderError } from 'commander';
-import { describeFailure } from './runtime.js';
+import { registerCompletion } from './commands/completion.js';
+import { describeFailure } from './failure.js';
 
 // Output piped into `head` and the like: stop quietly when the reader goes away.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -19,7 +20,7 @@ type Register = (program: Command) => void;
 /**
  * Each command's module, loaded only when asked for: loading every command (the service, the
  * store, the matcher, the audit log) cost about 0.6 s at every start, whichever command ran.
- * Help, a version or an unknown command loads them all, in this order.
+ * Help, a version, `completion` or an unknown command loads them all, in this order.
  */
 const commandModules: [string[], () => Promise<Register>][] = [
   [['serve'], async () => (await import('./commands/serve.js')).registerServe],
@@ -31,6 +32,7 @@ const commandModules: [string[], () => Promise<Register>][] = [
   [['mappings'], async () => (await import('./commands/mappings.js')).registerMappings],
   [['map'], async () => (await import('./commands/map.js')).registerMap],
   [['upload'], async () => (await import('./commands/upload.js')).registerUpload],
+  [['datasets', 'uploads'], async () => (await import('./commands/datasets.js')).registerDatasets],
   [['consent'], async () => (await import('./commands/consent.js')).registerConsent],
   [['link', 'dedupe', 'eval', 'model'], async () => (await import('./commands/link.js')).registerLink],
   [['audit'], async () => (await import('./commands/audit.js')).registerAudit],
@@ -38,6 +40,8 @@ const commandModules: [string[], () => Promise<Register>][] = [
 const asked = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
 const wanted = commandModules.filter(([names]) => asked !== undefined && names.includes(asked));
 for (const [, load] of wanted.length ? wanted : commandModules) (await load())(program);
+// Light, and it describes whatever was loaded: all of it, since `completion` is none of the above.
+registerCompletion(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,17 +1,10 @@
-/** What CLI commands share: configuration, a logger on stderr, the database, and one-line errors. */
+/** What operator commands share: configuration, a logger on stderr, and the exchange's database. */
 import { loadConfig, type Config } from '../config.js';
-import { ConsentToolError } from '../consent/mint.js';
-import { ZodError } from 'zod';
-import { AppError, invalidInput } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ServiceContext } from '../services/context.js';
 import { createExchange, type Exchange } from '../exchange.js';
 
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-  }
-}
+export { CliError, printTable } from './output.js';
 
 export function cliConfig(): Config {
   // Operator commands stay quiet unless LOG_LEVEL asks otherwise.
@@ -30,32 +23,4 @@ export async function withOperator<T>(fn: (ctx: ServiceContext & { exchange: Exc
   }
 }
 
-/** The one line a failed command prints: whatever failed, one line. */
-export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  const { message, exitCode } = describe(error);
-  return { message: message.replace(/\s*\n\s*/g, ' ').trim() || 'failed', exitCode };
-}
-
-function describe(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof ZodError) return describe(invalidInput(error));
-  if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
-  if (error instanceof ConsentToolError) return { message: error.message, exitCode: 1 };
-  if (error instanceof AppError) {
-    const fields = error.errors?.map((e) => `${e.path}: ${e.message}`).join('; ');
-    return { message: fields ? `${error.message} (${fields})` : error.message, exitCode: 1 };
-  }
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ECONNREFUSED') return { message: `cannot reach the database or service: ${error.message}`, exitCode: 1 };
-    return { message: error.message, exitCode: 1 };
-  }
-  return { message: String(error), exitCode: 1 };
-}
-
-export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
-  const cell = (value: unknown) => (value instanceof Date ? value.toISOString() : value === null || value === undefined ? '-' : String(value));
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
-  process.stdout.write(`${line(columns)}\n`);
-  for (const row of rows) process.stdout.write(`${line(columns.map((c) => cell(row[c])))}\n`);
-}
+export { describeFailure } from './failure.js';

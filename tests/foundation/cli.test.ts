@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,5 +89,34 @@ describe(`the cx command on ${engineUnderTest}`, cliTimeout, () => {
     expect(JSON.stringify(await partners.json())).toContain('Survivor plc');
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
+  });
+
+  it('completes commands and options in bash and zsh, from the commands as registered', async () => {
+    const bash = await runCx(['completion', 'bash'], cli.env);
+    expect(bash.code, bash.stderr).toBe(0);
+    const complete = (...words: string[]) =>
+      new Promise<string[]>((resolve, reject) => {
+        const script = `${bash.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _cx; printf '%s\\n' "\${COMPREPLY[@]}"`;
+        execFile('bash', ['-c', script], (error, stdout) => (error ? reject(error) : resolve(stdout.split('\n').filter(Boolean))));
+      });
+    expect(await complete('cx', 'da')).toEqual(['datasets']);
+    expect(await complete('cx', 'audit', 'verify')).toEqual(['verify', 'verify-proof']);
+    expect(await complete('cx', 'uploads', 'list', '--d')).toEqual(['--dataset']);
+    expect(await complete('cx', 'dedupe', '--mapping', 'febrl', '--cl')).toEqual(['--cluster', '--cluster-threshold']);
+    const zsh = await runCx(['completion', 'zsh'], cli.env);
+    expect(zsh.stdout).toMatch(/^#compdef cx\n/);
+    for (const command of ['serve', 'datasets', 'uploads', 'completion']) expect(zsh.stdout).toMatch(new RegExp(`(^|')${command}:`, 'm'));
+    expect(zsh.stdout).toContain("'cx uploads rejected'");
+    const fish = await runCx(['completion', 'fish'], cli.env);
+    expect([fish.code, fish.stderr]).toEqual([1, 'cx: no completion for fish: use bash or zsh\n']);
+  });
+
+  it('lists as JSON for scripts (--json)', async () => {
+    expect((await runCx(['partners', 'add', 'json-co', '--name', 'Json Co'], cli.env)).code).toBe(0);
+    const partners = JSON.parse((await runCx(['partners', 'list', '--json'], cli.env)).stdout) as { slug: string; id: string }[];
+    expect(partners.map((p) => p.slug)).toContain('json-co');
+    expect((await runCx(['keys', 'create', '--partner', 'json-co', '--name', 'etl'], cli.env)).code).toBe(0);
+    const keys = JSON.parse((await runCx(['keys', 'list', '--partner', 'json-co', '--json'], cli.env)).stdout) as { role: string; name: string }[];
+    expect(keys).toEqual([expect.objectContaining({ role: 'partner', name: 'etl' })]);
   });
 });

@@ -70,8 +70,10 @@ describe('cx map and cx mappings', cliTimeout, () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/valid mapping "febrl"/);
     const list = await runCx(['mappings', 'list'], {});
-    expect(list.stdout.split('\n').filter(Boolean).map((line) => line.split(' ')[0])).toEqual([
-      'cn-bank-customers', 'febrl', 'foreigners', 'hubspot-contacts', 'retail-loyalty', 'rldata500', 'salesforce-contacts', 'splink-fake-1000', 'zoho-contacts',
-    ]);
+    const shipped = ['cn-bank-customers', 'febrl', 'foreigners', 'hubspot-contacts', 'retail-loyalty', 'rldata500', 'salesforce-contacts', 'splink-fake-1000', 'zoho-contacts'];
+    expect(list.stdout.split('\n').filter(Boolean).map((line) => line.split(' ')[0])).toEqual(['name', ...shipped]);
+    const listed = JSON.parse((await runCx(['mappings', 'list', '--json'], {})).stdout) as { name: string; format: string }[];
+    expect(listed.map((m) => m.name)).toEqual(shipped);
+    expect(listed.find((m) => m.name === 'febrl')).toMatchObject({ format: 'csv' });
   });
 });

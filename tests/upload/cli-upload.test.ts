@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineUnderTest } from '../helpers/database.js';
@@ -53,6 +53,45 @@ describe(`uploads through the CLI, and a crash mid-upload, on ${engineUnderTest}
     const unknown = await runCx(['upload', '--dataset', '00000000-0000-4000-8000-000000000000', `${sharedData}febrl/dataset1.csv`], { CX_URL: server.url, CX_API_KEY: partnerKey });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim().split('\n').at(-1)).toBe('cx: upload refused (404): The dataset was not found');
+  });
+
+  it('cx datasets and cx uploads list, create and show, as tables or --json, and fetch the rejected rows', async () => {
+    const env = { CX_URL: server.url, CX_API_KEY: partnerKey };
+    const created = await runCx(['datasets', 'create', 'scripted', '--mapping', 'febrl', '--json'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const dataset = JSON.parse(created.stdout) as { id: string; name: string; defaultMapping: string };
+    expect(dataset).toMatchObject({ name: 'scripted', defaultMapping: 'febrl' });
+    // Ten good rows and one without its id: rejected, within the 10 % an upload may reject.
+    const good = Array.from({ length: 10 }, (_, i) => `rec-${i}-org, anna${i}, smith, ${i}, main st, , town, 2000, nsw, 198001${String(i + 10)}, ${i}`);
+    const rows = `${header}\n${good.join('\n')}\n, bob, jones, 2, high st, , town, 2000, nsw, 19800102, 2\n`;
+    const file = join(cli.dataDir, 'two.csv');
+    writeFileSync(file, rows);
+    const uploaded = await runCx(['upload', '--dataset', dataset.id, file], env);
+    expect(uploaded.code, uploaded.stderr).toBe(2);
+    const uploadId = (JSON.parse(uploaded.stdout) as { id: string }).id;
+
+    const listed = JSON.parse((await runCx(['datasets', 'list', '--json'], env)).stdout) as { id: string; records: number }[];
+    expect(listed.find((d) => d.id === dataset.id)).toMatchObject({ records: 10 });
+    const table = (await runCx(['datasets', 'list'], env)).stdout.split('\n');
+    expect(table[0]).toMatch(/^id +name +records +defaultMapping/);
+    expect(table.some((line) => line.startsWith(dataset.id) && /scripted +10 +febrl/.test(line))).toBe(true);
+    expect(JSON.parse((await runCx(['datasets', 'show', dataset.id, '--json'], env)).stdout)).toMatchObject({ id: dataset.id, records: 10 });
+    expect((await runCx(['datasets', 'show', dataset.id], env)).stdout).toMatch(/^records +10$/m);
+
+    const uploads = JSON.parse((await runCx(['uploads', 'list', '--dataset', dataset.id, '--json'], env)).stdout) as { id: string; accepted: number; rejected: number }[];
+    expect(uploads).toEqual([expect.objectContaining({ id: uploadId, accepted: 10, rejected: 1 })]);
+    const shown = JSON.parse((await runCx(['uploads', 'show', uploadId, '--dataset', dataset.id, '--json'], env)).stdout) as { report: unknown };
+    expect(shown.report).toBeDefined();
+    const rejected = await runCx(['uploads', 'rejected', uploadId, '--dataset', dataset.id], env);
+    expect(rejected.code, rejected.stderr).toBe(0);
+    expect(rejected.stdout.split('\n')[0]).toBe('row,source_id,column,value,field,reason');
+    expect(rejected.stdout).toContain('\n11,,rec_id,,source.recordId,required but empty\n');
+
+    // Another partner's dataset, a closed port and a missing key: one line each.
+    const missing = await runCx(['datasets', 'show', '00000000-0000-4000-8000-000000000000'], env);
+    expect([missing.code, missing.stderr]).toEqual([1, 'cx: refused (404): The dataset was not found\n']);
+    const closed = await runCx(['uploads', 'list', '--dataset', dataset.id], { ...env, CX_URL: 'http://127.0.0.1:9' });
+    expect([closed.code, closed.stderr.split('\n').length, closed.stderr]).toEqual([1, 2, expect.stringMatching(/^cx: cannot reach the exchange at http:\/\/127\.0\.0\.1:9/)]);
   });
 
   it('a server killed mid-upload leaves nothing behind, and serves again after a restart', async () => {

@@ -4,7 +4,8 @@ import { createApiKey } from '../../services/create-api-key.js';
 import { listApiKeys } from '../../services/list-api-keys.js';
 import { revokeApiKey } from '../../services/revoke-api-key.js';
 import type { Role } from '../../store/api-keys.js';
-import { CliError, printTable, withOperator } from '../runtime.js';
+import { CliError, jsonOption, printTable } from '../output.js';
+import { withOperator } from '../runtime.js';
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('create, list and revoke API keys (operators, on the database)');
@@ -26,9 +27,10 @@ export function registerKeys(program: Command): void {
     .command('list')
     .description('list keys (never the keys themselves)')
     .option('--partner <partner>', 'only this partner\'s keys')
-    .action(async (options: { partner?: string }) => {
+    .addOption(jsonOption())
+    .action(async (options: { partner?: string; json?: boolean }) => {
       const rows = await withOperator((ctx) => everyPage((page) => listApiKeys({ ctx, partner: options.partner, page })));
-      printTable(rows, ['id', 'role', 'partnerId', 'name', 'prefix', 'createdAt', 'lastUsedAt', 'revokedAt']);
+      printTable(rows, ['id', 'role', 'partnerId', 'name', 'prefix', 'createdAt', 'lastUsedAt', 'revokedAt'], options);
     });
   keys
     .command('revoke')

@@ -6,7 +6,7 @@ import { defaultModel, defaultThresholds, loadModel, type MatchModel } from '../
 import { degenerateLevels } from '../../match/train.js';
 import { linkDatasets, trainOnDatasets, type LinkOptions } from '../../services/link-datasets.js';
 import type { DatasetScope } from '../../store/candidates.js';
-import { CliError } from '../runtime.js';
+import { CliError, jsonOption, printJson } from '../output.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
 
 const probability = (value: string, flag = '--threshold') => {
@@ -191,8 +191,10 @@ export function registerLink(program: Command): void {
     .command('show')
     .description('print a model\'s levels with their m, u and match weight')
     .argument('[file]', 'a model file (default: the shipped one)')
-    .action((file: string | undefined) => {
+    .addOption(jsonOption())
+    .action((file: string | undefined, options: { json?: boolean }) => {
       const shown = chooseModel(file);
+      if (options.json) return printJson(shown);
       process.stdout.write(`prior ${shown.prior}; thresholds certain ${shown.thresholds.certain}, probable ${shown.thresholds.probable}, possible ${shown.thresholds.possible}\n`);
       for (const [comparison, levels] of Object.entries(shown.comparisons)) {
         process.stdout.write(`${comparison}\n`);

@@ -3,18 +3,21 @@ import type { Command } from 'commander';
 import { loadMapping, mappingsDir } from '../../mapping/load.js';
 import { decodeHead } from '../../mapping/readers.js';
 import { mappingNameFor, suggestFromText, SuggestError } from '../../mapping/suggest.js';
-import { CliError } from '../runtime.js';
+import { CliError, jsonOption, printTable } from '../output.js';
 
 export function registerMappings(program: Command): void {
   const mappings = program.command('mappings').description('the shipped mapping adapters, and checking your own');
   mappings
     .command('list')
     .description('list the shipped mappings')
-    .action(() => {
-      for (const file of readdirSync(mappingsDir).filter((f) => f.endsWith('.json')).sort()) {
-        const mapping = loadMapping(file);
-        process.stdout.write(`${mapping.name.padEnd(22)} ${mapping.source.format.padEnd(6)} ${mapping.description ?? ''}\n`);
-      }
+    .addOption(jsonOption())
+    .action((options: { json?: boolean }) => {
+      const rows = readdirSync(mappingsDir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((file) => loadMapping(file))
+        .map((mapping) => ({ name: mapping.name, format: mapping.source.format, description: mapping.description ?? null }));
+      printTable(rows, ['name', 'format', 'description'], options);
     });
   mappings
     .command('suggest')

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { everyPage } from '../../store/pages.js';
 import { createPartner } from '../../services/create-partner.js';
 import { listPartners } from '../../services/list-partners.js';
-import { printTable, withOperator } from '../runtime.js';
+import { jsonOption, printTable } from '../output.js';
+import { withOperator } from '../runtime.js';
 
 export function registerPartners(program: Command): void {
   const partners = program.command('partners').description('register and list partner enterprises (operators, on the database)');
@@ -18,8 +19,9 @@ export function registerPartners(program: Command): void {
   partners
     .command('list')
     .description('list partners')
-    .action(async () => {
+    .addOption(jsonOption())
+    .action(async (options: { json?: boolean }) => {
       const rows = await withOperator((ctx) => everyPage((page) => listPartners({ ctx, page })));
-      printTable(rows, ['id', 'slug', 'name', 'createdAt']);
+      printTable(rows, ['id', 'slug', 'name', 'createdAt'], options);
     });
 }

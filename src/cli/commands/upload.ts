@@ -2,7 +2,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import type { Command } from 'commander';
 import { keyOption, urlOption } from '../http.js';
-import { CliError } from '../runtime.js';
+import { CliError } from '../output.js';
 
 const contentTypes: Record<string, string> = { csv: 'text/csv', ndjson: 'application/x-ndjson', jsonl: 'application/x-ndjson', json: 'application/json' };
 
