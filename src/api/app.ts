@@ -1,6 +1,5 @@
 /** The app factory: one place owns validation, errors, request ids, logging and the OpenAPI document. */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { AppError, jsonPointer } from '../errors.js';
@@ -12,6 +11,7 @@ import { createRateLimits } from './rate-limits.js';
 import { requestLog } from './middleware/request-log.js';
 import { problemResponse, toAppError } from './problem.js';
 import { documentCommonResponses, documentInfo } from './openapi.js';
+import { registerDocs } from './routes/docs.js';
 import { registerRoutes } from './routes/index.js';
 import { authFailureTally } from '../services/auth-failures.js';
 
@@ -80,7 +80,7 @@ export function createApp(given: AppDeps): App {
   });
   documentCommonResponses(app as never);
   app.doc31('/openapi.json', documentInfo);
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Customer Exchange API' }));
+  registerDocs(app);
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonPointer } from '../../src/errors.js';
 import { createTestExchange, type TestExchange } from '../helpers/app.js';
@@ -37,10 +39,29 @@ describe(`HTTP basics on ${engineUnderTest}`, () => {
     const match = doc.paths['/v1/match']!.post as Operation & { parameters: { name: string; required: boolean }[] };
     expect(match.parameters.find((p) => p.name === 'consent-token')?.required).toBe(true);
     expect(Object.keys(match.responses['200']!.content!)).toEqual(['application/json', 'application/fhir+json']);
+  });
+
+  it('serves the API reference page and everything it loads itself, from the pinned package, with no CDN', async () => {
     const page = await ex.request('/docs');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(await page.text()).toContain('/openapi.json');
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+    const html = await page.text();
+    const loads = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(loads).toHaveLength(3);
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../node_modules/swagger-ui-dist/package.json'), 'utf8')) as { version: string };
+    for (const path of loads) {
+      expect(path, 'every script and style comes from the exchange').toMatch(new RegExp(`^/docs/assets/${version.replace(/\./g, '\\.')}/`));
+      const asset = await ex.request(path);
+      expect(asset.status, path).toBe(200);
+      expect(asset.headers.get('content-type')).toMatch(/^text\/(css|javascript)/);
+      const body = await asset.text();
+      // The installed package's own file, byte for byte (booleans: a failure should not print 1.7 MB).
+      if (path.endsWith('docs.js')) expect(body).toContain("url: '/openapi.json'");
+      else expect(body === readFileSync(join(import.meta.dirname, '../../node_modules/swagger-ui-dist', path.split('/').at(-1)!), 'utf8'), path).toBe(true);
+    }
+    expect((await ex.request(`/docs/assets/${version}/package.json`)).status).toBe(404);
+    expect((await ex.request('/docs/assets/0.0.1/swagger-ui.css')).status).toBe(404);
   });
 
   it('echoes a request id, or makes one', async () => {
