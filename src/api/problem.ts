@@ -40,6 +40,32 @@ export function toAppError(error: unknown): AppError {
   return new AppError('internal', 'The exchange failed to handle this request. Quote the request id when you report it.', { cause: error });
 }
 
+/** FHIR's issue type for each status (http://hl7.org/fhir/issue-type). */
+const issueTypes: Record<number, string> = { 400: 'invalid', 401: 'login', 403: 'forbidden', 404: 'not-found', 405: 'not-supported', 409: 'conflict', 413: 'too-long', 415: 'not-supported', 429: 'throttled', 503: 'transient' };
+
+/** A FHIR client's error answer: an R4 OperationOutcome with the problem's detail, an issue per invalid field. */
+export function operationOutcome(problem: Problem) {
+  const code = issueTypes[problem.status] ?? (problem.status >= 500 ? 'exception' : 'processing');
+  const issue = (diagnostics: string, path?: string) => ({
+    severity: 'error' as const,
+    code,
+    details: { ...(problem.reason ? { coding: [{ system: problem.type, code: problem.reason }] } : {}), text: problem.title },
+    diagnostics,
+    // JSON Pointer to the FHIRPath-like location FHIR asks for: /parameter/0/resource/name -> parameter[0].resource.name
+    ...(path ? { expression: [path.slice(1).split('/').map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part.replaceAll('~1', '/').replaceAll('~0', '~')}`)).join('').replace(/^\./, '') || 'Parameters'] } : {}),
+  });
+  return {
+    resourceType: 'OperationOutcome' as const,
+    id: problem.requestId?.replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 64) || undefined,
+    issue: problem.errors?.length ? problem.errors.map((e) => issue(`${problem.detail} ${e.message}`, e.path || undefined)) : [issue(problem.detail)],
+  };
+}
+
+/** Whether the client asked for FHIR's JSON (a FHIR client: errors answered as OperationOutcome). */
+export function wantsFhir(c: Context): boolean {
+  return (c.req.header('accept') ?? '').includes('application/fhir+json');
+}
+
 export function problemResponse(c: Context, error: AppError): Response {
   const body: Problem = {
     type: problemType(error.code),
@@ -51,9 +77,10 @@ export function problemResponse(c: Context, error: AppError): Response {
     ...(error.errors ? { errors: error.errors } : {}),
     ...(error.reason ? { reason: error.reason } : {}),
   };
-  const headers: Record<string, string> = { ...error.headers, 'content-type': 'application/problem+json', 'cache-control': 'no-store' };
+  const fhir = wantsFhir(c);
+  const headers: Record<string, string> = { ...error.headers, 'content-type': fhir ? 'application/fhir+json' : 'application/problem+json', 'cache-control': 'no-store' };
   if (error.code === 'unauthenticated') headers['www-authenticate'] = 'Bearer realm="customer-exchange"';
-  return new Response(JSON.stringify(body), { status: error.status, headers });
+  return new Response(JSON.stringify(fhir ? operationOutcome(body) : body), { status: error.status, headers });
 }
 
 /** A problem answer's content in OpenAPI: one schema, referenced. */

@@ -572,6 +572,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/fhir/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * FHIR R4 CapabilityStatement
+         * @description What the FHIR interface supports: the Patient resource's $match operation, with JSON.
+         */
+        get: operations["fhirCapabilities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Patient/$match": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * FHIR R4 Patient/$match: which of the grantor's customers is this Patient?
+         * @description The FHIR operation over the same matcher, consent and audit as POST /v1/match: a Parameters resource in (`resource`, `onlyCertainMatches`, `count`), a searchset Bundle out, best first, each Patient with an id, a fullUrl, search.score and the match-grade extension, and only the fields the token discloses. Needs a consent token granting `match` (the purpose is the token's, or the `purpose` parameter). Errors are OperationOutcome when you send Accept: application/fhir+json.
+         */
+        post: operations["fhirPatientMatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/linkage-jobs": {
         parameters: {
             query?: never;
@@ -924,7 +964,7 @@ export interface components {
             /** @description A machine-readable reason, where one kind of problem has several (for example why a consent token was refused). */
             reason?: string;
         };
-        /** @description A FHIR R4 searchset Bundle of Patient resources (granted fields only) with search.score and the match-grade extension. */
+        /** @description A FHIR R4 searchset Bundle of Patient resources (granted fields only), best first, with search.score and the match-grade extension. */
         FhirMatchBundle: {
             /** @enum {string} */
             resourceType: "Bundle";
@@ -932,21 +972,9 @@ export interface components {
             type: "searchset";
             total: number;
             entry: {
-                resource: {
-                    /** @enum {string} */
-                    resourceType: "Patient";
-                    identifier: {
-                        /** @description urn:customer-exchange:dataset:{datasetId} */
-                        system: string;
-                        value: string;
-                    }[];
-                    name?: {
-                        family?: string;
-                        given?: string[];
-                        text?: string;
-                    }[];
-                    birthDate?: string;
-                };
+                /** @description urn:uuid:{the Patient's id} */
+                fullUrl: string;
+                resource: components["schemas"]["FhirPatient"];
                 search: {
                     /** @enum {string} */
                     mode: "match";
@@ -959,6 +987,120 @@ export interface components {
                     }[];
                 };
             }[];
+        };
+        /** @description A FHIR R4 Patient, as far as the standard maps it: name, birth date, gender, telecom, address, identifiers. Other elements are allowed and ignored. */
+        FhirPatient: {
+            /** @enum {string} */
+            resourceType: "Patient";
+            /** @description In answers: a UUID derived from the record's keyed pseudonym, the same in every answer. */
+            id?: string;
+            name?: {
+                use?: string;
+                text?: string;
+                family?: string;
+                given?: string[];
+            }[];
+            birthDate?: string;
+            /** @enum {string} */
+            gender?: "female" | "male" | "other" | "unknown";
+            telecom?: {
+                system?: string;
+                value?: string;
+                use?: string;
+            }[];
+            address?: {
+                line?: string[];
+                city?: string;
+                state?: string;
+                postalCode?: string;
+                country?: string;
+            }[];
+            /** @description urn:customer-exchange:identifier:{scheme} for the standard's identifiers; in answers, first urn:customer-exchange:dataset:{datasetId} with the source id at the grantor. */
+            identifier?: {
+                system?: string;
+                value?: string;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A FHIR R4 CapabilityStatement: what the exchange's FHIR interface supports. */
+        CapabilityStatement: {
+            /** @enum {string} */
+            resourceType: "CapabilityStatement";
+            status: string;
+            kind: string;
+            fhirVersion: string;
+            format: string[];
+            rest: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** @description A FHIR R4 OperationOutcome: the error answer when the request asks for application/fhir+json. */
+        OperationOutcome: {
+            /** @enum {string} */
+            resourceType: "OperationOutcome";
+            /** @description The request id. */
+            id?: string;
+            issue: {
+                /** @enum {string} */
+                severity: "error";
+                /** @description http://hl7.org/fhir/issue-type */
+                code: string;
+                details: {
+                    coding?: {
+                        system?: string;
+                        code: string;
+                    }[];
+                    text: string;
+                };
+                diagnostics: string;
+                expression?: string[];
+            }[];
+        };
+        /**
+         * @description The $match input: `resource` (the Patient), `onlyCertainMatches` (valueBoolean), `count` (valueInteger, at most 100), and optionally `purpose` (valueCode, from the purpose code list; without it, the purpose the consent token grants).
+         * @example {
+         *       "resourceType": "Parameters",
+         *       "parameter": [
+         *         {
+         *           "name": "resource",
+         *           "resource": {
+         *             "resourceType": "Patient",
+         *             "name": [
+         *               {
+         *                 "family": "Berry",
+         *                 "given": [
+         *                   "Lachlan"
+         *                 ]
+         *               }
+         *             ],
+         *             "birthDate": "1999-02-19"
+         *           }
+         *         },
+         *         {
+         *           "name": "onlyCertainMatches",
+         *           "valueBoolean": false
+         *         },
+         *         {
+         *           "name": "count",
+         *           "valueInteger": 5
+         *         }
+         *       ]
+         *     }
+         */
+        FhirMatchParameters: {
+            /** @enum {string} */
+            resourceType: "Parameters";
+            parameter: ({
+                /** @enum {string} */
+                name: "resource" | "onlyCertainMatches" | "count" | "purpose";
+                resource?: components["schemas"]["FhirPatient"];
+                valueBoolean?: boolean;
+                valueInteger?: number;
+                valueCode?: string;
+            } & {
+                [key: string]: unknown;
+            })[];
         };
     };
     responses: never;
@@ -3745,8 +3887,13 @@ export interface operations {
                         family?: string;
                         /** @description The whole name as written, when given and family are not known apart. */
                         full?: string;
-                        /** @description YYYY-MM-DD (also 19800102, 1980/01/02, 1980年1月2日); a day-or-month-first form (02/01/1980) needs `dateOrder`. */
+                        /** @description YYYY-MM-DD (also 19800102, 1980/01/02, 1980年1月2日), or YYYY-MM or YYYY when only that is known; a day-or-month-first form (02/01/1980) needs `dateOrder`. */
                         birthDate?: string;
+                        /**
+                         * @description From the gender code list; a different gender is strong evidence of another person.
+                         * @enum {string}
+                         */
+                        gender?: "female" | "male" | "other" | "unknown";
                         email?: string;
                         phone?: string;
                         postcode?: string;
@@ -3859,6 +4006,130 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The exchange failed; quote the request id when you report it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fhirCapabilities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CapabilityStatement */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["CapabilityStatement"];
+                };
+            };
+            /** @description The exchange failed; quote the request id when you report it */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request could not be taken (for example a body over the size limit) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fhirPatientMatch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The grantor's signed consent token (JWS compact, typ consent+jwt). */
+                "consent-token": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/fhir+json": components["schemas"]["FhirMatchParameters"];
+                "application/json": components["schemas"]["FhirMatchParameters"];
+            };
+        };
+        responses: {
+            /** @description Matching Patients, best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirMatchBundle"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
                 };
             };
             /** @description The exchange failed; quote the request id when you report it */

@@ -8,7 +8,7 @@ import { matchGrades } from '../core/grant.js';
 import { AppError } from '../errors.js';
 import { matchKeys, prepare } from '../match/features.js';
 import { defaultModel, gradeRank, scorePair, type FieldExplanation } from '../match/model.js';
-import { identifierSchemes, purposes } from '../standard/code-lists.js';
+import { genders, identifierSchemes, purposes } from '../standard/code-lists.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../standard/customer.js';
 import { NormaliseError, normaliseDate, normaliseEmail, normalisePhone, normalisePostcode } from '../standard/normalise/index.js';
 import { defaultDateFormats, type DateFormat, type DateOrder } from '../standard/normalise/dates.js';
@@ -28,6 +28,8 @@ const unambiguousDateFormats: DateFormat[] = ['YYYY-MM-DD', 'YYYYMMDD', 'YYYY/MM
 
 /** A criterion's birth date: year-first forms as they are; a day-or-month-first one only with a stated order. */
 function criteriaDate(value: string, order: DateOrder | undefined): string {
+  // A year, or a year and month, is what is known (FHIR's date type): kept as the standard keeps it.
+  if (/^\s*\d{4}(-\d{1,2})?\s*$/.test(value)) return normaliseDate(value, unambiguousDateFormats, { partial: true });
   if (order) return normaliseDate(value, [...unambiguousDateFormats, ...defaultDateFormats(order)]);
   try {
     return normaliseDate(value, unambiguousDateFormats);
@@ -47,7 +49,8 @@ export const matchInput = z
         given: text().optional(),
         family: text().optional(),
         full: text().optional().describe('The whole name as written, when given and family are not known apart.'),
-        birthDate: text(40).optional().describe('YYYY-MM-DD (also 19800102, 1980/01/02, 1980年1月2日); a day-or-month-first form (02/01/1980) needs `dateOrder`.'),
+        birthDate: text(40).optional().describe('YYYY-MM-DD (also 19800102, 1980/01/02, 1980年1月2日), or YYYY-MM or YYYY when only that is known; a day-or-month-first form (02/01/1980) needs `dateOrder`.'),
+        gender: z.enum(genders).optional().describe('From the gender code list; a different gender is strong evidence of another person.'),
         email: text(254).optional(),
         phone: text(40).optional(),
         postcode: text(20).optional(),
@@ -119,6 +122,7 @@ function probeRecord(input: z.infer<typeof matchInput>): CustomerRecord {
     source: { recordId: 'query' },
     name: { ...(c.given ? { given: c.given } : {}), ...(c.family ? { family: c.family } : {}), ...(full ? { full } : {}) },
     ...(birthDate ? { birthDate } : {}),
+    ...(c.gender ? { gender: c.gender } : {}),
     ...(email ? { emails: [{ address: email }] } : {}),
     ...(phone ? { phones: [{ number: phone }] } : {}),
     ...(Object.keys(address).length ? { addresses: [address] } : {}),

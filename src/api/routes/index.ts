@@ -1,6 +1,7 @@
 import type { App } from '../app.js';
 import { registerAudit } from './audit.js';
 import { registerConsents } from './consents.js';
+import { registerFhir } from './fhir.js';
 import { registerMatch } from './match.js';
 import { registerLinkageJobs } from './linkage-jobs.js';
 import { registerMappings } from './mappings.js';
@@ -20,6 +21,7 @@ export function registerRoutes(app: App): void {
   registerDatasets(app);
   registerMappings(app);
   registerMatch(app);
+  registerFhir(app);
   registerLinkageJobs(app);
   registerModels(app);
   registerAudit(app);
