@@ -56,6 +56,13 @@ const year = (date: string) => date.slice(0, 4);
 const month = (date: string) => (date.length >= 7 ? date.slice(5, 7) : null);
 const day = (date: string) => (date.length === 10 ? date.slice(8, 10) : null);
 const full = (date: string) => date.length === 10;
+/** Two strings of one length that differ only by two neighbouring characters exchanged. */
+function adjacentSwap(x: string, y: string): boolean {
+  if (x.length !== y.length || x === y) return false;
+  let i = 0;
+  while (x[i] === y[i]) i += 1;
+  return x[i] === y[i + 1] && x[i + 1] === y[i] && x.slice(i + 2) === y.slice(i + 2);
+}
 
 /**
  * Each level by its name: the kinds of field it applies to and its test. A parameter is the
@@ -83,6 +90,12 @@ const library: { pattern: RegExp; kinds: FieldKind[]; test: (parameter: number, 
     kinds: ['date', 'text', 'texts', 'keyed'],
     test: (_, field) => (field.kind === 'date' ? ({ x, y }) => full(x) && full(y) && oneEditApart(x.replaceAll('-', ''), y.replaceAll('-', '')) : ({ x, y }) => oneEditApart(x, y)),
     describe: 'one insertion, deletion, substitution or transposition apart (dates: full dates only)',
+  },
+  {
+    pattern: /^year_digits_swapped$/,
+    kinds: ['date'],
+    test: () => ({ x, y }) => full(x) && full(y) && x.slice(5) === y.slice(5) && adjacentSwap(year(x), year(y)),
+    describe: 'day and month equal, two neighbouring digits of the year exchanged (1976, 1967)',
   },
   { pattern: /^day_month_swapped$/, kinds: ['date'], test: () => ({ x, y }) => full(x) && full(y) && year(x) === year(y) && month(x) === day(y) && day(x) === month(y), describe: 'the same year, day and month exchanged' },
   { pattern: /^same_day_month$/, kinds: ['date'], test: () => ({ x, y }) => full(x) && full(y) && x.slice(5) === y.slice(5), describe: 'day and month equal, the year mistyped' },

@@ -292,20 +292,14 @@ export function scorePair(model: MatchModel, a: Comparable, b: Comparable, optio
 /**
  * The model for one linkage's data: a comparison whose field barely varies there (a region that
  * is the same for everyone, a country) says nothing of who is who, so all its levels weigh
- * nothing. Measured on random pairs: among those where the field is present on both sides, it
- * agrees exactly in at least `share` of them.
+ * nothing. Measured on random pairs (each level's count, level 0 the pairs missing the field):
+ * among those where the field is present on both sides, it agrees exactly in at least `share`.
  */
-export function withoutConstantFields(model: MatchModel, randomPairs: Uint8Array[], share = 0.98): { model: MatchModel; constant: string[] } {
+export function withoutConstantFields(model: MatchModel, randomCounts: number[][], share = 0.98): { model: MatchModel; constant: string[] } {
   const constant = comparatorFor(model)
     .comparisons.filter((_, i) => {
-      let present = 0;
-      let exact = 0;
-      for (const vector of randomPairs) {
-        if (vector[i] === 0) continue;
-        present += 1;
-        if (vector[i] === 1) exact += 1;
-      }
-      return present >= 100 && exact / present >= share;
+      const present = randomCounts[i]!.slice(1).reduce((sum, n) => sum + n, 0);
+      return present >= 100 && randomCounts[i]![1]! / present >= share;
     })
     .map((comparison) => comparison.name);
   if (!constant.length) return { model, constant };

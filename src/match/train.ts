@@ -35,19 +35,6 @@ export function estimateU(comparator: Comparator, left: Comparable[], right: Com
   return counts;
 }
 
-/** Comparison vectors of random pairs (almost all non-matches): what the data looks like by chance. */
-export function randomPairVectors(comparator: Comparator, left: Comparable[], right: Comparable[], samples = 5000, seed = 7): Uint8Array[] {
-  const vectors: Uint8Array[] = [];
-  if (!left.length || !right.length) return vectors;
-  const next = seededRandom(seed);
-  for (let n = 0; n < samples; n += 1) {
-    const a = left[Math.floor(next() * left.length)]!;
-    const b = right[Math.floor(next() * right.length)]!;
-    if (a !== b) vectors.push(comparator.compare(a, b));
-  }
-  return vectors;
-}
-
 function normalise(counts: number[], pseudo: number): number[] {
   // Level 0 (null) carries no weight and is left out of the distribution.
   const total = counts.slice(1).reduce((sum, c) => sum + c + pseudo, 0);

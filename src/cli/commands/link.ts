@@ -61,6 +61,14 @@ async function offlineLinkage(
       const sizes = Object.entries(r.sizes).map(([size, count]) => `${count}×${size}`).join(', ');
       process.stderr.write(`  ${r.clusters} clusters (${sizes}); the largest ${r.largest}, mean density ${r.meanDensity}; ${r.split} components split\n`);
     }
+    const fitted = result.calibration;
+    if (fitted) {
+      const { prior } = fitted;
+      const said = prior.estimated === null
+        ? `the model's prior ${prior.model.toExponential(2)} kept (${prior.rulePairs} pairs share a birth date and names)`
+        : `prior ${prior.estimated.toExponential(2)} (the model's ${prior.model.toExponential(2)}): ${prior.rulePairs} pairs share a birth date and names, over the ${prior.ruleRecall} of true pairs that do`;
+      process.stderr.write(`  fitted to this data: ${said}\n`);
+    }
     if (result.constantFields.length) process.stderr.write(`  the same for (almost) everyone here, so weighing nothing: ${result.constantFields.join(', ')}\n`);
     const recall = result.blocking.recall.map((r) => `${r.field} ${(r.compared * 100).toFixed(1)} % of ${r.agreeing}`).join(', ');
     if (recall) process.stderr.write(`  pairs agreeing on a field that the blocking rules compare: ${recall}\n`);
