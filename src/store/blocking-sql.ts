@@ -23,6 +23,12 @@ export const keySql: Record<BlockingKey, KeySql> = {
   birth_year: { expression: 'birth_year', probe: (k) => k.birthYear, cast: '::int' },
   birth_date: { expression: 'birth_date', probe: (k) => k.birthDate, cast: '::date' },
   birth_day: { expression: "to_char(birth_date, 'MM-DD')", probe: (k) => k.birthDate?.slice(5) ?? null },
+  birth_date_iso: { expression: "to_char(birth_date, 'YYYY-MM-DD')", probe: (k) => k.birthDate },
+  // As text: a swapped year may name no real day (1996-02-29, 1969-02-29).
+  birth_date_year_swapped: {
+    expression: "left(to_char(birth_date, 'YYYY'), 2) || substr(to_char(birth_date, 'YYYY'), 4, 1) || substr(to_char(birth_date, 'YYYY'), 3, 1) || to_char(birth_date, '-MM-DD')",
+    probe: (k) => (k.birthDate ? `${k.birthDate.slice(0, 2)}${k.birthDate[3]}${k.birthDate[2]}${k.birthDate.slice(4)}` : null),
+  },
   postcode: { expression: 'postcode_key', probe: (k) => k.postcodeKey },
   given_name: { expression: 'given_name_key', probe: (k) => k.givenNameKey },
   family_name: { expression: 'family_name_key', probe: (k) => k.familyNameKey },

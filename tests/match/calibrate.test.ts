@@ -22,7 +22,7 @@ function randomCounts(pairs: number, present: Record<string, number>, exactShare
     const exact = Math.round(here * (exactShare[c.name] ?? 0));
     row[0] = pairs - here;
     row[1] = exact;
-    row[c.levels.length - 1] += here - exact;
+    row[c.levels.length - 1]! += here - exact;
     return row;
   });
 }
