@@ -21,6 +21,26 @@ export const arrayKeys: readonly BlockingKey[] = ['email', 'email_local', 'phone
 /** Keys `similar` can take: names, compared by trigram similarity (pg_trgm's default 0.3). */
 export const similarKeys: readonly BlockingKey[] = ['given_name', 'family_name', 'full_name'];
 
+/** The left-hand (probe) key of an `on` entry, and the right-hand (stored) one. */
+export const sidesOfKey = (entry: BlockingKey | [BlockingKey, BlockingKey]): [BlockingKey, BlockingKey] => (typeof entry === 'string' ? [entry, entry] : entry);
+
+/** Trigram similarity a name must reach: pg_trgm's default threshold for `%`. */
+export const NAME_SIMILARITY = 0.3;
+
+/**
+ * Fields whose agreement the recall estimate counts: of the pairs that agree on one, how many no
+ * rule compares (Splink's check of blocking against deterministic agreement).
+ */
+export const recallFields: BlockingKey[] = ['full_name', 'birth_date', 'family_name', 'given_name', 'postcode'];
+
+/** What batch blocking did, in SQL or in memory. */
+export interface BlockingReport {
+  /** Each rule as run: the pairs it compared (before its filter), the keys it was refined by, or why it was left out. */
+  rules: { name: string; pairs: number; refinedBy?: string[]; leftOut?: true }[];
+  /** Per field: the pairs that agree on it, and the share of them the rules compare (sampled above 50,000). */
+  recall: { field: string; agreeing: number; compared: number }[];
+}
+
 const key = z.enum(blockingKeyNames);
 export const blockingRuleSchema = z
   .object({

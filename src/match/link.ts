@@ -1,7 +1,11 @@
 /** Scoring candidate pairs into links, and what linkage does with them: thresholds, one-to-one, clusters. */
 import type { CustomerRecord } from '../standard/customer.js';
+import type { BlockingReport } from './blocking.js';
+import { calibrate, type Calibration } from './calibrate.js';
+import { pairKey } from './evaluate.js';
 import { prepare, type Comparable } from './features.js';
-import { scorePair, type MatchGrade, type MatchModel, type TermFrequencies } from './model.js';
+import { comparatorFor, scorePair, type MatchGrade, type MatchModel, type TermFrequencies } from './model.js';
+import { estimateU } from './train.js';
 
 export interface Link {
   leftId: string;
@@ -179,4 +183,88 @@ export function qualityClusters(links: Link[], sameSide: boolean, options: Clust
       split,
     },
   };
+}
+
+export interface LinkOptions {
+  model: MatchModel;
+  threshold: number;
+  /** Each record linked at most once, best first. */
+  oneToOne?: boolean;
+  /** Add the pairs that transitive links imply (within clusters). */
+  cluster?: boolean;
+  /** The probability a link needs to join a cluster (default: the pairs' threshold). */
+  clusterThreshold?: number;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+export interface LinkResult {
+  links: Link[];
+  candidatePairs: number;
+  /** What blocking did: each rule's pairs, how too-large rules were refined, and its recall estimate. */
+  blocking: BlockingReport;
+  leftRecords: number;
+  rightRecords: number;
+  clusters?: Map<string, string>;
+  clusterReport?: ClusterReport;
+  /** Comparisons whose field barely varies in this data: they weighed nothing. */
+  constantFields: string[];
+  /** How the model was fitted to this data (its u and prior); null below MIN_RECORDS_FOR_CONSTANT records a side. */
+  calibration: Calibration | null;
+}
+
+/** Random pairs that tell how often each field is present and whether it varies. */
+const RANDOM_PAIRS = 20_000;
+
+/** The model fitted to the two sides (see calibrate): the prior from the candidates, constant fields weightless. */
+function calibrateToSides(model: MatchModel, pairs: { leftId: string; rightId: string }[], left: Map<string, Comparable>, right: Map<string, Comparable>, within: boolean) {
+  const comparator = comparatorFor(model);
+  const randomCounts = estimateU(comparator, [...left.values()], [...right.values()], RANDOM_PAIRS);
+  const scratch = new Uint8Array(comparator.comparisons.length);
+  function* candidates() {
+    for (const pair of pairs) yield comparator.compare(left.get(pair.leftId)!, right.get(pair.rightId)!, scratch);
+  }
+  const comparablePairs = within ? (left.size * (left.size - 1)) / 2 : left.size * right.size;
+  return calibrate(model, randomCounts, candidates(), comparablePairs);
+}
+
+/** Fewer records a side than this, and random pairs repeat the same few pairs: no field is judged constant. */
+const MIN_RECORDS_FOR_CONSTANT = 100;
+
+/**
+ * Scores a linkage's candidate pairs (from blocking, in SQL or in memory) into links: the model
+ * fitted to the two sides (calibrate), pairs kept at or above the threshold, one to one or
+ * clustered on request. Term frequencies come from the right-hand side, the data being searched.
+ */
+export function linkCandidates(
+  pairs: { leftId: string; rightId: string }[],
+  blocking: BlockingReport,
+  leftRecords: Map<string, Comparable>,
+  rightRecords: Map<string, Comparable>,
+  within: boolean,
+  options: LinkOptions,
+): LinkResult {
+  // Random pairs only say a field is constant when there are enough records to draw them from.
+  const enough = leftRecords.size >= MIN_RECORDS_FOR_CONSTANT && rightRecords.size >= MIN_RECORDS_FOR_CONSTANT;
+  const { model, calibration } = enough ? calibrateToSides(options.model, pairs, leftRecords, rightRecords, within) : { model: options.model, calibration: null };
+  let links = scorePairs(pairs, leftRecords, rightRecords, model, {
+    threshold: options.threshold,
+    tf: termFrequencies(rightRecords.values()),
+    onProgress: (done) => options.onProgress?.('scored', done, pairs.length),
+  });
+  if (options.oneToOne && !within) links = oneToOne(links);
+  let assignment: Map<string, string> | undefined;
+  let clusterReport: ClusterReport | undefined;
+  if (options.cluster) {
+    const clustered = qualityClusters(links, within, { threshold: options.clusterThreshold ?? options.threshold });
+    assignment = clustered.assignment;
+    clusterReport = clustered.report;
+    if (within) {
+      // Transitive links become pairs, scored by the pair's own weight where it was a candidate.
+      const scored = new Map(links.map((l) => [pairKey(l.leftId, l.rightId), l]));
+      links = clusterPairs(assignment).map(
+        (pair) => scored.get(pairKey(pair.leftId, pair.rightId)) ?? { ...pair, probability: options.threshold, matchWeight: Number.NaN, grade: null },
+      );
+    }
+  }
+  return { links, candidatePairs: pairs.length, blocking, constantFields: calibration?.constantFields ?? [], calibration, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment, clusterReport };
 }

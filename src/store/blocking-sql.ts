@@ -3,49 +3,46 @@
  * customer_records row, the value a query's probe gives it, and which keys an index serves. One
  * rule set compiles to a single query's conditions on `r` and to batch linkage's join of `l` and `r`.
  */
-import { arrayKeys, type BlockingKey, type BlockingRule } from '../match/blocking.js';
+import { arrayKeys, NAME_SIMILARITY, sidesOfKey, type BlockingKey, type BlockingRule } from '../match/blocking.js';
+import { keyValue } from '../match/block.js';
 import type { MatchKeys } from '../match/features.js';
 
 interface KeySql {
-  /** Over a customer_records row (unqualified columns). */
+  /** Over a customer_records row (unqualified columns); src/match/block.ts computes the same in memory. */
   expression: string;
-  /** The probe's value, for a single query. */
-  probe: (keys: MatchKeys) => unknown;
   /** A cast for the probe's parameter. */
   cast?: string;
 }
 
-const emailLocal = (address: string) => address.split('@')[0]!;
 export const keySql: Record<BlockingKey, KeySql> = {
-  family_phonetic: { expression: 'family_phonetic', probe: (k) => k.familyPhonetic },
-  given_phonetic: { expression: 'given_phonetic', probe: (k) => k.givenPhonetic },
-  family_phonetic_prefix: { expression: 'left(family_phonetic, 2)', probe: (k) => k.familyPhonetic?.slice(0, 2) ?? null },
-  birth_year: { expression: 'birth_year', probe: (k) => k.birthYear, cast: '::int' },
-  birth_date: { expression: 'birth_date', probe: (k) => k.birthDate, cast: '::date' },
-  birth_day: { expression: "to_char(birth_date, 'MM-DD')", probe: (k) => k.birthDate?.slice(5) ?? null },
-  birth_date_iso: { expression: "to_char(birth_date, 'YYYY-MM-DD')", probe: (k) => k.birthDate },
+  family_phonetic: { expression: 'family_phonetic' },
+  given_phonetic: { expression: 'given_phonetic' },
+  family_phonetic_prefix: { expression: 'left(family_phonetic, 2)' },
+  birth_year: { expression: 'birth_year', cast: '::int' },
+  birth_date: { expression: 'birth_date', cast: '::date' },
+  birth_day: { expression: "to_char(birth_date, 'MM-DD')" },
+  birth_date_iso: { expression: "to_char(birth_date, 'YYYY-MM-DD')" },
   // As text: a swapped year may name no real day (1996-02-29, 1969-02-29).
   birth_date_year_swapped: {
     expression: "left(to_char(birth_date, 'YYYY'), 2) || substr(to_char(birth_date, 'YYYY'), 4, 1) || substr(to_char(birth_date, 'YYYY'), 3, 1) || to_char(birth_date, '-MM-DD')",
-    probe: (k) => (k.birthDate ? `${k.birthDate.slice(0, 2)}${k.birthDate[3]}${k.birthDate[2]}${k.birthDate.slice(4)}` : null),
   },
-  postcode: { expression: 'postcode_key', probe: (k) => k.postcodeKey },
-  given_name: { expression: 'given_name_key', probe: (k) => k.givenNameKey },
-  family_name: { expression: 'family_name_key', probe: (k) => k.familyNameKey },
-  full_name: { expression: 'full_name_key', probe: (k) => k.fullNameKey },
-  given_initial: { expression: 'left(given_name_key, 1)', probe: (k) => k.givenNameKey?.[0] ?? null },
-  family_initial: { expression: 'left(family_name_key, 1)', probe: (k) => k.familyNameKey?.[0] ?? null },
+  postcode: { expression: 'postcode_key' },
+  given_name: { expression: 'given_name_key' },
+  family_name: { expression: 'family_name_key' },
+  full_name: { expression: 'full_name_key' },
+  given_initial: { expression: 'left(given_name_key, 1)' },
+  family_initial: { expression: 'left(family_name_key, 1)' },
   // No index holds it, so no single query blocks on it: only batch linkage, from the stored record.
-  locality: { expression: "nullif(lower(btrim(record #>> '{addresses,0,locality}')), '')", probe: () => null },
-  email_prefix: {
-    expression: "nullif(left(split_part(email_keys[1], '@', 1), 5) || '@' || left(split_part(email_keys[1], '@', 2), 1), '@')",
-    probe: (k) => (k.emailKeys[0] ? `${emailLocal(k.emailKeys[0]).slice(0, 5)}@${k.emailKeys[0].split('@')[1]?.[0] ?? ''}` : null),
-  },
-  email: { expression: 'email_keys', probe: (k) => k.emailKeys, cast: '::text[]' },
-  email_local: { expression: "ARRAY(SELECT split_part(e, '@', 1) FROM unnest(email_keys) AS e)", probe: (k) => k.emailKeys.map(emailLocal), cast: '::text[]' },
-  phone: { expression: 'phone_keys', probe: (k) => k.phoneKeys, cast: '::text[]' },
-  identifier: { expression: 'identifier_keys', probe: (k) => k.identifierKeys, cast: '::text[]' },
+  locality: { expression: "nullif(lower(btrim(record #>> '{addresses,0,locality}')), '')" },
+  email_prefix: { expression: "nullif(left(split_part(email_keys[1], '@', 1), 5) || '@' || left(split_part(email_keys[1], '@', 2), 1), '@')" },
+  email: { expression: 'email_keys', cast: '::text[]' },
+  email_local: { expression: "ARRAY(SELECT split_part(e, '@', 1) FROM unnest(email_keys) AS e)", cast: '::text[]' },
+  phone: { expression: 'phone_keys', cast: '::text[]' },
+  identifier: { expression: 'identifier_keys', cast: '::text[]' },
 };
+
+/** A single query's value of a key: what the key is for the probe record (the same function batch blocking in memory uses; no town). */
+export const probeValue = (key: BlockingKey, keys: MatchKeys) => keyValue[key]({ keys, locality: null });
 
 /**
  * The indexes of customer_records (migrations 002, 004), by the keys they hold after partner_id:
@@ -55,11 +52,6 @@ const btreeIndexes: BlockingKey[][] = [['family_phonetic', 'birth_year'], ['birt
 const ginIndexes: BlockingKey[] = ['email', 'phone', 'identifier'];
 const trigramIndexes: BlockingKey[] = ['full_name'];
 
-/** Trigram similarity a name must reach: pg_trgm's default threshold for `%`. */
-export const NAME_SIMILARITY = 0.3;
-
-/** The right-hand (stored) key of each `on` entry, and the left-hand (probe) one. */
-export const sidesOfKey = (entry: BlockingRule['on'][number]): [BlockingKey, BlockingKey] => (typeof entry === 'string' ? [entry, entry] : entry);
 
 /** Whether an index serves a rule in a single query: its keys are an index's leading key and others of it, or a trigram name search, or an array key's GIN index. */
 export function indexServes(rule: BlockingRule): boolean {
@@ -76,17 +68,17 @@ const present = (value: unknown) => (Array.isArray(value) ? value.length > 0 : v
  * undefined when the probe lacks a key the rule needs, or has one it applies without.
  */
 export function probeCondition(rule: BlockingRule, keys: MatchKeys, param: (value: unknown) => string): string | undefined {
-  if (rule.whenMissing?.some((key) => present(keySql[key].probe(keys)))) return undefined;
+  if (rule.whenMissing?.some((key) => present(probeValue(key, keys)))) return undefined;
   const conditions: string[] = [];
   for (const entry of rule.on) {
     const [probeKey, storedKey] = sidesOfKey(entry);
-    const value = keySql[probeKey].probe(keys);
+    const value = probeValue(probeKey, keys);
     if (!present(value)) return undefined;
     const column = `r.${keySql[storedKey].expression}`;
     conditions.push(arrayKeys.includes(storedKey) ? `${column} && ${param(value)}${keySql[storedKey].cast ?? ''}` : `${column} = ${param(value)}${keySql[storedKey].cast ?? ''}`);
   }
   if (rule.similar) {
-    const value = keySql[rule.similar].probe(keys);
+    const value = probeValue(rule.similar, keys);
     if (!present(value)) return undefined;
     conditions.push(`r.${keySql[rule.similar].expression} % ${param(value)}`);
   }

@@ -6,10 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { assertVerifiedGrant, type ConsentGrant } from '../core/grant.js';
-import { arrayKeys, defaultBlocking, type BlockingKey, type BlockingRule, type BlockingSettings } from '../match/blocking.js';
+import { arrayKeys, defaultBlocking, recallFields, sidesOfKey, type BlockingKey, type BlockingReport, type BlockingRule, type BlockingSettings } from '../match/blocking.js';
 import type { MatchKeys } from '../match/features.js';
 import type { CustomerRecord } from '../standard/customer.js';
-import { indexServes, keysUsed, keySql, pairCondition, probeCondition, sideColumn, sidesOfKey } from './blocking-sql.js';
+import { indexServes, keysUsed, keySql, pairCondition, probeCondition, sideColumn } from './blocking-sql.js';
 import { onOneConnection, type Queryable } from './database.js';
 import { visibleDataset } from './visible.js';
 
@@ -99,11 +99,6 @@ function sideSql(scope: DatasetScope, keys: BlockingKey[], partner: string, data
       AND ${visibleDataset('', partner)}${grantConditions}`;
 }
 
-/**
- * Fields whose agreement the recall estimate counts: of the pairs that agree on one, how many no
- * rule compares (Splink's check of blocking against deterministic agreement).
- */
-const recallFields: BlockingKey[] = ['full_name', 'birth_date', 'family_name', 'given_name', 'postcode'];
 /** Above this many agreeing pairs, the estimate samples the left side (a share of 1 in 20 or better is plenty for a percentage). */
 const RECALL_SAMPLE = 50_000;
 
@@ -112,12 +107,6 @@ export const trainingPassKeys = { full_name: ['given_name', 'family_name'], birt
 
 type PairRule = BlockingRule & { refinedBy?: BlockingKey[] };
 
-export interface BlockingReport {
-  /** Each rule as run: the pairs it compared (before its filter), the keys it was refined by, or why it was left out. */
-  rules: { name: string; pairs: number; refinedBy?: string[]; leftOut?: true }[];
-  /** Per field: the pairs that agree on it, and the share of them the rules compare (sampled above 50,000). */
-  recall: { field: string; agreeing: number; compared: number }[];
-}
 
 export interface CandidatePairs {
   pairs: { leftId: string; rightId: string }[];

@@ -1,13 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../match/evaluate.js';
-import type { Link } from '../../match/link.js';
+import { blockRecords } from '../../match/block.js';
+import { linkCandidates, type Link, type LinkOptions } from '../../match/link.js';
 import { defaultModel, defaultThresholds, loadModel, type MatchModel } from '../../match/model.js';
 import { degenerateLevels } from '../../match/train.js';
-import { linkDatasets, trainOnDatasets, type LinkOptions } from '../../services/link-datasets.js';
-import type { DatasetScope } from '../../store/candidates.js';
+import { readOfflineFile, type OfflineFile } from '../offline-files.js';
 import { CliError, jsonOption, printJson } from '../output.js';
-import { openWorkspace, type Workspace } from '../workspace.js';
 
 const probability = (value: string, flag = '--threshold') => {
   const n = Number(value);
@@ -37,51 +36,53 @@ interface LinkCommandOptions {
   out?: string;
 }
 
-/** Loads the files into a temporary workspace, links them, writes the pairs and a summary line. */
+/**
+ * Reads the files in memory, blocks and links them, writes the pairs and a summary line. No
+ * database: blocking runs the model's rules in memory (src/match/block.ts), as the store runs them
+ * in SQL for the service.
+ */
 async function offlineLinkage(
   options: LinkCommandOptions,
-  load: (workspace: Workspace) => Promise<[DatasetScope, DatasetScope, Pick<LinkOptions, 'oneToOne' | 'cluster' | 'clusterThreshold'>]>,
+  load: () => Promise<[OfflineFile, OfflineFile, Pick<LinkOptions, 'oneToOne' | 'cluster' | 'clusterThreshold'>]>,
 ): Promise<void> {
   const model = chooseModel(options.model);
   const threshold = options.threshold ? probability(options.threshold) : model.thresholds.possible;
-  const workspace = await openWorkspace();
-  try {
-    const started = performance.now();
-    const [left, right, extra] = await load(workspace);
-    const result = await linkDatasets(workspace.db, left, right, { model, threshold, onProgress: progress, ...extra });
-    writePairs(result.links, options.out);
-    const what = left.datasetId === right.datasetId ? `deduplicated ${result.leftRecords} records` : `linked ${result.leftRecords} × ${result.rightRecords} records`;
-    process.stderr.write(`${what}: ${result.candidatePairs} candidate pairs compared, ${result.links.length} pairs, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-    for (const rule of result.blocking.rules) {
-      if (rule.leftOut) process.stderr.write(`  blocking rule ${rule.name} left out: even refined by ${rule.refinedBy!.join(' and ')} it would compare ${rule.pairs} pairs\n`);
-      else if (rule.refinedBy) process.stderr.write(`  blocking rule ${rule.name} refined by ${rule.refinedBy.join(' and ')}: ${rule.pairs} pairs\n`);
-    }
-    if (result.clusterReport) {
-      const r = result.clusterReport;
-      const sizes = Object.entries(r.sizes).map(([size, count]) => `${count}×${size}`).join(', ');
-      process.stderr.write(`  ${r.clusters} clusters (${sizes}); the largest ${r.largest}, mean density ${r.meanDensity}; ${r.split} components split\n`);
-    }
-    const fitted = result.calibration;
-    if (fitted) {
-      const { prior } = fitted;
-      const said = prior.estimated === null
-        ? `the model's prior ${prior.model.toExponential(2)} kept (${prior.rulePairs} pairs share a birth date and names)`
-        : `prior ${prior.estimated.toExponential(2)} (the model's ${prior.model.toExponential(2)}): ${prior.rulePairs} pairs share a birth date and names, over the ${prior.ruleRecall} of true pairs that do`;
-      process.stderr.write(`  fitted to this data: ${said}\n`);
-    }
-    if (result.constantFields.length) process.stderr.write(`  the same for (almost) everyone here, so weighing nothing: ${result.constantFields.join(', ')}\n`);
-    const recall = result.blocking.recall.map((r) => `${r.field} ${(r.compared * 100).toFixed(1)} % of ${r.agreeing}`).join(', ');
-    if (recall) process.stderr.write(`  pairs agreeing on a field that the blocking rules compare: ${recall}\n`);
-  } finally {
-    await workspace.close();
+  const started = performance.now();
+  const [left, right, extra] = await load();
+  const within = left === right;
+  const { pairs, blocking } = blockRecords(left.blocking, within ? left.blocking : right.blocking, model.blocking);
+  progress('candidates', pairs.length, pairs.length);
+  const result = linkCandidates(pairs, blocking, left.comparables, right.comparables, within, { model, threshold, onProgress: progress, ...extra });
+  writePairs(result.links, options.out);
+  const what = within ? `deduplicated ${result.leftRecords} records` : `linked ${result.leftRecords} × ${result.rightRecords} records`;
+  process.stderr.write(`${what}: ${result.candidatePairs} candidate pairs compared, ${result.links.length} pairs, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  for (const rule of result.blocking.rules) {
+    if (rule.leftOut) process.stderr.write(`  blocking rule ${rule.name} left out: even refined by ${rule.refinedBy!.join(' and ')} it would compare ${rule.pairs} pairs\n`);
+    else if (rule.refinedBy) process.stderr.write(`  blocking rule ${rule.name} refined by ${rule.refinedBy.join(' and ')}: ${rule.pairs} pairs\n`);
   }
+  if (result.clusterReport) {
+    const r = result.clusterReport;
+    const sizes = Object.entries(r.sizes).map(([size, count]) => `${count}×${size}`).join(', ');
+    process.stderr.write(`  ${r.clusters} clusters (${sizes}); the largest ${r.largest}, mean density ${r.meanDensity}; ${r.split} components split\n`);
+  }
+  const fitted = result.calibration;
+  if (fitted) {
+    const { prior } = fitted;
+    const said = prior.estimated === null
+      ? `the model's prior ${prior.model.toExponential(2)} kept (${prior.rulePairs} pairs share a birth date and names)`
+      : `prior ${prior.estimated.toExponential(2)} (the model's ${prior.model.toExponential(2)}): ${prior.rulePairs} pairs share a birth date and names, over the ${prior.ruleRecall} of true pairs that do`;
+    process.stderr.write(`  fitted to this data: ${said}\n`);
+  }
+  if (result.constantFields.length) process.stderr.write(`  the same for (almost) everyone here, so weighing nothing: ${result.constantFields.join(', ')}\n`);
+  const recall = result.blocking.recall.map((r) => `${r.field} ${(r.compared * 100).toFixed(1)} % of ${r.agreeing}`).join(', ');
+  if (recall) process.stderr.write(`  pairs agreeing on a field that the blocking rules compare: ${recall}\n`);
 }
 
 /** Offline record linkage on files: link, dedupe, eval, and the model's training. */
 export function registerLink(program: Command): void {
   program
     .command('link')
-    .description('link the records of two files (embedded engine in a temporary directory); writes left_id,right_id,probability,grade')
+    .description('link the records of two files (in memory, no database); writes left_id,right_id,probability,grade')
     .argument('<left>', 'left file')
     .argument('<right>', 'right file')
     .requiredOption('-m, --mapping <m>', 'mapping of the left file (and the right, unless --right-mapping)')
@@ -91,9 +92,9 @@ export function registerLink(program: Command): void {
     .option('--model <file>', 'a model from cx model train (default: the shipped one)')
     .option('-o, --out <file>', 'where to write the pairs (default: standard output)')
     .action(async (leftFile: string, rightFile: string, options: LinkCommandOptions & { rightMapping?: string; oneToOne?: boolean }) => {
-      await offlineLinkage(options, async (workspace) => {
-        const left = await workspace.load(leftFile, options.mapping, 'left');
-        const right = await workspace.load(rightFile, options.rightMapping ?? options.mapping, 'right');
+      await offlineLinkage(options, async () => {
+        const left = await readOfflineFile(leftFile, options.mapping);
+        const right = await readOfflineFile(rightFile, options.rightMapping ?? options.mapping);
         return [left, right, { oneToOne: options.oneToOne }];
       });
     });
@@ -110,8 +111,8 @@ export function registerLink(program: Command): void {
     .option('-o, --out <file>', 'where to write the pairs (default: standard output)')
     .action(async (file: string, options: LinkCommandOptions & { cluster?: boolean; clusterThreshold?: string }) => {
       const clusterThreshold = options.clusterThreshold === undefined ? undefined : probability(options.clusterThreshold, '--cluster-threshold');
-      await offlineLinkage(options, async (workspace) => {
-        const data = await workspace.load(file, options.mapping, 'data');
+      await offlineLinkage(options, async () => {
+        const data = await readOfflineFile(file, options.mapping);
         return [data, data, { cluster: options.cluster, clusterThreshold }];
       });
     });
@@ -164,13 +165,15 @@ export function registerLink(program: Command): void {
   const model = program.command('model').description('the match model: train one without labels, or show one');
   model
     .command('train')
-    .description('train a model without labels, as Splink does: u from random pairs, m by EM in passes blocked on names and on birth dates, the prior over all candidate pairs; a degenerate model is refused')
+    .description('train a model without labels, as Splink does: u from random pairs, m by EM in passes blocked on names and on birth dates, the prior from pairs sharing a birth date and names; a degenerate model is refused')
     .requiredOption(
       '-i, --input <mapping=file...>',
       'training data, each as mapping=file to deduplicate one file, or mapping=left-file,right-file (or mapping=left-file,right-mapping=right-file) to link two',
     )
     .option('-o, --out <file>', 'where to write the model (default: standard output)')
     .action(async (options: { input: string[]; out?: string }) => {
+      // Training still runs in the embedded database (its passes are blocked in SQL): loaded only here.
+      const [{ openWorkspace }, { trainOnDatasets }] = await Promise.all([import('../workspace.js'), import('../../services/link-datasets.js')]);
       const workspace = await openWorkspace();
       try {
         const sides = [];

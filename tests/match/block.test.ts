@@ -1,0 +1,63 @@
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readOfflineFile } from '../../src/cli/offline-files.js';
+import { createWorkspace, type Workspace } from '../../src/cli/workspace.js';
+import { blockRecords, trigramSimilarity } from '../../src/match/block.js';
+import { defaultBlocking } from '../../src/match/blocking.js';
+import { selectCandidatePairs } from '../../src/store/candidates.js';
+import { createTestDatabase, engineUnderTest } from '../helpers/database.js';
+import { sharedData } from '../helpers/mapping.js';
+
+const unordered = (pairs: { leftId: string; rightId: string }[]) => pairs.map((p) => [p.leftId, p.rightId].sort().join(' ')).sort();
+const ordered = (pairs: { leftId: string; rightId: string }[]) => pairs.map((p) => `${p.leftId} ${p.rightId}`).sort();
+
+/** The offline tools block in memory what the service blocks in SQL: the same rule set must give the same pairs and report. */
+describe(`blocking in memory against blocking in SQL on ${engineUnderTest}`, () => {
+  let workspace: Workspace;
+  beforeAll(async () => {
+    workspace = await createWorkspace(await createTestDatabase());
+  });
+  afterAll(() => workspace.close());
+
+  it.each([
+    ['FEBRL dataset1', `${sharedData}febrl/dataset1.csv`, 'febrl'],
+    ['fake_1000', `${sharedData}splink/fake_1000.csv`, 'splink-fake-1000'],
+    ['RLdata500', `${sharedData}other/RLdata500.csv`, 'rldata500'],
+  ])('deduplicating %s: the same candidate pairs, rule sizes, refinements and recall', async (_, file, mapping) => {
+    const stored = await workspace.load(file, mapping, mapping);
+    const sql = await selectCandidatePairs(workspace.db, stored, stored, { blocking: defaultBlocking() });
+    const records = (await readOfflineFile(file, mapping)).blocking;
+    const memory = blockRecords(records, records, defaultBlocking());
+    expect(memory.pairs.length).toBeGreaterThan(100);
+    expect(unordered(memory.pairs)).toEqual(unordered(sql.pairs));
+    expect(memory.blocking).toEqual(sql.blocking);
+    // Each pair once, never a record with itself.
+    expect(new Set(unordered(memory.pairs)).size).toBe(memory.pairs.length);
+    expect(memory.pairs.every((p) => p.leftId < p.rightId)).toBe(true);
+  });
+
+  it('linking two files (FEBRL dataset3, originals against duplicates), with a small budget that refines rules', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cx-block-'));
+    const [header, ...rows] = readFileSync(`${sharedData}febrl/dataset3.csv`, 'utf8').split('\n').filter(Boolean);
+    writeFileSync(join(dir, 'org.csv'), [header, ...rows.filter((r) => r.includes('-org,'))].join('\n'));
+    writeFileSync(join(dir, 'dup.csv'), [header, ...rows.filter((r) => r.includes('-dup-'))].join('\n'));
+    // A budget of 4,000 pairs makes the larger rules refine, some twice.
+    const blocking = { ...defaultBlocking(), minPairs: 4000, pairsPerRecord: 0.5 };
+    const [left, right] = [await workspace.load(join(dir, 'org.csv'), 'febrl', 'org'), await workspace.load(join(dir, 'dup.csv'), 'febrl', 'dup')];
+    const sql = await selectCandidatePairs(workspace.db, left, right, { blocking });
+    const memory = blockRecords((await readOfflineFile(join(dir, 'org.csv'), 'febrl')).blocking, (await readOfflineFile(join(dir, 'dup.csv'), 'febrl')).blocking, blocking);
+    expect(memory.blocking.rules.some((rule) => rule.refinedBy)).toBe(true);
+    expect(ordered(memory.pairs)).toEqual(ordered(sql.pairs));
+    expect(memory.blocking).toEqual(sql.blocking);
+  });
+
+  it("computes trigram similarity as pg_trgm's similarity()", async () => {
+    const pairs = [['lachlan berry', 'lachlan bery'], ['jon smyth', 'john smith'], ['Zhang Wei', 'zhang wei'], ['o’brien', 'obrien'], ['a', 'b'], ['', 'x'], ['maharramov', 'maharramof']];
+    for (const [a, b] of pairs) {
+      const [row] = await workspace.db.query<{ s: number }>('SELECT similarity($1::text, $2::text)::float8 AS s', [a, b]);
+      expect(trigramSimilarity(a!, b!)).toBeCloseTo(row!.s, 5);
+    }
+  });
+});
