@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CustomerRecord } from '../standard/customer.js';
-import { arrayKeys, NAME_SIMILARITY, recallFields, sidesOfKey, type BlockingKey, type BlockingReport, type BlockingRule, type BlockingSettings } from './blocking.js';
+import { isArrayRule, NAME_SIMILARITY, planRules, recallFields, sidesOfKey, type BlockingKey, type BlockingReport, type BlockingRule, type BlockingSettings, type PlannedRule } from './blocking.js';
 import { matchKeys, type MatchKeys } from './features.js';
 
 /** A record as blocking sees it: its id and its keys. */
@@ -54,7 +54,6 @@ export const keyValue: Record<BlockingKey, (r: Pick<BlockingRecord, 'keys' | 'lo
 };
 
 const scalar = (key: BlockingKey, record: BlockingRecord) => keyValue[key](record) as string | number | null;
-const isArrayRule = (rule: BlockingRule) => rule.on.length === 1 && arrayKeys.includes(sidesOfKey(rule.on[0]!)[1]);
 
 /** pg_trgm's trigrams of a text: per word (letters and digits), lower-cased, padded with two spaces before and one after. */
 function trigrams(text: string): Set<string> {
@@ -76,8 +75,6 @@ export function trigramSimilarity(a: string, b: string): number {
   for (const gram of x) if (y.has(gram)) shared += 1;
   return shared / (x.size + y.size - shared);
 }
-
-type PairRule = BlockingRule & { refinedBy?: BlockingKey[] };
 
 /** The key a record groups by under a rule's equality keys (one side of each entry), or null when it lacks one. */
 function groupKey(rule: Pick<BlockingRule, 'on'>, side: 0 | 1, record: BlockingRecord): string | null {
@@ -145,41 +142,6 @@ function shares(rule: BlockingRule, l: BlockingRecord, r: BlockingRecord): boole
   return (keyValue[rightKey](r) as string[]).some((value) => values.has(value));
 }
 
-/**
- * Each rule within budget as it is, or refined with the first `refineWith` key that brings it
- * within budget (two if one is not enough), else left out and said so; as the store plans them.
- */
-function planRules(left: BlockingRecord[], right: BlockingRecord[], within: boolean, blocking: BlockingSettings) {
-  const budget = Math.max(blocking.minPairs, blocking.pairsPerRecord * (left.length + (within ? 0 : right.length)));
-  const kept: PairRule[] = [];
-  const report: BlockingReport['rules'] = [];
-  const keep = ({ rule, pairs }: { rule: PairRule; pairs: number }) => {
-    kept.push(rule);
-    report.push({ name: rule.name, pairs: Math.round(pairs), ...(rule.refinedBy ? { refinedBy: rule.refinedBy } : {}) });
-  };
-  let tooLarge: { rule: PairRule; pairs: number }[] = [];
-  for (const rule of blocking.rules.filter((r) => !isArrayRule(r))) {
-    const sized = { rule, pairs: ruleSize(rule, left, right, within) };
-    if (sized.pairs <= budget) keep(sized);
-    else tooLarge.push(sized);
-  }
-  for (let round = 0; round < 2 && tooLarge.length; round += 1) {
-    const still: typeof tooLarge = [];
-    for (const { rule } of tooLarge) {
-      const variants = blocking.refineWith
-        .filter((key) => !rule.on.some((entry) => sidesOfKey(entry).includes(key)))
-        .map((key): PairRule => ({ ...rule, on: [...rule.on, key], refinedBy: [...(rule.refinedBy ?? []), key] }))
-        .map((variant) => ({ rule: variant, pairs: ruleSize(variant, left, right, within) }));
-      const fits = variants.find((v) => v.pairs <= budget);
-      if (fits) keep(fits);
-      else if (variants.length) still.push(variants.reduce((a, b) => (b.pairs < a.pairs ? b : a)));
-    }
-    tooLarge = still;
-  }
-  for (const { rule, pairs } of tooLarge) report.push({ name: rule.name, pairs: Math.round(pairs), refinedBy: rule.refinedBy, leftOut: true });
-  return { kept, report };
-}
-
 /** Above this many agreeing pairs the recall estimate samples the left side, as the store does. */
 const RECALL_SAMPLE = 50_000;
 /** A record's place in the store's repeatable sample: the first 32 bits of the md5 of its id. */
@@ -190,14 +152,15 @@ const sampleHash = (id: string) => parseInt(createHash('md5').update(id).digest(
  * with what blocking did: each rule's pairs and refinements, and the share of pairs agreeing on a
  * recall field that the rules compare. Within one set each pair comes once, the lower id left.
  */
-export function blockRecords(
+export async function blockRecords(
   left: BlockingRecord[],
   right: BlockingRecord[],
   blocking: BlockingSettings,
   options: { estimateRecall?: boolean } = {},
-): { pairs: { leftId: string; rightId: string }[]; blocking: BlockingReport } {
+): Promise<{ pairs: { leftId: string; rightId: string }[]; blocking: BlockingReport }> {
   const within = left === right;
-  const { kept, report } = planRules(left, right, within, blocking);
+  const budget = Math.max(blocking.minPairs, blocking.pairsPerRecord * (left.length + (within ? 0 : right.length)));
+  const { kept, report } = await planRules(blocking, budget, (rules) => rules.map((rule) => ruleSize(rule, left, right, within)));
   const arrayRules = blocking.rules.filter(isArrayRule);
   const seen = new Set<number>();
   const pairs: { leftId: string; rightId: string }[] = [];
@@ -237,7 +200,7 @@ export function blockRecords(
 }
 
 /** Of the pairs agreeing on each recall field, the share any kept rule (or array key) compares; the left side sampled above RECALL_SAMPLE. */
-function estimateRecall(left: BlockingRecord[], right: BlockingRecord[], within: boolean, kept: PairRule[], arrayRules: BlockingRule[]): BlockingReport['recall'] {
+function estimateRecall(left: BlockingRecord[], right: BlockingRecord[], within: boolean, kept: PlannedRule[], arrayRules: BlockingRule[]): BlockingReport['recall'] {
   const recall: BlockingReport['recall'] = [];
   const hashes = new Map<string, number>();
   const hashOf = (id: string) => hashes.get(id) ?? (hashes.set(id, sampleHash(id)), hashes.get(id)!);

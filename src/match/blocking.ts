@@ -122,3 +122,51 @@ export type BlockingSettings = z.infer<typeof blockingSettingsSchema>;
 let parsedDefault: BlockingSettings | undefined;
 /** The default blocking settings (parsed once; not to be changed). */
 export const defaultBlocking = (): BlockingSettings => (parsedDefault ??= blockingSettingsSchema.parse({ rules: defaultBlockingRules }));
+
+/** A rule as a run plans it: perhaps conjoined with refining keys. */
+export type PlannedRule = BlockingRule & { refinedBy?: BlockingKey[] };
+
+export const isArrayRule = (rule: BlockingRule) => rule.on.length === 1 && arrayKeys.includes(sidesOfKey(rule.on[0]!)[1]);
+
+/**
+ * The rules a batch run keeps: each within `budget` pairs as it is, or conjoined with the first of
+ * the settings' `refineWith` keys that brings it within budget (two of them if one is not enough),
+ * never dropped unseen: one still too large is reported left out. `measure` sizes a round of rules
+ * at once (in SQL one query a round, in memory by grouping); array-key rules are not planned.
+ */
+export async function planRules(
+  blocking: BlockingSettings,
+  budget: number,
+  measure: (rules: PlannedRule[]) => Promise<number[]> | number[],
+): Promise<{ kept: PlannedRule[]; report: BlockingReport['rules'] }> {
+  const kept: PlannedRule[] = [];
+  const report: BlockingReport['rules'] = [];
+  const keep = ({ rule, pairs }: { rule: PlannedRule; pairs: number }) => {
+    kept.push(rule);
+    report.push({ name: rule.name, pairs: Math.round(pairs), ...(rule.refinedBy ? { refinedBy: rule.refinedBy } : {}) });
+  };
+  const pairRules: PlannedRule[] = blocking.rules.filter((rule) => !isArrayRule(rule));
+  const sizes = await measure(pairRules);
+  let tooLarge: { rule: PlannedRule; pairs: number }[] = [];
+  pairRules.forEach((rule, i) => (sizes[i]! <= budget ? keep({ rule, pairs: sizes[i]! }) : tooLarge.push({ rule, pairs: sizes[i]! })));
+  for (let round = 0; round < 2 && tooLarge.length; round += 1) {
+    // Each rule conjoined with every refinement it lacks, all measured at once.
+    const variants = tooLarge.map(({ rule }) =>
+      blocking.refineWith
+        .filter((key) => !rule.on.some((entry) => sidesOfKey(entry).includes(key)))
+        .map((key): PlannedRule => ({ ...rule, on: [...rule.on, key], refinedBy: [...(rule.refinedBy ?? []), key] })),
+    );
+    const measured = await measure(variants.flat());
+    let at = 0;
+    tooLarge = [];
+    for (const list of variants) {
+      const sized = list.map((rule) => ({ rule, pairs: measured[at++]! }));
+      const fits = sized.find((v) => v.pairs <= budget);
+      // Otherwise the variant that splits the blocks most is refined again.
+      if (fits) keep(fits);
+      else if (sized.length) tooLarge.push(sized.reduce((a, b) => (b.pairs < a.pairs ? b : a)));
+    }
+  }
+  for (const { rule, pairs } of tooLarge) report.push({ name: rule.name, pairs: Math.round(pairs), refinedBy: rule.refinedBy, leftOut: true });
+  return { kept, report };
+}

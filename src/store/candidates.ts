@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { assertVerifiedGrant, type ConsentGrant } from '../core/grant.js';
-import { arrayKeys, defaultBlocking, recallFields, sidesOfKey, type BlockingKey, type BlockingReport, type BlockingRule, type BlockingSettings } from '../match/blocking.js';
+import { defaultBlocking, isArrayRule, planRules, recallFields, sidesOfKey, type BlockingKey, type BlockingReport, type BlockingRule, type BlockingSettings, type PlannedRule } from '../match/blocking.js';
 import type { MatchKeys } from '../match/features.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import { indexServes, keysUsed, keySql, pairCondition, probeCondition, sideColumn } from './blocking-sql.js';
@@ -105,7 +105,6 @@ const RECALL_SAMPLE = 50_000;
 /** The keys a training pass may block on, with the fields whose comparisons they fix. */
 export const trainingPassKeys = { full_name: ['given_name', 'family_name'], birth_date: ['birth_date'] } as const;
 
-type PairRule = BlockingRule & { refinedBy?: BlockingKey[] };
 
 
 export interface CandidatePairs {
@@ -113,7 +112,6 @@ export interface CandidatePairs {
   blocking: BlockingReport;
 }
 
-const isArrayRule = (rule: BlockingRule) => rule.on.length === 1 && arrayKeys.includes(sidesOfKey(rule.on[0]!)[1]);
 
 /**
  * How many pairs each rule would compare on its equality keys: the sum over its blocks of left
@@ -136,53 +134,19 @@ function ruleSizesSql(rules: { name: string; on: BlockingRule['on'] }[], within:
     .join(',\n');
 }
 
-/**
- * The rules to run for these sides: each within budget as it is, or refined (conjoined with the
- * first of the settings' `refineWith` keys that brings it within budget, two of them if one is not
- * enough), never dropped unseen; array-key rules always run. Sizes of the refined variants are
- * measured a round at a time (one query a round).
- */
-async function planRules({ db, sides, params, within }: Linkage, blocking: BlockingSettings): Promise<{ kept: PairRule[]; report: BlockingReport['rules'] }> {
-  const pairRules = blocking.rules.filter((rule) => !isArrayRule(rule));
-  const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right", ${ruleSizesSql(pairRules, within)}`, params);
-  const budget = Math.max(blocking.minPairs, blocking.pairsPerRecord * (sizes!.left! + (within ? 0 : sizes!.right!)));
-  const kept: PairRule[] = [];
-  const report: BlockingReport['rules'] = [];
-  const keep = ({ rule, pairs }: { rule: PairRule; pairs: number }) => {
-    kept.push(rule);
-    report.push({ name: rule.name, pairs: Math.round(pairs), ...(rule.refinedBy ? { refinedBy: rule.refinedBy } : {}) });
-  };
-  let tooLarge: { rule: PairRule; pairs: number }[] = [];
-  for (const rule of pairRules) {
-    const sized = { rule, pairs: sizes![rule.name]! };
-    if (sized.pairs <= budget) keep(sized);
-    else tooLarge.push(sized);
-  }
-  for (let round = 0; round < 2 && tooLarge.length; round += 1) {
-    // Each rule conjoined with every refinement it lacks, all measured in one query.
-    const variants = tooLarge.map(({ rule }) =>
-      blocking.refineWith
-        .filter((key) => !rule.on.some((entry) => sidesOfKey(entry).includes(key)))
-        .map((key): PairRule => ({ ...rule, on: [...rule.on, key], refinedBy: [...(rule.refinedBy ?? []), key] })),
-    );
-    const measuring = variants.flatMap((list, r) => list.map((variant, k) => ({ name: `v${r}_${k}`, on: variant.on })));
-    if (!measuring.length) break;
-    const [measured] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql(measuring, within)}`, params);
-    tooLarge = [];
-    variants.forEach((list, r) => {
-      const sized = list.map((rule, k) => ({ rule, pairs: measured![`v${r}_${k}`]! }));
-      const fits = sized.find((v) => v.pairs <= budget);
-      // Otherwise the variant that splits the blocks most is refined again.
-      if (fits) keep(fits);
-      else if (sized.length) tooLarge.push(sized.reduce((a, b) => (b.pairs < a.pairs ? b : a)));
-    });
-  }
-  for (const { rule, pairs } of tooLarge) report.push({ name: rule.name, pairs: Math.round(pairs), refinedBy: rule.refinedBy, leftOut: true });
-  return { kept, report };
+/** The rules to run for these sides (planRules), each round of sizes measured in one query. */
+async function planSqlRules({ db, sides, params, within }: Linkage, blocking: BlockingSettings): Promise<{ kept: PlannedRule[]; report: BlockingReport['rules'] }> {
+  const [counts] = await db.query<{ left: number; right: number }>(`${sides} SELECT (SELECT count(*) FROM l)::float8 AS "left", (SELECT count(*) FROM r)::float8 AS "right"`, params);
+  const budget = Math.max(blocking.minPairs, blocking.pairsPerRecord * (counts!.left + (within ? 0 : counts!.right)));
+  return planRules(blocking, budget, async (rules) => {
+    if (!rules.length) return [];
+    const [sizes] = await db.query<Record<string, number>>(`${sides} SELECT ${ruleSizesSql(rules.map((rule, i) => ({ name: `v${i}`, on: rule.on })), within)}`, params);
+    return rules.map((_, i) => sizes![`v${i}`]!);
+  });
 }
 
 /** The condition under which any kept rule (or an array rule) brings a pair together. */
-function coveredBy(kept: PairRule[], blocking: BlockingSettings): string {
+function coveredBy(kept: PlannedRule[], blocking: BlockingSettings): string {
   const arrays = blocking.rules.filter(isArrayRule).map((rule) => {
     const [left, right] = sidesOfKey(rule.on[0]!);
     return `${sideColumn('l', left)} && ${sideColumn('r', right)}`;
@@ -195,7 +159,7 @@ function coveredBy(kept: PairRule[], blocking: BlockingSettings): string {
  * together, in one statement; above RECALL_SAMPLE agreeing pairs the left side is sampled by a hash
  * of its source id (repeatable).
  */
-async function estimateRecall({ db, sides, params, within, order }: Linkage, kept: PairRule[], blocking: BlockingSettings): Promise<BlockingReport['recall']> {
+async function estimateRecall({ db, sides, params, within, order }: Linkage, kept: PlannedRule[], blocking: BlockingSettings): Promise<BlockingReport['recall']> {
   const covered = coveredBy(kept, blocking);
   const samples = recallFields.map(
     (field) => `(SELECT ARRAY[count(*), count(*) FILTER (WHERE ${covered})]::float8[]
@@ -291,7 +255,7 @@ export async function selectCandidatePairs(
   const blocking = options.blocking ?? defaultBlocking();
   return withLinkage(db, left, right, blocking, async (linkage) => {
     const { db, params, sides, order } = linkage;
-    const { kept, report } = await planRules(linkage, blocking);
+    const { kept, report } = await planSqlRules(linkage, blocking);
     const joins = [
       ...kept.map((rule) => `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${pairCondition(rule)}${order}`),
       ...blocking.rules.filter(isArrayRule).map((rule) => {

@@ -29,7 +29,7 @@ describe(`blocking in memory against blocking in SQL on ${engineUnderTest}`, () 
     const stored = await workspace.load(file, mapping, mapping);
     const sql = await selectCandidatePairs(workspace.db, stored, stored, { blocking: defaultBlocking() });
     const records = (await readOfflineFile(file, mapping)).blocking;
-    const memory = blockRecords(records, records, defaultBlocking());
+    const memory = await blockRecords(records, records, defaultBlocking());
     expect(memory.pairs.length).toBeGreaterThan(100);
     expect(unordered(memory.pairs)).toEqual(unordered(sql.pairs));
     expect(memory.blocking).toEqual(sql.blocking);
@@ -47,7 +47,7 @@ describe(`blocking in memory against blocking in SQL on ${engineUnderTest}`, () 
     const blocking = { ...defaultBlocking(), minPairs: 4000, pairsPerRecord: 0.5 };
     const [left, right] = [await workspace.load(join(dir, 'org.csv'), 'febrl', 'org'), await workspace.load(join(dir, 'dup.csv'), 'febrl', 'dup')];
     const sql = await selectCandidatePairs(workspace.db, left, right, { blocking });
-    const memory = blockRecords((await readOfflineFile(join(dir, 'org.csv'), 'febrl')).blocking, (await readOfflineFile(join(dir, 'dup.csv'), 'febrl')).blocking, blocking);
+    const memory = await blockRecords((await readOfflineFile(join(dir, 'org.csv'), 'febrl')).blocking, (await readOfflineFile(join(dir, 'dup.csv'), 'febrl')).blocking, blocking);
     expect(memory.blocking.rules.some((rule) => rule.refinedBy)).toBe(true);
     expect(ordered(memory.pairs)).toEqual(ordered(sql.pairs));
     expect(memory.blocking).toEqual(sql.blocking);

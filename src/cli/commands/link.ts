@@ -50,7 +50,7 @@ async function offlineLinkage(
   const started = performance.now();
   const [left, right, extra] = await load();
   const within = left === right;
-  const { pairs, blocking } = blockRecords(left.blocking, within ? left.blocking : right.blocking, model.blocking);
+  const { pairs, blocking } = await blockRecords(left.blocking, within ? left.blocking : right.blocking, model.blocking);
   progress('candidates', pairs.length, pairs.length);
   const result = linkCandidates(pairs, blocking, left.comparables, right.comparables, within, { model, threshold, onProgress: progress, ...extra });
   writePairs(result.links, options.out);
