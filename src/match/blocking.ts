@@ -170,3 +170,20 @@ export async function planRules(
   for (const { rule, pairs } of tooLarge) report.push({ name: rule.name, pairs: Math.round(pairs), refinedBy: rule.refinedBy, leftOut: true });
   return { kept, report };
 }
+
+/**
+ * The rules of several models at once, for a single query that searches datasets scored by
+ * different models: every rule any of them has, each once (a rule of the same name but other keys
+ * is kept too, under its model's index); the first model's other settings.
+ */
+export function mergeBlocking(settings: BlockingSettings[]): BlockingSettings {
+  const rules = new Map<string, BlockingRule>();
+  settings.forEach((blocking, model) => {
+    for (const rule of blocking.rules) {
+      const same = rules.get(rule.name);
+      if (!same) rules.set(rule.name, rule);
+      else if (JSON.stringify(same) !== JSON.stringify(rule)) rules.set(`${rule.name}_${model}`, { ...rule, name: `${rule.name}_${model}` });
+    }
+  });
+  return { ...settings[0]!, rules: [...rules.values()] };
+}

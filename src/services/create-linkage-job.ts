@@ -39,7 +39,7 @@ export async function createLinkageJob({ ctx, token, input }: { ctx: ServiceCont
   // Outside the grant or not the grantor's: the same answer as a dataset that does not exist.
   if (!covered || !owned) throw notFound("The grantor's dataset");
   // Scored by the model the grantor's dataset names, as its single queries are.
-  const { model, name } = (await modelsForDatasets(ctx.db, grant.grantorId, [request.rightDatasetId]))(request.rightDatasetId);
+  const { model, name } = (await modelsForDatasets(ctx.db, grant.grantorId, [request.rightDatasetId])).modelFor(request.rightDatasetId);
   const options = { threshold: request.threshold ?? model.thresholds.possible, oneToOne: request.oneToOne, cluster: request.cluster, model: name };
   const job = await ctx.db.transaction(async (tx) => {
     const created = await insertLinkageJob(tx, {

@@ -7,7 +7,8 @@ import type { ConsentGrant } from '../core/grant.js';
 import { matchGrades } from '../core/grant.js';
 import { AppError } from '../errors.js';
 import { matchKeys, prepare } from '../match/features.js';
-import { defaultModel, gradeRank, scorePair, type FieldExplanation } from '../match/model.js';
+import { mergeBlocking } from '../match/blocking.js';
+import { gradeRank, scorePair, type FieldExplanation } from '../match/model.js';
 import { genders, identifierSchemes, purposes } from '../standard/code-lists.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../standard/customer.js';
 import { NormaliseError, normaliseDate, normaliseEmail, normalisePhone, normalisePostcode } from '../standard/normalise/index.js';
@@ -188,10 +189,10 @@ async function findMatches(
   const keys = matchKeys(probe);
   const comparable = prepare(probe);
 
-  // Models the service trains start from the shipped one and keep its blocking rules.
-  const candidates = await selectProbeCandidates(ctx.db, grant, keys, defaultModel().blocking);
-  // Each candidate is scored by the model its dataset names (the grantor's choice).
-  const modelFor = await modelsForDatasets(ctx.db, grant.grantorId, candidates.map((c) => c.datasetId));
+  // Each candidate is scored by the model its dataset names (the grantor's choice); candidates are
+  // found by the rules of every model the searched datasets name, the shipped one's among them.
+  const { modelFor, models } = await modelsForDatasets(ctx.db, grant.grantorId, grant.datasets);
+  const candidates = await selectProbeCandidates(ctx.db, grant, keys, mergeBlocking(models.map((m) => m.blocking)));
   if (!nameStatistics || Date.now() - nameStatistics.at > 60_000) nameStatistics = { at: Date.now(), statistics: await selectNameStatistics(ctx.db) };
   const { statistics } = nameStatistics;
   const tf = (comparison: string, value: string) => {

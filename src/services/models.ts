@@ -108,11 +108,19 @@ export async function modelNamed(db: Queryable, partnerId: string, name: ModelNa
   return parsedModel(name, stored.model);
 }
 
-/** The model each of a partner's datasets names, with its name; the default for the others. */
-export async function modelsForDatasets(db: Queryable, partnerId: string, datasetIds: string[]): Promise<(datasetId: string) => { model: MatchModel; name: ModelName }> {
-  const named = await selectDatasetModels(db, partnerId, [...new Set(datasetIds)]);
-  return (datasetId) => {
-    const found = named.get(datasetId);
-    return found ? { model: parsedModel(found.id, found.model), name: found.id } : { model: defaultModel(), name: 'default' };
+/**
+ * The model each of a partner's datasets names, with its name (the default for the others), for
+ * the given datasets or (null) all of them; and the models in play, the default among them.
+ */
+export async function modelsForDatasets(db: Queryable, partnerId: string, datasetIds: readonly string[] | null): Promise<{ modelFor: (datasetId: string) => { model: MatchModel; name: ModelName }; models: MatchModel[] }> {
+  const named = await selectDatasetModels(db, partnerId, datasetIds && [...new Set(datasetIds)]);
+  const models = new Map<string, MatchModel>([['default', defaultModel()]]);
+  for (const { id, model } of named.values()) models.set(id, parsedModel(id, model));
+  return {
+    modelFor: (datasetId) => {
+      const found = named.get(datasetId);
+      return found ? { model: models.get(found.id)!, name: found.id } : { model: defaultModel(), name: 'default' };
+    },
+    models: [...models.values()],
   };
 }

@@ -42,11 +42,12 @@ export async function setDatasetModel(tx: Queryable, partnerId: string, datasetI
 }
 
 /** The model each dataset names (ready ones only), by dataset id: datasets naming none are absent. */
-export async function selectDatasetModels(db: Queryable, partnerId: string, datasetIds: string[]): Promise<Map<string, { id: string; model: Record<string, unknown> }>> {
-  if (!datasetIds.length) return new Map();
+/** The ready model each dataset names, of the given datasets or (null) of all the partner's. */
+export async function selectDatasetModels(db: Queryable, partnerId: string, datasetIds: string[] | null): Promise<Map<string, { id: string; model: Record<string, unknown> }>> {
+  if (datasetIds && !datasetIds.length) return new Map();
   const rows = await db.query<{ datasetId: string; id: string; model: Record<string, unknown> }>(
     `SELECT d.id AS "datasetId", m.id, m.model FROM datasets d JOIN match_models m ON m.partner_id = d.partner_id AND m.id = d.model_id
-     WHERE d.partner_id = $1 AND d.id = ANY($2::uuid[]) AND m.status = 'ready'`,
+     WHERE d.partner_id = $1 AND ($2::uuid[] IS NULL OR d.id = ANY($2::uuid[])) AND m.status = 'ready'`,
     [partnerId, datasetIds],
   );
   return new Map(rows.map((r) => [r.datasetId, { id: r.id, model: r.model }]));

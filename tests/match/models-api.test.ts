@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey, mintConsentToken } from '../../src/consent/mint.js';
-import { parseModel } from '../../src/match/model.js';
+import { defaultModel, parseModel } from '../../src/match/model.js';
+import { finishModel, insertModel } from '../../src/store/models.js';
 import { runningJobs } from '../../src/services/create-linkage-job.js';
 import { selectAuditEvents } from '../../src/store/audit-events.js';
 import { createTestExchange, type TestExchange } from '../helpers/app.js';
@@ -84,6 +85,34 @@ describe(`per-dataset match models on ${engineUnderTest}`, () => {
     expect(events.filter((e) => e.action === 'dataset.model').map((e) => e.details)).toEqual([{ model: created.id }, { model: null }]);
     const queries = events.filter((e) => e.action === 'match.query').map((e) => (e.details.results as Json[]).map((r) => r.model));
     expect(queries.map((models) => [...new Set(models)])).toEqual([[created.id], ['default']]);
+  });
+
+  it("finds candidates by the blocking rules of the model a searched dataset names, besides the shipped ones", async () => {
+    // A model whose settings add a rule on the given name alone (an index serves it), stored as a trained one would be.
+    const custom = { ...defaultModel(), blocking: { ...defaultModel().blocking, rules: [...defaultModel().blocking.rules, { name: 'same_given_name', on: ['given_name'] }] } };
+    const stored = await ex.db.transaction(async (tx) => {
+      const row = await insertModel(tx, acme.partner.id, dataset);
+      await finishModel(tx, acme.partner.id, row.id, { model: JSON.parse(JSON.stringify(custom)) as Record<string, unknown> });
+      return row;
+    });
+    const token = (
+      await mintConsentToken({
+        privateJwk: signing, grantor: acme.partner.id, grantee: globex.partner.id, audience: ex.config.EXCHANGE_ID, purpose: 'fraud_prevention',
+        lawfulBasis: 'legitimate_interests', actions: ['match'], fields: [], ttlSeconds: 600, maxResults: 10, minGrade: 'possible',
+      })
+    ).token;
+    // Lachlan, with a family name and a postcode no shipped single-query rule finds him by (with a
+    // postcode, the whole-name trigram search is not run).
+    const query = async () =>
+      json(await ex.request('/v1/match', { method: 'POST', key: globex.key, headers: { 'consent-token': token }, json: { purpose: 'fraud_prevention', criteria: { given: 'lachlan', family: 'xqzt', postcode: '9999' } } }));
+    const shipped = await query();
+    expect(shipped.status).toBe(200);
+    expect((await ex.request(`/v1/datasets/${dataset}/model`, { method: 'PUT', key: acme.key, json: { modelId: stored.id } })).status).toBe(200);
+    const withRule = await query();
+    const lachlans = readFileSync(`${sharedData}febrl/dataset1.csv`, 'utf8').split('\n').filter((line) => line.split(',')[1]?.trim() === 'lachlan').length;
+    expect(lachlans).toBeGreaterThan(1);
+    expect(withRule.body.candidates).toBeGreaterThanOrEqual((shipped.body.candidates as number) + lachlans);
+    expect((await ex.request(`/v1/datasets/${dataset}/model`, { method: 'PUT', key: acme.key, json: { modelId: null } })).status).toBe(200);
   });
 
   it('refuses to train on a dataset with fewer than two records', async () => {
