@@ -39,5 +39,10 @@ export async function recordEvent(tx: Queryable, ctx: AuditContext, fact: AuditF
 
 /** Several events in one statement (one round trip), in order. */
 export async function recordEvents(tx: Queryable, ctx: AuditContext, facts: AuditFact[]): Promise<void> {
-  await insertAuditEvents(tx, facts.map((fact) => eventOf(ctx, fact)));
+  await insertAuditEvents(tx, auditEvents(ctx, facts));
+}
+
+/** Facts as the events to write, each checked against its action's schema: for a store function that writes them beside its own change. */
+export function auditEvents(ctx: AuditContext, facts: AuditFact[]): AuditEventInput[] {
+  return facts.map((fact) => eventOf(ctx, fact));
 }

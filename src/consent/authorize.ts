@@ -3,7 +3,8 @@
  * or deny with its reason and the token's jti, in the audit log. A denial becomes the problem the
  * caller sees (401 or 403).
  */
-import { recordEvent, recordEvents, type AuditFact } from '../audit/record-event.js';
+import type { AuditEventInput } from '../audit/events.js';
+import { auditEvents, recordEvent, recordEvents, type AuditFact } from '../audit/record-event.js';
 import { AppError } from '../errors.js';
 import type { ServiceContext } from '../services/context.js';
 import type { Queryable } from '../store/database.js';
@@ -42,13 +43,13 @@ export class AuditedRefusal extends AppError {
 /**
  * For a read that records its own event: the verification's event and the read's are written
  * together once the read is done; if the read fails, the verification's alone. A read's `commit`
- * (a write that must stand or fall with the answer) runs in the same transaction as the events, so
- * both reach the disk in one commit; if it refuses, that refusal is recorded instead.
+ * (a write that must stand or fall with the answer) is given those events to write in the same
+ * atomic write; if it refuses (writing nothing), that refusal is recorded instead.
  */
 export async function withConsent<T>(
   ctx: ServiceContext,
   request: ConsentRequest,
-  read: (grant: ConsentGrant) => Promise<{ result: T; event: AuditFact; commit?: (tx: Queryable) => Promise<void> }>,
+  read: (grant: ConsentGrant) => Promise<{ result: T; event: AuditFact; commit?: (db: Queryable, events: AuditEventInput[]) => Promise<void> }>,
 ): Promise<T> {
   const grant = await verifyOrRefuse(ctx, request);
   let outcome: Awaited<ReturnType<typeof read>>;
@@ -59,15 +60,13 @@ export async function withConsent<T>(
     throw error;
   }
   const { commit } = outcome;
+  const facts = [permitted(request, grant), outcome.event];
   if (!commit) {
-    await recordEvents(ctx.db, ctx, [permitted(request, grant), outcome.event]);
+    await recordEvents(ctx.db, ctx, facts);
     return outcome.result;
   }
   try {
-    await ctx.db.transaction(async (tx) => {
-      await commit(tx);
-      await recordEvents(tx, ctx, [permitted(request, grant), outcome.event]);
-    });
+    await commit(ctx.db, auditEvents(ctx, facts));
   } catch (error) {
     await recordEvents(ctx.db, ctx, [permitted(request, grant), ...(error instanceof AuditedRefusal ? [error.fact] : [])]);
     throw error;

@@ -1,5 +1,6 @@
 import Fuse from 'fuse.js';
 import { z } from 'zod';
+import type { AuditEventInput } from '../audit/events.js';
 import type { AuditFact } from '../audit/record-event.js';
 import { AuditedRefusal, withConsent } from '../consent/authorize.js';
 import type { Queryable } from '../store/database.js';
@@ -135,18 +136,18 @@ function probeRecord(input: z.infer<typeof matchInput>): CustomerRecord {
  * Varying the criteria around one record (a birth date guessed digit by digit) is an oracle even
  * without scores: each token may bring at most MATCH_PROBE_BUDGET distinct criteria to any one
  * record it finds. Past that the query is refused (its probe not counted: asking again what was
- * already asked reveals nothing new), and the refusal audited. The count is written in the
- * transaction of the query's audit events: one commit, not two (a second commit cost every match
- * 2.3 ms on the server).
+ * already asked reveals nothing new), and the refusal audited. The count and the query's audit
+ * events are written by one statement (recordMatchProbes): one commit, not two (a second commit cost
+ * every match 2.3 ms on the server), and no BEGIN or COMMIT of its own.
  */
-function spendProbeBudget(ctx: ServiceContext, grant: ConsentGrant, probe: CustomerRecord, q: string | undefined, results: { datasetId: string; sourceId: string }[]): ((tx: Queryable) => Promise<void>) | undefined {
+function spendProbeBudget(ctx: ServiceContext, grant: ConsentGrant, probe: CustomerRecord, q: string | undefined, results: { datasetId: string; sourceId: string }[]): ((db: Queryable, events: AuditEventInput[]) => Promise<void>) | undefined {
   if (!results.length) return undefined;
   const secrets = secretsFor(ctx.config);
   const criteriaKey = createHash('sha256').update(JSON.stringify([probe, q ?? null])).digest('base64url');
   const recordKeys = results.map((r) => secrets.pseudonym('probe', grant.grantorId, r.datasetId, r.sourceId));
   const budget = ctx.config.MATCH_PROBE_BUDGET;
-  return async (tx) => {
-    if ((await recordMatchProbes(tx, grant, criteriaKey, recordKeys)) <= budget) return;
+  return async (db, events) => {
+    if ((await recordMatchProbes(db, grant, criteriaKey, recordKeys, budget, events)) <= budget) return;
     throw new AuditedRefusal(
       'too_many_requests',
       `This consent token has already brought ${budget} different sets of criteria to a record this query finds; ask the grantor for disclosure instead of probing.`,
@@ -184,7 +185,7 @@ async function findMatches(
   grant: ConsentGrant,
   request: z.infer<typeof matchInput>,
   probe: CustomerRecord,
-): Promise<{ result: { results: MatchResult[]; candidates: number }; event: AuditFact; commit?: (tx: Queryable) => Promise<void> }> {
+): Promise<{ result: { results: MatchResult[]; candidates: number }; event: AuditFact; commit?: (db: Queryable, events: AuditEventInput[]) => Promise<void> }> {
   const callerId = grant.granteeId;
   const keys = matchKeys(probe);
   const comparable = prepare(probe);

@@ -22,15 +22,25 @@ const selected = `e.id, e.occurred_at AS "occurredAt", e.actor_type AS "actorTyp
   e.partner_id AS "partnerId", e.action, e.target_type AS "targetType", e.target_id AS "targetId", e.outcome, e.request_id AS "requestId", e.details,
   (SELECT l.idx FROM audit_log_entries l WHERE l.event_id = e.id) AS "logIndex"`;
 
+/**
+ * The common table expressions that write events and queue them for the log, for a statement that
+ * writes something else beside them; parameters numbered from $first; written only `when` that
+ * condition holds (over the statement's other expressions).
+ */
+export function auditEventsWrite(events: AuditEventInput[], first: number, when?: string): { sql: string; params: unknown[] } {
+  const rows = events.map((_, i) => `(${columns.map((c, j) => `$${first + i * columns.length + j}${casts[c] ?? ''}`).join(', ')})`).join(', ');
+  return {
+    sql: `written AS (INSERT INTO audit_events (${columns.join(', ')}) ${when ? `SELECT * FROM (VALUES ${rows}) AS v WHERE ${when}` : `VALUES ${rows}`} RETURNING id),
+     queued AS (INSERT INTO audit_log_pending (event_id) SELECT id FROM written)`,
+    params: events.flatMap(values),
+  };
+}
+
 /** Several events in one statement, in the order given (ids ascend with it), each queued for the log. */
 export async function insertAuditEvents(db: Queryable, events: AuditEventInput[]): Promise<void> {
   if (!events.length) return;
-  const rows = events.map((_, i) => `(${columns.map((c, j) => `$${i * columns.length + j + 1}${casts[c] ?? ''}`).join(', ')})`);
-  await db.query(
-    `WITH written AS (INSERT INTO audit_events (${columns.join(', ')}) VALUES ${rows.join(', ')} RETURNING id)
-     INSERT INTO audit_log_pending (event_id) SELECT id FROM written`,
-    events.flatMap(values),
-  );
+  const { sql, params } = auditEventsWrite(events, 1);
+  await db.query(`WITH ${sql} SELECT count(*) FROM written`, params);
 }
 
 export interface AuditFilter {
