@@ -208,7 +208,7 @@ export interface LinkResult {
   clusterReport?: ClusterReport;
   /** Comparisons whose field barely varies in this data: they weighed nothing. */
   constantFields: string[];
-  /** How the model was fitted to this data (its u and prior); null below MIN_RECORDS_FOR_CONSTANT records a side. */
+  /** How the model was fitted to this data (its prior, its constant fields); null below MIN_RECORDS_FOR_CONSTANT records a side. */
   calibration: Calibration | null;
 }
 
