@@ -60,15 +60,15 @@ export async function withConsent<T>(
     throw error;
   }
   const { commit } = outcome;
-  const facts = [permitted(request, grant), outcome.event];
+  const verified = permitted(request, grant);
   if (!commit) {
-    await recordEvents(ctx.db, ctx, facts);
+    await recordEvents(ctx.db, ctx, [verified, outcome.event]);
     return outcome.result;
   }
   try {
-    await commit(ctx.db, auditEvents(ctx, facts));
+    await commit(ctx.db, auditEvents(ctx, [verified, outcome.event]));
   } catch (error) {
-    await recordEvents(ctx.db, ctx, [permitted(request, grant), ...(error instanceof AuditedRefusal ? [error.fact] : [])]);
+    await recordEvents(ctx.db, ctx, [verified, ...(error instanceof AuditedRefusal ? [error.fact] : [])]);
     throw error;
   }
   return outcome.result;

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CustomerRecord } from '../standard/customer.js';
-import { isArrayRule, NAME_SIMILARITY, planRules, recallFields, sidesOfKey, type BlockingKey, type BlockingReport, type BlockingRule, type BlockingSettings, type PlannedRule } from './blocking.js';
+import { isArrayRule, NAME_SIMILARITY, planRules, RECALL_SAMPLE, recallFields, sidesOfKey, type BlockingKey, type BlockingReport, type BlockingRule, type BlockingSettings, type PlannedRule } from './blocking.js';
 import { matchKeys, type MatchKeys } from './features.js';
 
 /** A record as blocking sees it: its id and its keys. */
@@ -87,17 +87,25 @@ function groupKey(rule: Pick<BlockingRule, 'on'>, side: 0 | 1, record: BlockingR
   return key;
 }
 
-/** Records by their group key under a rule (one side of it). */
-function groups(rule: Pick<BlockingRule, 'on'>, side: 0 | 1, records: BlockingRecord[]): Map<string, number[]> {
+/** Records' positions by each key they hold. */
+function indexBy(records: BlockingRecord[], keysOf: (record: BlockingRecord) => Iterable<string>): Map<string, number[]> {
   const byKey = new Map<string, number[]>();
   records.forEach((record, index) => {
-    const key = groupKey(rule, side, record);
-    if (key === null) return;
-    const members = byKey.get(key);
-    if (members) members.push(index);
-    else byKey.set(key, [index]);
+    for (const key of keysOf(record)) {
+      const members = byKey.get(key);
+      if (members) members.push(index);
+      else byKey.set(key, [index]);
+    }
   });
   return byKey;
+}
+
+/** Records by their group key under a rule (one side of it). */
+function groups(rule: Pick<BlockingRule, 'on'>, side: 0 | 1, records: BlockingRecord[]): Map<string, number[]> {
+  return indexBy(records, (record) => {
+    const key = groupKey(rule, side, record);
+    return key === null ? [] : [key];
+  });
 }
 
 /** The pairs a rule's equality keys bring together, counted as the SQL sizes them. */
@@ -113,27 +121,31 @@ function ruleSize(rule: Pick<BlockingRule, 'on'>, left: BlockingRecord[], right:
   return pairs;
 }
 
-/** Whether a rule (not an array key's) brings the pair together, its `similar` and `whenMissing` included. */
-function covers(rule: BlockingRule, l: BlockingRecord, r: BlockingRecord): boolean {
-  for (const entry of rule.on) {
-    const [leftKey, rightKey] = sidesOfKey(entry);
-    const value = scalar(leftKey, l);
-    if (value === null || value === undefined || value !== scalar(rightKey, r)) return false;
-  }
+/** Whether a key has a value: arrays when not empty. */
+export const hasValue = (value: unknown) => (Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined);
+
+/** Whether a pair passes a rule's filters: its `similar` name and its `whenMissing` keys. */
+function passes(rule: BlockingRule, l: BlockingRecord, r: BlockingRecord): boolean {
   if (rule.similar) {
     const a = scalar(rule.similar, l);
     const b = scalar(rule.similar, r);
     if (typeof a !== 'string' || typeof b !== 'string' || trigramSimilarity(a, b) < NAME_SIMILARITY) return false;
   }
   if (rule.whenMissing?.length) {
-    const lacks = (record: BlockingRecord) =>
-      rule.whenMissing!.every((key) => {
-        const value = keyValue[key](record);
-        return value === null || value === undefined || (Array.isArray(value) && value.length === 0);
-      });
+    const lacks = (record: BlockingRecord) => !rule.whenMissing!.some((key) => hasValue(keyValue[key](record)));
     if (!lacks(l) && !lacks(r)) return false;
   }
   return true;
+}
+
+/** Whether a rule (not an array key's) brings the pair together: its keys agree and its filters pass. */
+function covers(rule: BlockingRule, l: BlockingRecord, r: BlockingRecord): boolean {
+  for (const entry of rule.on) {
+    const [leftKey, rightKey] = sidesOfKey(entry);
+    const value = scalar(leftKey, l);
+    if (!hasValue(value) || value !== scalar(rightKey, r)) return false;
+  }
+  return passes(rule, l, r);
 }
 
 function shares(rule: BlockingRule, l: BlockingRecord, r: BlockingRecord): boolean {
@@ -142,8 +154,6 @@ function shares(rule: BlockingRule, l: BlockingRecord, r: BlockingRecord): boole
   return (keyValue[rightKey](r) as string[]).some((value) => values.has(value));
 }
 
-/** Above this many agreeing pairs the recall estimate samples the left side, as the store does. */
-const RECALL_SAMPLE = 50_000;
 /** A record's place in the store's repeatable sample: the first 32 bits of the md5 of its id. */
 const sampleHash = (id: string) => parseInt(createHash('md5').update(id).digest('hex').slice(0, 8), 16);
 
@@ -179,18 +189,16 @@ export async function blockRecords(
       for (let i = 0; i < left.length; i += 1) for (let j = within ? i + 1 : 0; j < right.length; j += 1) if (covers(rule, left[i]!, right[j]!)) add(i, j);
       continue;
     }
+    // A group's members agree on the rule's keys: only its filters are left to check.
     const byKey = groups(rule, 1, right);
     left.forEach((l, i) => {
       const key = groupKey(rule, 0, l);
-      for (const j of (key !== null && byKey.get(key)) || []) if ((!within || i !== j) && covers(rule, l, right[j]!)) add(i, j);
+      for (const j of (key !== null && byKey.get(key)) || []) if ((!within || i !== j) && passes(rule, l, right[j]!)) add(i, j);
     });
   }
   for (const rule of arrayRules) {
     const [leftKey, rightKey] = sidesOfKey(rule.on[0]!);
-    const byValue = new Map<string, number[]>();
-    right.forEach((r, j) => {
-      for (const value of new Set(keyValue[rightKey](r) as string[])) byValue.set(value, [...(byValue.get(value) ?? []), j]);
-    });
+    const byValue = indexBy(right, (r) => new Set(keyValue[rightKey](r) as string[]));
     left.forEach((l, i) => {
       for (const value of new Set(keyValue[leftKey](l) as string[])) for (const j of byValue.get(value) ?? []) if (!within || i !== j) add(i, j);
     });
@@ -203,7 +211,11 @@ export async function blockRecords(
 function estimateRecall(left: BlockingRecord[], right: BlockingRecord[], within: boolean, kept: PlannedRule[], arrayRules: BlockingRule[]): BlockingReport['recall'] {
   const recall: BlockingReport['recall'] = [];
   const hashes = new Map<string, number>();
-  const hashOf = (id: string) => hashes.get(id) ?? (hashes.set(id, sampleHash(id)), hashes.get(id)!);
+  const hashOf = (id: string) => {
+    let hash = hashes.get(id);
+    if (hash === undefined) hashes.set(id, (hash = sampleHash(id)));
+    return hash;
+  };
   for (const field of recallFields) {
     const rule = { on: [field] };
     const agreeing = ruleSize(rule, left, right, within);

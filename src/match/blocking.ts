@@ -12,8 +12,8 @@ import { z } from 'zod';
 /** Keys a rule can block on; the store holds their SQL (src/store/blocking-sql.ts). */
 export const blockingKeyNames = [
   'family_phonetic', 'given_phonetic', 'family_phonetic_prefix', 'birth_year', 'birth_date', 'birth_day',
-  'birth_date_iso', 'birth_date_year_swapped', 'postcode', 'given_name', 'family_name', 'full_name', 'given_initial', 'family_initial', 'locality',
-  'email_prefix', 'email', 'email_local', 'phone', 'identifier',
+  'birth_date_iso', 'birth_date_year_swapped', 'postcode', 'given_name', 'family_name', 'full_name',
+  'given_initial', 'family_initial', 'locality', 'email_prefix', 'email', 'email_local', 'phone', 'identifier',
 ] as const;
 export type BlockingKey = (typeof blockingKeyNames)[number];
 /** Keys with several values per record (a pair agrees when any value is shared): a rule of its own. */
@@ -32,6 +32,8 @@ export const NAME_SIMILARITY = 0.3;
  * rule compares (Splink's check of blocking against deterministic agreement).
  */
 export const recallFields: BlockingKey[] = ['full_name', 'birth_date', 'family_name', 'given_name', 'postcode'];
+/** Above this many agreeing pairs, the estimate samples the left side (a share of 1 in 20 or better is plenty for a percentage). */
+export const RECALL_SAMPLE = 50_000;
 
 /** What batch blocking did, in SQL or in memory. */
 export interface BlockingReport {

@@ -4,7 +4,7 @@ import type { BlockingReport } from './blocking.js';
 import { calibrate, type Calibration } from './calibrate.js';
 import { pairKey } from './evaluate.js';
 import { prepare, type Comparable } from './features.js';
-import { comparatorFor, scorePair, type MatchGrade, type MatchModel, type TermFrequencies } from './model.js';
+import { comparatorFor, scoreVector, type MatchGrade, type MatchModel, type TermFrequencies } from './model.js';
 import { estimateU } from './train.js';
 
 export interface Link {
@@ -34,25 +34,48 @@ export function prepareAll(records: { sourceId: string; record: CustomerRecord }
   return new Map(records.map(({ sourceId, record }) => [sourceId, prepare(record)]));
 }
 
-/** Scores every candidate pair and keeps those at or above `threshold`, best first. */
-export function scorePairs(
-  pairs: { leftId: string; rightId: string }[],
+/**
+ * Each candidate pair's comparison vector, computed once (the model's fit reads them all, then
+ * scoring does): flat, `width` levels a pair. A pair whose record was not loaded (an upload
+ * between blocking and loading the sides) is left out.
+ */
+interface ComparedPairs {
+  pairs: { leftId: string; rightId: string }[];
+  vectors: Uint8Array;
+  width: number;
+}
+
+function compareCandidates(model: MatchModel, pairs: { leftId: string; rightId: string }[], left: Map<string, Comparable>, right: Map<string, Comparable>): ComparedPairs {
+  const comparator = comparatorFor(model);
+  const width = comparator.comparisons.length;
+  const present = pairs.filter((pair) => left.has(pair.leftId) && right.has(pair.rightId));
+  const vectors = new Uint8Array(present.length * width);
+  present.forEach((pair, i) => comparator.compare(left.get(pair.leftId)!, right.get(pair.rightId)!, vectors.subarray(i * width, (i + 1) * width)));
+  return { pairs: present, vectors, width };
+}
+
+function* vectorsOf({ vectors, width }: ComparedPairs): Generator<Uint8Array> {
+  for (let at = 0; at < vectors.length; at += width) yield vectors.subarray(at, at + width);
+}
+
+/** Scores every compared pair and keeps those at or above `threshold`, best first. */
+function scorePairs(
+  compared: ComparedPairs,
   left: Map<string, Comparable>,
-  right: Map<string, Comparable>,
   model: MatchModel,
   options: { threshold: number; tf?: TermFrequencies; onProgress?: (done: number) => void },
 ): Link[] {
   const links: Link[] = [];
-  pairs.forEach((pair, index) => {
-    const a = left.get(pair.leftId);
-    const b = right.get(pair.rightId);
-    if (!a || !b) return;
-    const score = scorePair(model, a, b, { tf: options.tf });
+  let index = 0;
+  for (const vector of vectorsOf(compared)) {
+    const pair = compared.pairs[index]!;
+    const score = scoreVector(model, vector, { tf: options.tf, a: left.get(pair.leftId)! });
     if (score.probability >= options.threshold) {
       links.push({ ...pair, probability: score.probability, matchWeight: score.matchWeight, grade: score.grade });
     }
-    if (options.onProgress && (index + 1) % 50_000 === 0) options.onProgress(index + 1);
-  });
+    index += 1;
+    if (options.onProgress && index % 50_000 === 0) options.onProgress(index);
+  }
   return links.sort((x, y) => y.matchWeight - x.matchWeight || x.leftId.localeCompare(y.leftId) || x.rightId.localeCompare(y.rightId));
 }
 
@@ -216,15 +239,10 @@ export interface LinkResult {
 const RANDOM_PAIRS = 20_000;
 
 /** The model fitted to the two sides (see calibrate): the prior from the candidates, constant fields weightless. */
-function calibrateToSides(model: MatchModel, pairs: { leftId: string; rightId: string }[], left: Map<string, Comparable>, right: Map<string, Comparable>, within: boolean) {
-  const comparator = comparatorFor(model);
-  const randomCounts = estimateU(comparator, [...left.values()], [...right.values()], RANDOM_PAIRS);
-  const scratch = new Uint8Array(comparator.comparisons.length);
-  function* candidates() {
-    for (const pair of pairs) yield comparator.compare(left.get(pair.leftId)!, right.get(pair.rightId)!, scratch);
-  }
+function calibrateToSides(model: MatchModel, compared: ComparedPairs, left: Map<string, Comparable>, right: Map<string, Comparable>, within: boolean) {
+  const randomCounts = estimateU(comparatorFor(model), [...left.values()], [...right.values()], RANDOM_PAIRS);
   const comparablePairs = within ? (left.size * (left.size - 1)) / 2 : left.size * right.size;
-  return calibrate(model, randomCounts, candidates(), comparablePairs);
+  return calibrate(model, randomCounts, vectorsOf(compared), comparablePairs);
 }
 
 /** Fewer records a side than this, and random pairs repeat the same few pairs: no field is judged constant. */
@@ -245,8 +263,9 @@ export function linkCandidates(
 ): LinkResult {
   // Random pairs only say a field is constant when there are enough records to draw them from.
   const enough = leftRecords.size >= MIN_RECORDS_FOR_CONSTANT && rightRecords.size >= MIN_RECORDS_FOR_CONSTANT;
-  const { model, calibration } = enough ? calibrateToSides(options.model, pairs, leftRecords, rightRecords, within) : { model: options.model, calibration: null };
-  let links = scorePairs(pairs, leftRecords, rightRecords, model, {
+  const compared = compareCandidates(options.model, pairs, leftRecords, rightRecords);
+  const { model, calibration } = enough ? calibrateToSides(options.model, compared, leftRecords, rightRecords, within) : { model: options.model, calibration: null };
+  let links = scorePairs(compared, leftRecords, model, {
     threshold: options.threshold,
     tf: termFrequencies(rightRecords.values()),
     onProgress: (done) => options.onProgress?.('scored', done, pairs.length),

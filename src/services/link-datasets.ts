@@ -63,7 +63,6 @@ export async function trainOnDatasets(
   // blocked pairs, rescaled, is the fallback: it took nearly every candidate for a match there
   // (1.6e-4), since a shared birth date outweighs two different names.
   const { estimated } = calibrate(result.model, uCounts!, candidates, comparablePairs).calibration.prior;
-  const matches = result.model.prior * candidates.length;
-  result.model.prior = estimated ?? Number(Math.min(Math.max(matches / comparablePairs, 1e-9), 0.5).toPrecision(6));
+  result.model.prior = estimated ?? Number(Math.min(Math.max((result.model.prior * candidates.length) / comparablePairs, 1e-9), 0.5).toPrecision(6));
   return result;
 }

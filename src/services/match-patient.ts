@@ -124,8 +124,9 @@ export async function matchPatient({ ctx, token, parameters }: { ctx: ServiceCon
   const base = `/parameter/${index}/resource`;
   if (!resourceParameter.resource) throw invalid([{ path: base, message: 'the parameter "resource" must hold a Patient' }]);
 
-  const count = named('count')[0]?.p.valueInteger;
-  if (count !== undefined && count < 1) throw invalid([{ path: `/parameter/${named('count')[0]!.index}/valueInteger`, message: 'count must be at least 1' }]);
+  const countParameter = named('count')[0];
+  const count = countParameter?.p.valueInteger;
+  if (count !== undefined && count < 1) throw invalid([{ path: `/parameter/${countParameter!.index}/valueInteger`, message: 'count must be at least 1' }]);
   const input = {
     purpose: purposeOf(named('purpose')[0]?.p.valueCode, token) as (typeof purposes)[number],
     criteria: patientCriteria(resourceParameter.resource),

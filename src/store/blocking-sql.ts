@@ -4,7 +4,7 @@
  * rule set compiles to a single query's conditions on `r` and to batch linkage's join of `l` and `r`.
  */
 import { arrayKeys, NAME_SIMILARITY, sidesOfKey, type BlockingKey, type BlockingRule } from '../match/blocking.js';
-import { keyValue } from '../match/block.js';
+import { hasValue, keyValue } from '../match/block.js';
 import type { MatchKeys } from '../match/features.js';
 
 interface KeySql {
@@ -52,7 +52,6 @@ const btreeIndexes: BlockingKey[][] = [['family_phonetic', 'birth_year'], ['birt
 const ginIndexes: BlockingKey[] = ['email', 'phone', 'identifier'];
 const trigramIndexes: BlockingKey[] = ['full_name'];
 
-
 /** Whether an index serves a rule in a single query: its keys are an index's leading key and others of it, or a trigram name search, or an array key's GIN index. */
 export function indexServes(rule: BlockingRule): boolean {
   const stored = rule.on.map((entry) => sidesOfKey(entry)[1]);
@@ -61,25 +60,23 @@ export function indexServes(rule: BlockingRule): boolean {
   return btreeIndexes.some((index) => stored.includes(index[0]!) && stored.every((k) => index.includes(k)));
 }
 
-const present = (value: unknown) => (Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined);
-
 /**
  * A single query's condition for one rule on `r`, with its parameters (numbered by `param`), or
  * undefined when the probe lacks a key the rule needs, or has one it applies without.
  */
 export function probeCondition(rule: BlockingRule, keys: MatchKeys, param: (value: unknown) => string): string | undefined {
-  if (rule.whenMissing?.some((key) => present(probeValue(key, keys)))) return undefined;
+  if (rule.whenMissing?.some((key) => hasValue(probeValue(key, keys)))) return undefined;
   const conditions: string[] = [];
   for (const entry of rule.on) {
     const [probeKey, storedKey] = sidesOfKey(entry);
     const value = probeValue(probeKey, keys);
-    if (!present(value)) return undefined;
+    if (!hasValue(value)) return undefined;
     const column = `r.${keySql[storedKey].expression}`;
     conditions.push(arrayKeys.includes(storedKey) ? `${column} && ${param(value)}${keySql[storedKey].cast ?? ''}` : `${column} = ${param(value)}${keySql[storedKey].cast ?? ''}`);
   }
   if (rule.similar) {
     const value = probeValue(rule.similar, keys);
-    if (!present(value)) return undefined;
+    if (!hasValue(value)) return undefined;
     conditions.push(`r.${keySql[rule.similar].expression} % ${param(value)}`);
   }
   return conditions.join(' AND ');

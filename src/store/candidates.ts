@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { assertVerifiedGrant, type ConsentGrant } from '../core/grant.js';
-import { defaultBlocking, isArrayRule, planRules, recallFields, sidesOfKey, type BlockingKey, type BlockingReport, type BlockingRule, type BlockingSettings, type PlannedRule } from '../match/blocking.js';
+import { defaultBlocking, isArrayRule, planRules, RECALL_SAMPLE, recallFields, sidesOfKey, type BlockingKey, type BlockingReport, type BlockingRule, type BlockingSettings, type PlannedRule } from '../match/blocking.js';
 import type { MatchKeys } from '../match/features.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import { indexServes, keysUsed, keySql, pairCondition, probeCondition, sideColumn } from './blocking-sql.js';
@@ -99,19 +99,13 @@ function sideSql(scope: DatasetScope, keys: BlockingKey[], partner: string, data
       AND ${visibleDataset('', partner)}${grantConditions}`;
 }
 
-/** Above this many agreeing pairs, the estimate samples the left side (a share of 1 in 20 or better is plenty for a percentage). */
-const RECALL_SAMPLE = 50_000;
-
 /** The keys a training pass may block on, with the fields whose comparisons they fix. */
 export const trainingPassKeys = { full_name: ['given_name', 'family_name'], birth_date: ['birth_date'] } as const;
-
-
 
 export interface CandidatePairs {
   pairs: { leftId: string; rightId: string }[];
   blocking: BlockingReport;
 }
-
 
 /**
  * How many pairs each rule would compare on its equality keys: the sum over its blocks of left

@@ -41,8 +41,7 @@ export async function setDatasetModel(tx: Queryable, partnerId: string, datasetI
   await tx.query('UPDATE datasets SET model_id = $3 WHERE partner_id = $1 AND id = $2', [partnerId, datasetId, modelId]);
 }
 
-/** The model each dataset names (ready ones only), by dataset id: datasets naming none are absent. */
-/** The ready model each dataset names, of the given datasets or (null) of all the partner's. */
+/** The ready model each dataset names, by dataset id, of the given datasets or (null) of all the partner's: datasets naming none are absent. */
 export async function selectDatasetModels(db: Queryable, partnerId: string, datasetIds: string[] | null): Promise<Map<string, { id: string; model: Record<string, unknown> }>> {
   if (datasetIds && !datasetIds.length) return new Map();
   const rows = await db.query<{ datasetId: string; id: string; model: Record<string, unknown> }>(

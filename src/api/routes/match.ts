@@ -41,9 +41,10 @@ const match = createRoute({
 
 export function registerMatch(app: App): void {
   app.openapi(match, async (c) => {
-    const answer = await matchCustomer({ ctx: serviceContext(c), token: c.req.valid('header')['consent-token'], input: c.req.valid('json') });
+    const ctx = serviceContext(c);
+    const answer = await matchCustomer({ ctx, token: c.req.valid('header')['consent-token'], input: c.req.valid('json') });
     if (c.req.valid('query').format === 'fhir' || wantsFhir(c)) {
-      return c.body(JSON.stringify(matchBundle(serviceContext(c), answer.results)), 200, { 'content-type': FHIR_JSON }) as never;
+      return c.body(JSON.stringify(matchBundle(ctx, answer.results)), 200, { 'content-type': FHIR_JSON }) as never;
     }
     return c.json(answer, 200);
   });
