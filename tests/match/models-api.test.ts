@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, mintConsentToken } from '../../src/consent/mint.js';
+import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
 import { defaultModel, parseModel } from '../../src/match/model.js';
 import { finishModel, insertModel } from '../../src/store/models.js';
 import { runningJobs } from '../../src/services/create-linkage-job.js';
@@ -25,6 +25,16 @@ describe(`per-dataset match models on ${engineUnderTest}`, () => {
   let tiny: string;
   let signing: Awaited<ReturnType<typeof generateSigningKey>>['privateJwk'];
   const json = async (response: Response) => ({ status: response.status, body: (await response.json()) as Json });
+  /** Acme's match-only token for Globex, and Globex's query with it. */
+  const mint = async (options: Partial<MintOptions>) =>
+    (
+      await mintConsentToken({
+        privateJwk: signing, grantor: acme.partner.id, grantee: globex.partner.id, audience: ex.config.EXCHANGE_ID, purpose: 'fraud_prevention',
+        lawfulBasis: 'legitimate_interests', actions: ['match'], fields: [], ttlSeconds: 600, maxResults: 10, ...options,
+      })
+    ).token;
+  const matchWith = async (token: string, criteria: Json) =>
+    json(await ex.request('/v1/match', { method: 'POST', key: globex.key, headers: { 'consent-token': token }, json: { purpose: 'fraud_prevention', criteria } }));
 
   beforeAll(async () => {
     ex = await createTestExchange();
@@ -63,14 +73,8 @@ describe(`per-dataset match models on ${engineUnderTest}`, () => {
     const named = await json(await ex.request(`/v1/datasets/${dataset}/model`, { method: 'PUT', key: acme.key, json: { modelId: created.id } }));
     expect([named.status, named.body.modelId]).toEqual([200, created.id]);
 
-    const token = (
-      await mintConsentToken({
-        privateJwk: signing, grantor: acme.partner.id, grantee: globex.partner.id, audience: ex.config.EXCHANGE_ID, purpose: 'fraud_prevention',
-        lawfulBasis: 'legitimate_interests', actions: ['match'], fields: [], ttlSeconds: 600, maxResults: 10, jti: 'model-query',
-      })
-    ).token;
-    const query = async () =>
-      json(await ex.request('/v1/match', { method: 'POST', key: globex.key, headers: { 'consent-token': token }, json: { purpose: 'fraud_prevention', criteria: { given: 'lachlan', family: 'berry', birthDate: '1999-02-19' } } }));
+    const token = await mint({ jti: 'model-query' });
+    const query = () => matchWith(token, { given: 'lachlan', family: 'berry', birthDate: '1999-02-19' });
     const trained = await query();
     expect(trained.status).toBe(200);
     expect((trained.body.results as Json[]).map((r) => r.model)).toEqual(Array((trained.body.results as Json[]).length).fill(created.id));
@@ -95,16 +99,10 @@ describe(`per-dataset match models on ${engineUnderTest}`, () => {
       await finishModel(tx, acme.partner.id, row.id, { model: JSON.parse(JSON.stringify(custom)) as Record<string, unknown> });
       return row;
     });
-    const token = (
-      await mintConsentToken({
-        privateJwk: signing, grantor: acme.partner.id, grantee: globex.partner.id, audience: ex.config.EXCHANGE_ID, purpose: 'fraud_prevention',
-        lawfulBasis: 'legitimate_interests', actions: ['match'], fields: [], ttlSeconds: 600, maxResults: 10, minGrade: 'possible',
-      })
-    ).token;
+    const token = await mint({ minGrade: 'possible' });
     // Lachlan, with a family name and a postcode no shipped single-query rule finds him by (with a
     // postcode, the whole-name trigram search is not run).
-    const query = async () =>
-      json(await ex.request('/v1/match', { method: 'POST', key: globex.key, headers: { 'consent-token': token }, json: { purpose: 'fraud_prevention', criteria: { given: 'lachlan', family: 'xqzt', postcode: '9999' } } }));
+    const query = () => matchWith(token, { given: 'lachlan', family: 'xqzt', postcode: '9999' });
     const shipped = await query();
     expect(shipped.status).toBe(200);
     expect((await ex.request(`/v1/datasets/${dataset}/model`, { method: 'PUT', key: acme.key, json: { modelId: stored.id } })).status).toBe(200);
