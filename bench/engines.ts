@@ -34,10 +34,18 @@ async function onPglite(run: (engine: 'pglite', db: Database) => Promise<void>):
   }
 }
 
+/**
+ * BENCH_KEEP=<database> keeps the server's database after the run and reuses it when it exists, so
+ * that a benchmark loading a million records loads them once (bench:match skips what is stored).
+ */
+const keep = process.env.BENCH_KEEP;
+
 async function onServer(run: (engine: 'postgres', db: Database) => Promise<void>): Promise<void> {
-  const name = `cx_bench_${process.pid}`;
+  if (keep !== undefined && !/^[a-z_][a-z0-9_]*$/.test(keep)) throw new Error('BENCH_KEEP must be a plain database name (a-z, 0-9, _)');
+  const name = keep ?? `cx_bench_${process.pid}`;
   const admin = postgres(benchServerUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const [existing] = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`;
+  if (!existing) await admin.unsafe(`CREATE DATABASE ${name}`);
   try {
     const target = new URL(benchServerUrl);
     target.pathname = `/${name}`;
@@ -46,7 +54,7 @@ async function onServer(run: (engine: 'postgres', db: Database) => Promise<void>
     await run('postgres', db);
     await closeQuietly(db);
   } finally {
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (!keep) await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
 }

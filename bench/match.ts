@@ -7,7 +7,8 @@
  * Concurrent mode (BENCH_CONCURRENCY=50, BENCH_SECONDS=30): after each size's sequential queries,
  * the app listens on a loopback port and a second process (bench/match-load.ts, autocannon) sends
  * that many queries at once; matches per second and p50/p95/p99 over every answer are printed.
- * BENCH_LINKAGE=0 skips the batch linkage, BENCH_ENGINES=postgres the embedded engine.
+ * BENCH_LINKAGE=0 skips the batch linkage, BENCH_ENGINES=postgres the embedded engine; BENCH_KEEP=<name>
+ * keeps the server's database for the next run, which loads only the records it lacks.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ import type { ServiceContext } from '../src/services/context.js';
 import { linkDatasets } from '../src/services/link-datasets.js';
 import { uploadDataset } from '../src/services/upload-dataset.js';
 import { replacePartnerKeys } from '../src/store/consent.js';
+import { selectPartner } from '../src/store/partners.js';
 import type { Database } from '../src/store/database.js';
 import { onBothEngines } from './engines.js';
 import { random } from './generate.js';
@@ -110,8 +112,10 @@ async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
   const config = loadConfig({ LOG_LEVEL: 'silent', UPLOAD_LIMIT_BYTES: String(8 * 1024 ** 3), RATE_LIMIT_PER_KEY: '1000000', RATE_LIMIT_MATCH_PER_KEY: '1000000' });
   const logger = createLogger('silent');
   const operator: ServiceContext = { db, config, logger, actor: { type: 'operator' }, requestId: null };
-  const grantor = await createPartner({ ctx: operator, input: { slug: 'grantor', name: 'Grantor' } });
-  const grantee = await createPartner({ ctx: operator, input: { slug: 'grantee', name: 'Grantee' } });
+  // A kept database (BENCH_KEEP) has its partners and records from an earlier run.
+  const partner = async (slug: string) => (await selectPartner(db, slug)) ?? createPartner({ ctx: operator, input: { slug, name: slug } });
+  const grantor = await partner('grantor');
+  const grantee = await partner('grantee');
   const { key: granteeKey } = await createApiKey({ ctx: operator, input: { name: 'bench', partner: 'grantee' } });
   const asGrantor: ServiceContext = { ...operator, actor: { type: 'api_key', keyId: 'bench', role: 'partner', partnerId: grantor.id } };
   const signing = (await generateSigningKey('EdDSA', 'bench')).privateJwk;
@@ -122,16 +126,22 @@ async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
     lawfulBasis: 'legitimate_interests', actions: ['match', 'disclose'], fields: ['name', 'birthDate'], ttlSeconds: 86_400,
   });
   const app = createApp({ db, config, logger });
-  const dataset = await createDataset({ ctx: asGrantor, input: { name: 'customers' } });
+  const [kept] = await db.query<{ id: string; stored: number }>(
+    `SELECT d.id, (SELECT count(*) FROM customer_records r WHERE r.partner_id = d.partner_id AND r.dataset_id = d.id AND r.valid_to IS NULL)::int AS stored
+     FROM datasets d WHERE d.partner_id = $1 AND d.name = 'customers'`,
+    [grantor.id],
+  );
+  const dataset = kept ?? (await createDataset({ ctx: asGrantor, input: { name: 'customers' } }));
   const load = async (from: number, to: number, datasetId: string, transform?: (p: Person) => Person) => {
     const started = performance.now();
     await uploadDataset({ ctx: asGrantor, datasetId, input: { body: records(from, to, transform), contentType: 'application/x-ndjson', mapping: 'canonical' } });
     return (performance.now() - started) / 1000;
   };
 
-  let stored = 0;
+  let stored = kept?.stored ?? 0;
   for (const size of sizes) {
-    const seconds = await load(stored, size, dataset.id);
+    if (stored > size) throw new Error(`the kept database holds ${stored} records, more than ${size}`);
+    const seconds = stored < size ? await load(stored, size, dataset.id) : 0;
     stored = size;
     const latencies: number[] = [];
     let found = 0;

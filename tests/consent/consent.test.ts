@@ -110,6 +110,9 @@ describe(`consent tokens on ${engineUnderTest}`, () => {
           { purpose: 'marketing', status: 'withdrawn', capturedAt: '2024-01-01T00:00:00.000Z' },
         ],
       }),
+      // Lapsed grants count as no statement: opt-in refused, opt-out allowed.
+      record('c-5', { consents: [{ purpose: 'marketing', status: 'granted', lawfulBasis: 'consent', expiresAt: '2024-06-01T00:00:00.000Z' }] }),
+      record('c-6', { consents: [{ purpose: 'marketing', status: 'granted', lawfulBasis: 'consent', expiresAt: '2999-01-01T00:00:00.000Z' }, { purpose: 'fraud_prevention', status: 'granted', expiresAt: '2024-06-01T00:00:00.000Z' }] }),
     ]);
     archive = await createDataset(acme, 'archive', [record('a-1')]);
     initechDataset = await createDataset(initech, 'initech-crm', [record('i-1')]);
@@ -234,8 +237,10 @@ describe(`consent tokens on ${engineUnderTest}`, () => {
       expect((await read(await mint(), { sourceId: 'c-2' })).status).toBe(404);
       // marketing is opt-in: only c-3 granted it; c-4's later withdrawal overrides its grant.
       const marketing = await mint({ purpose: 'marketing', lawfulBasis: 'consent' });
-      const statuses = await Promise.all(['c-1', 'c-2', 'c-3', 'c-4'].map(async (id) => (await read(marketing, { sourceId: id, purpose: 'marketing' })).status));
-      expect(statuses).toEqual([404, 404, 200, 404]);
+      const statuses = await Promise.all(['c-1', 'c-2', 'c-3', 'c-4', 'c-5', 'c-6'].map(async (id) => (await read(marketing, { sourceId: id, purpose: 'marketing' })).status));
+      expect(statuses).toEqual([404, 404, 200, 404, 404, 200]);
+      // c-6's lapsed fraud_prevention grant leaves that opt-out purpose allowed.
+      expect((await read(await mint(), { sourceId: 'c-6' })).status).toBe(200);
     });
 
     it('cannot be used for a read by code that did not verify a token', async () => {
