@@ -44,12 +44,13 @@ export class AuditedRefusal extends AppError {
  * For a read that records its own event: the verification's event and the read's are written
  * together once the read is done; if the read fails, the verification's alone. A read's `commit`
  * (a write that must stand or fall with the answer) is given those events to write in the same
- * atomic write; if it refuses (writing nothing), that refusal is recorded instead.
+ * atomic write, and gives the answer as it stands once written; if it refuses (writing nothing),
+ * that refusal is recorded instead.
  */
 export async function withConsent<T>(
   ctx: ServiceContext,
   request: ConsentRequest,
-  read: (grant: ConsentGrant) => Promise<{ result: T; event: AuditFact; commit?: (db: Queryable, events: AuditEventInput[]) => Promise<void> }>,
+  read: (grant: ConsentGrant) => Promise<{ result: T; event: AuditFact; commit?: (db: Queryable, events: AuditEventInput[]) => Promise<T> }>,
 ): Promise<T> {
   const grant = await verifyOrRefuse(ctx, request);
   let outcome: Awaited<ReturnType<typeof read>>;
@@ -66,12 +67,11 @@ export async function withConsent<T>(
     return outcome.result;
   }
   try {
-    await commit(ctx.db, auditEvents(ctx, [verified, outcome.event]));
+    return await commit(ctx.db, auditEvents(ctx, [verified, outcome.event]));
   } catch (error) {
     await recordEvents(ctx.db, ctx, [verified, ...(error instanceof AuditedRefusal ? [error.fact] : [])]);
     throw error;
   }
-  return outcome.result;
 }
 
 async function verifyOrRefuse(ctx: ServiceContext, request: ConsentRequest): Promise<ConsentGrant> {

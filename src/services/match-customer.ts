@@ -14,7 +14,7 @@ import { genders, identifierSchemes, purposes } from '../standard/code-lists.js'
 import { STANDARD_VERSION, type CustomerRecord } from '../standard/customer.js';
 import { NormaliseError, normaliseDate, normaliseEmail, normalisePhone, normalisePostcode } from '../standard/normalise/index.js';
 import { defaultDateFormats, type DateFormat, type DateOrder } from '../standard/normalise/dates.js';
-import { selectDisclosedMatches, selectNameStatistics, selectProbeCandidates } from '../store/candidates.js';
+import { disclosedByMatch, disclosedMatchesSql, selectNameStatistics, selectProbeCandidates } from '../store/candidates.js';
 import { recordMatchProbes } from '../store/match-probes.js';
 import { recordPseudonym, secretsFor } from '../core/secrets.js';
 import { discloseExplanation } from '../match/disclosure.js';
@@ -95,6 +95,7 @@ export const matchResultSchema = z.object({
   record: z.record(z.string(), z.unknown()).optional().describe('Only the fields the token discloses; absent when it grants no disclose.'),
 });
 export type MatchResult = z.infer<typeof matchResultSchema>;
+type MatchAnswer = { results: MatchResult[]; candidates: number };
 
 /** The criteria as a canonical record, normalised as uploads are; a value that cannot be read is a 400 naming it. */
 function probeRecord(input: z.infer<typeof matchInput>): CustomerRecord {
@@ -132,22 +133,26 @@ function probeRecord(input: z.infer<typeof matchInput>): CustomerRecord {
   } as CustomerRecord;
 }
 
+type Disclosed = Map<string, Record<string, unknown>>;
+
 /**
  * Varying the criteria around one record (a birth date guessed digit by digit) is an oracle even
  * without scores: each token may bring at most MATCH_PROBE_BUDGET distinct criteria to any one
  * record it finds. Past that the query is refused (its probe not counted: asking again what was
- * already asked reveals nothing new), and the refusal audited. The count and the query's audit
- * events are written by one statement (recordMatchProbes): one commit, not two (a second commit cost
- * every match 2.3 ms on the server), and no BEGIN or COMMIT of its own.
+ * already asked reveals nothing new), and the refusal audited. The count, the query's audit events
+ * and the disclosure of what was found are one statement (recordMatchProbes): one commit, not two (a
+ * second commit cost every match 2.3 ms on the server), no BEGIN or COMMIT of its own, and nothing
+ * read for a refused query.
  */
-function spendProbeBudget(ctx: ServiceContext, grant: ConsentGrant, probe: CustomerRecord, q: string | undefined, results: { datasetId: string; sourceId: string }[]): ((db: Queryable, events: AuditEventInput[]) => Promise<void>) | undefined {
-  if (!results.length) return undefined;
+function spendProbeBudget(ctx: ServiceContext, grant: ConsentGrant, probe: CustomerRecord, q: string | undefined, results: { datasetId: string; sourceId: string }[]): (db: Queryable, events: AuditEventInput[]) => Promise<Disclosed> {
   const secrets = secretsFor(ctx.config);
   const criteriaKey = createHash('sha256').update(JSON.stringify([probe, q ?? null])).digest('base64url');
   const recordKeys = results.map((r) => secrets.pseudonym('probe', grant.grantorId, r.datasetId, r.sourceId));
   const budget = ctx.config.MATCH_PROBE_BUDGET;
+  const disclose = grant.actions.includes('disclose') ? (first: number) => disclosedMatchesSql(grant, results, first) : undefined;
   return async (db, events) => {
-    if ((await recordMatchProbes(db, grant, criteriaKey, recordKeys, budget, events)) <= budget) return;
+    const { most, read } = await recordMatchProbes<Parameters<typeof disclosedByMatch>[0]>(db, { grant, criteriaKey, recordKeys, budget }, events, disclose);
+    if (most <= budget) return disclosedByMatch(read ?? []);
     throw new AuditedRefusal(
       'too_many_requests',
       `This consent token has already brought ${budget} different sets of criteria to a record this query finds; ask the grantor for disclosure instead of probing.`,
@@ -185,7 +190,7 @@ async function findMatches(
   grant: ConsentGrant,
   request: z.infer<typeof matchInput>,
   probe: CustomerRecord,
-): Promise<{ result: { results: MatchResult[]; candidates: number }; event: AuditFact; commit?: (db: Queryable, events: AuditEventInput[]) => Promise<void> }> {
+): Promise<{ result: MatchAnswer; event: AuditFact; commit?: (db: Queryable, events: AuditEventInput[]) => Promise<MatchAnswer> }> {
   const callerId = grant.granteeId;
   const keys = matchKeys(probe);
   const comparable = prepare(probe);
@@ -236,16 +241,18 @@ async function findMatches(
     results.sort((a, b) => a.textScore! - b.textScore! || b.matchWeight - a.matchWeight);
   }
   results = results.slice(0, Math.min(request.limit, grant.maxResults));
-  const commit = spendProbeBudget(ctx, grant, probe, request.q, results);
-  let answers: MatchResult[] = results.map(({ probability, matchWeight, explanation, ...rest }) => ({
+  const answers: MatchResult[] = results.map(({ probability, matchWeight, explanation, ...rest }) => ({
     ...rest,
     ...(grant.scores ? { probability, matchWeight } : {}),
     explanation: discloseExplanation(explanation, grant.fields, grant.scores),
   }));
-  if (disclose) {
-    const disclosed = await selectDisclosedMatches(ctx.db, grant, results);
-    answers = answers.map((r) => ({ ...r, record: disclosed.get(`${r.datasetId}/${r.sourceId}`) ?? {} }));
-  }
+  const answer = (disclosed: Disclosed): MatchAnswer => ({
+    results: disclose ? answers.map((r) => ({ ...r, record: disclosed.get(`${r.datasetId}/${r.sourceId}`) ?? {} })) : answers,
+    // The number of candidates compared is derived from the data too: only with scores.
+    candidates: grant.scores ? candidates.length : answers.length,
+  });
+  // Found records are counted against the probe budget, and disclosed, by the write that records the query.
+  const spend = results.length ? spendProbeBudget(ctx, grant, probe, request.q, results) : undefined;
 
   const secrets = secretsFor(ctx.config);
   // The query changes no data: its event goes with the verification's, and the probe count with both, in one transaction.
@@ -265,6 +272,5 @@ async function findMatches(
       disclosedFields: disclose ? grant.fields : [],
     },
   };
-  // The number of candidates compared is derived from the data too: only with scores.
-  return { result: { results: answers, candidates: grant.scores ? candidates.length : answers.length }, event, ...(commit ? { commit } : {}) };
+  return { result: answer(new Map()), event, ...(spend ? { commit: async (db, events) => answer(await spend(db, events)) } : {}) };
 }

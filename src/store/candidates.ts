@@ -69,19 +69,27 @@ export async function selectProbeCandidates(db: Queryable, grant: ConsentGrant, 
 }
 
 /**
- * What may leave of the matched records: each cut down to the grant's fields in SQL, for a grant
- * that includes `disclose`, within the same scope as the match.
+ * What may leave of the matched records, as SQL for a statement that reads it beside a write
+ * (recordMatchProbes): one jsonb array of { datasetId, sourceId, disclosed }, each record cut down to
+ * the grant's fields, within the same scope as the match; parameters numbered from $first. Only for
+ * a grant that includes `disclose`. The arrays are read through subqueries for the reason
+ * recordMatchProbes gives.
  */
-export async function selectDisclosedMatches(db: Queryable, grant: ConsentGrant, matches: { datasetId: string; sourceId: string }[]): Promise<Map<string, Record<string, unknown>>> {
+export function disclosedMatchesSql(grant: ConsentGrant, matches: { datasetId: string; sourceId: string }[], first: number): { sql: string; params: unknown[] } {
   assertVerifiedGrant(grant, 'match');
-  if (!grant.actions.includes('disclose') || matches.length === 0) return new Map();
-  const rows = await db.query<{ datasetId: string; sourceId: string; disclosed: Record<string, unknown> }>(
-    `SELECT r.dataset_id AS "datasetId", r.source_id AS "sourceId", cx_disclose(r.record, $5::text[]) AS disclosed
-     FROM customer_records r JOIN unnest($6::uuid[], $7::text[]) AS m(dataset_id, source_id) ON r.dataset_id = m.dataset_id AND r.source_id = m.source_id
-     WHERE r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL AND ${visibleDataset('r', '$1')}
-       AND ($2::uuid[] IS NULL OR r.dataset_id = ANY($2::uuid[])) AND cx_record_permits(r.record, $3, $4)`,
-    [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, grant.fields, matches.map((m) => m.datasetId), matches.map((m) => m.sourceId)],
-  );
+  if (!grant.actions.includes('disclose')) throw new Error('disclosure under a grant without disclose');
+  const $ = (n: number) => `$${first + n}`;
+  return {
+    sql: `SELECT coalesce(jsonb_agg(jsonb_build_object('datasetId', r.dataset_id, 'sourceId', r.source_id, 'disclosed', cx_disclose(r.record, ${$(4)}::text[]))), '[]'::jsonb)
+     FROM customer_records r JOIN unnest((SELECT ${$(5)}::uuid[]), (SELECT ${$(6)}::text[])) AS m(dataset_id, source_id) ON r.dataset_id = m.dataset_id AND r.source_id = m.source_id
+     WHERE r.partner_id = ${$(0)} AND r.valid_to IS NULL AND r.record IS NOT NULL AND ${visibleDataset('r', $(0))}
+       AND (${$(1)}::uuid[] IS NULL OR r.dataset_id = ANY(${$(1)}::uuid[])) AND cx_record_permits(r.record, ${$(2)}, ${$(3)})`,
+    params: [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, grant.fields, matches.map((m) => m.datasetId), matches.map((m) => m.sourceId)],
+  };
+}
+
+/** Reads disclosedMatchesSql's answer: the cut records by `datasetId/sourceId`. */
+export function disclosedByMatch(rows: { datasetId: string; sourceId: string; disclosed: Record<string, unknown> }[]): Map<string, Record<string, unknown>> {
   return new Map(rows.map((row) => [`${row.datasetId}/${row.sourceId}`, row.disclosed]));
 }
 
