@@ -8,6 +8,7 @@
 import type { Comparable } from './features.js';
 import { jaroWinklerAbove, oneEditApart } from './metrics.js';
 import { areNicknames } from './nicknames.js';
+import { isKeyboardTypo, transliterationKey } from './spellings.js';
 
 type FieldKind = 'name' | 'date' | 'text' | 'texts' | 'tokens' | 'keyed';
 
@@ -71,6 +72,8 @@ function adjacentSwap(x: string, y: string): boolean {
 const library: { pattern: RegExp; kinds: FieldKind[]; test: (parameter: number, field: FieldSpec) => LevelTest; describe: string }[] = [
   { pattern: /^exact$/, kinds: ['name', 'date', 'text', 'texts', 'keyed'], test: (_, field) => (field.kind === 'date' ? ({ x, y }) => x === y && full(x) : ({ x, y }) => x === y), describe: 'the same value (a date: the same full date)' },
   { pattern: /^nickname$/, kinds: ['name'], test: () => ({ x, y }) => areNicknames(x, y), describe: 'one name a nickname of the other (bill, william)' },
+  { pattern: /^transliterated$/, kinds: ['name'], test: () => ({ x, y }) => transliterationKey(x) === transliterationKey(y), describe: 'the same name in another transliteration or with a letter doubled (oleksii, oleksiy; yehor, yegor; natalija, nataliia; bery, berry)' },
+  { pattern: /^keyboard_typo$/, kinds: ['name'], test: () => ({ x, y }) => isKeyboardTypo(x, y), describe: "one letter struck for its neighbour on the keyboard, digits included (rashad, rasgad; natig, nat8g)" },
   {
     pattern: /^jaro_winkler_(0\.\d+)$/,
     kinds: ['name', 'text', 'texts'],
@@ -131,7 +134,7 @@ export interface Comparison {
   field: ComparableField;
   levels: readonly string[];
   compare(a: Comparable, b: Comparable): number;
-  /** The value whose frequency adjusts an exact match (term-frequency adjustment), for name fields. */
+  /** The value whose frequency adjusts an exact match (term-frequency adjustment), for name and date fields. */
   tfValue?(record: Comparable): string | null;
 }
 
@@ -218,5 +221,5 @@ export function buildComparison(name: string, field: ComparableField, labels: re
       return !x || !y ? 0 : levelOf(x, y, a, b);
     };
   }
-  return { name, field, levels, compare, ...(spec.kind === 'name' ? { tfValue: spec.value! } : {}) };
+  return { name, field, levels, compare, ...(spec.kind === 'name' || spec.kind === 'date' ? { tfValue: spec.value! } : {}) };
 }

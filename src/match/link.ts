@@ -15,14 +15,17 @@ export interface Link {
   grade: MatchGrade | null;
 }
 
-/** Term frequencies of given and family names over some records (shares of those records). */
+/** Term frequencies of given and family names and birth dates over some records (shares of those records). */
 export function termFrequencies(records: Iterable<Comparable>): TermFrequencies {
-  const counts = { given_name: new Map<string, number>(), family_name: new Map<string, number>() };
+  const counts = { given_name: new Map<string, number>(), family_name: new Map<string, number>(), birth_date: new Map<string, number>() };
+  const count = (values: Map<string, number>, value: string | null) => value && values.set(value, (values.get(value) ?? 0) + 1);
   let total = 0;
   for (const record of records) {
     total += 1;
-    if (record.given) counts.given_name.set(record.given, (counts.given_name.get(record.given) ?? 0) + 1);
-    if (record.family) counts.family_name.set(record.family, (counts.family_name.get(record.family) ?? 0) + 1);
+    count(counts.given_name, record.given);
+    count(counts.family_name, record.family);
+    // A date many records share (a placeholder such as 1 January for an unknown day) is weak evidence.
+    count(counts.birth_date, record.birthDate);
   }
   return (comparison, value) => {
     const count = counts[comparison as keyof typeof counts]?.get(value);

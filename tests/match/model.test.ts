@@ -4,7 +4,7 @@ import { phoneticKey, prepare } from '../../src/match/features.js';
 import { jaroWinkler, jaroWinklerAbove, oneEditApart } from '../../src/match/metrics.js';
 import { seededRandom } from '../../src/match/train.js';
 import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../src/match/evaluate.js';
-import { clusterPairs, oneToOne, qualityClusters, type Link } from '../../src/match/link.js';
+import { clusterPairs, oneToOne, qualityClusters, termFrequencies, type Link } from '../../src/match/link.js';
 import { comparatorFor, defaultModel, parseModel, scorePair, withoutConstantFields, ModelError } from '../../src/match/model.js';
 import { blockOn } from '../../src/match/blocking.js';
 import { degenerateLevels, estimateU, trainByPasses, trainModel } from '../../src/match/train.js';
@@ -23,7 +23,7 @@ const levelOf = (name: string, a: CustomerRecord, b: CustomerRecord) => {
 const dateLevel = (a: string, b: string) => levelOf('birth_date', person('a', { birthDate: a }), person('b', { birthDate: b }));
 
 describe('comparisons', () => {
-  it('grade given names: exact, nickname, Jaro-Winkler, phonetic, swapped, initial', () => {
+  it('grade given names: exact, nickname, transliterated, keyboard typo, Jaro-Winkler, phonetic, swapped, initial', () => {
     const given = (a: string, b: string) => levelOf('given_name', person('a', { name: { given: a, family: 'Smith' } }), person('b', { name: { given: b, family: 'Smith' } }));
     expect(given('Robert', 'robert')).toBe('exact');
     expect(given('José', 'Jose')).toBe('exact');
@@ -31,7 +31,13 @@ describe('comparisons', () => {
     expect(given('Liz', 'Elizabeth')).toBe('nickname');
     expect(given('Jonathon', 'Jonathan')).toBe('jaro_winkler_0.92');
     expect(given('Catherine', 'Kathryn')).toBe('nickname');
-    expect(given('Philip', 'Fillip')).toBe('phonetic');
+    // One name in two transliterations (Ukrainian and Russian, Polish and Ukrainian, j and i).
+    for (const [a, b] of [['Oleksii', 'Oleksiy'], ['Yehor', 'Yegor'], ['Natalija', 'Nataliia'], ['Mykhailo', 'Mykhaylo'], ['Alyona', 'Alona'], ['Philip', 'Fillip']] as const) expect(given(a, b), `${a}, ${b}`).toBe('transliterated');
+    // One key struck for its neighbour, a digit too; a letter far away on the keyboard is not that.
+    expect(given('Rashad', 'Rasgad')).toBe('keyboard_typo');
+    expect(given('Natig', 'Nat8g')).toBe('keyboard_typo');
+    expect(given('Natig', 'Natxg')).not.toBe('keyboard_typo');
+    expect(given('Stephen', 'Stiven')).toBe('phonetic');
     expect(given('J', 'John')).toBe('initial');
     expect(given('Mary', 'Olivia')).toBe('different');
     expect(levelOf('given_name', person('a', { name: { given: 'Smith', family: 'John' } }), person('b', { name: { given: 'John', family: 'Smith' } }))).toBe('swapped');
@@ -170,6 +176,20 @@ describe('the Fellegi-Sunter model', () => {
     const common = scorePair(model, a, b, { tf: () => 0.05 });
     const rare = scorePair(model, a, b, { tf: () => 0.00001 });
     expect(rare.matchWeight).toBeGreaterThan(common.matchWeight);
+  });
+
+  it('counts a birth date many records share (1 January for an unknown day) less, when the model adjusts birth dates by frequency', () => {
+    const day = (i: number) => new Date(Date.UTC(1950, 0, 2 + i)).toISOString().slice(0, 10);
+    const records = [...Array.from({ length: 200 }, (_, i) => person(`p${i}`, { birthDate: '1988-01-01' })), person('q1', { birthDate: '1988-06-17' }), ...Array.from({ length: 1799 }, (_, i) => person(`r${i}`, { birthDate: day(i) }))].map(prepare);
+    const tf = termFrequencies(records);
+    expect(tf('birth_date', '1988-01-01')).toBe(0.1);
+    const adjusting = { ...model, termFrequency: [...model.termFrequency, 'birth_date'] };
+    const pair = (date: string) => [prepare(person('x', { name: { given: 'Rustam', family: 'Aliyev' }, birthDate: date })), prepare(person('y', { name: { given: 'Ruslan', family: 'Aliyev' }, birthDate: date }))] as const;
+    const placeholder = scorePair(adjusting, ...pair('1988-01-01'), { tf });
+    const rare = scorePair(adjusting, ...pair('1988-06-17'), { tf });
+    expect(rare.matchWeight - placeholder.matchWeight).toBeGreaterThan(4);
+    // The shipped model adjusts names only: the same date weighs the same.
+    expect(scorePair(model, ...pair('1988-01-01'), { tf }).matchWeight).toBe(scorePair(model, ...pair('1988-06-17'), { tf }).matchWeight);
   });
 
   it('takes household members for two people: a shared address then adds nothing', () => {

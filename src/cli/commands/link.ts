@@ -170,8 +170,10 @@ export function registerLink(program: Command): void {
       '-i, --input <mapping=file...>',
       'training data, each as mapping=file to deduplicate one file, or mapping=left-file,right-file (or mapping=left-file,right-mapping=right-file) to link two',
     )
+    .option('--from <file>', 'a model whose settings (levels, term frequencies, blocking, thresholds) training starts from (default: the shipped one)')
     .option('-o, --out <file>', 'where to write the model (default: standard output)')
-    .action(async (options: { input: string[]; out?: string }) => {
+    .action(async (options: { input: string[]; from?: string; out?: string }) => {
+      const start = chooseModel(options.from);
       // Training still runs in the embedded database (its passes are blocked in SQL): loaded only here.
       const [{ openWorkspace }, { trainOnDatasets }] = await Promise.all([import('../workspace.js'), import('../../services/link-datasets.js')]);
       const workspace = await openWorkspace();
@@ -185,8 +187,8 @@ export function registerLink(program: Command): void {
           const right = rightFile ? await workspace.load(rightFile, rightMapping ?? mapping, `train-${index}-right`) : left;
           sides.push({ left, right, label: rightFile ? `${leftFile} × ${rightFile}` : leftFile });
         }
-        // Comparisons the data never fill keep the shipped model's levels.
-        const result = await trainOnDatasets(workspace.db, sides, defaultModel());
+        // Comparisons the data never fill keep the starting model's parameters.
+        const result = await trainOnDatasets(workspace.db, sides, start);
         const problems = degenerateLevels(result.model);
         if (problems.length) throw new CliError(`the trained model is degenerate and was not written: ${problems.join('; ')}`);
         const text = `${JSON.stringify(result.model, null, 2)}\n`;
