@@ -230,6 +230,16 @@ async function withLinkage<T>(db: Queryable, left: DatasetScope, right: DatasetS
 }
 
 /**
+ * A training pass leaves out values more than this many records share: a placeholder birth date
+ * (1 January for an unknown day) or a very common name brings together mostly strangers, and
+ * quadratically many of them, so that EM took the pairs sharing a family name besides for its
+ * matches. Foreigners, trained with birth-date frequencies: given names' m for `different` 0.40
+ * without a limit, 0.26 with 20 (about 0.14 true); clustered F1 0.885 → 0.905 (with 5: 0.908,
+ * 10: 0.904, 50: 0.895). Duplicates of one person rarely number 20.
+ */
+const TRAINING_BLOCK_LIMIT = 20;
+
+/**
  * Pairs that agree on one key, for a training pass blocked on it: at most about `limit`, the left
  * side sampled (seeded, so a run can be repeated) when there are more.
  */
@@ -240,7 +250,9 @@ export async function selectPairsAgreeingOn(db: Queryable, left: DatasetScope, r
     const share = Math.min(1, limit / Math.max(sizes![key]!, 1));
     const sampled = share < 1 ? `(SELECT * FROM l WHERE ('x' || left(md5(source_id), 8))::bit(32)::int8 < ${Math.floor(share * 2 ** 32)}) l` : 'l';
     const grouped = await db.query<{ leftId: string; rightIds: string[] }>(
-      `${sides} SELECT l.source_id AS "leftId", array_agg(r.source_id) AS "rightIds" FROM ${sampled} JOIN r ON l.${key} = r.${key}${order} GROUP BY l.source_id`,
+      `${sides}, small AS (SELECT ${key} FROM r WHERE ${key} IS NOT NULL GROUP BY ${key} HAVING count(*) <= ${TRAINING_BLOCK_LIMIT})
+       SELECT l.source_id AS "leftId", array_agg(r.source_id) AS "rightIds" FROM ${sampled} JOIN r ON l.${key} = r.${key}${order}
+       WHERE l.${key} IN (SELECT ${key} FROM small) GROUP BY l.source_id`,
       params,
     );
     return grouped.flatMap(({ leftId, rightIds }) => rightIds.map((rightId) => ({ leftId, rightId })));

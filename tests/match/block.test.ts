@@ -6,7 +6,7 @@ import { readOfflineFile } from '../../src/cli/offline-files.js';
 import { createWorkspace, type Workspace } from '../../src/cli/workspace.js';
 import { blockRecords, trigramSimilarity } from '../../src/match/block.js';
 import { defaultBlocking } from '../../src/match/blocking.js';
-import { selectCandidatePairs } from '../../src/store/candidates.js';
+import { selectCandidatePairs, selectPairsAgreeingOn } from '../../src/store/candidates.js';
 import { createTestDatabase, engineUnderTest } from '../helpers/database.js';
 import { sharedData } from '../helpers/mapping.js';
 
@@ -51,6 +51,19 @@ describe(`blocking in memory against blocking in SQL on ${engineUnderTest}`, () 
     expect(memory.blocking.rules.some((rule) => rule.refinedBy)).toBe(true);
     expect(ordered(memory.pairs)).toEqual(ordered(sql.pairs));
     expect(memory.blocking).toEqual(sql.blocking);
+  });
+
+  it('leaves out of a training pass the values more than 20 records share (a placeholder birth date)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cx-block-'));
+    const rows = [
+      ...Array.from({ length: 25 }, (_, i) => `p${i},Given${i},Family${i},1988-01-01,,,`),
+      'a1,Rustam,Aliyev,1990-05-05,,,',
+      'a2,Rustam,Aliev,1990-05-05,,,',
+      'a3,Leyla,Mammadova,1975-11-30,,,',
+    ];
+    writeFileSync(join(dir, 'people.csv'), ['unique_id,first_name,surname,dob,city,email,cluster', ...rows].join('\n'));
+    const stored = await workspace.load(join(dir, 'people.csv'), 'splink-fake-1000', 'placeholder-dates');
+    expect(unordered(await selectPairsAgreeingOn(workspace.db, stored, stored, 'birth_date'))).toEqual(['a1 a2']);
   });
 
   it("computes trigram similarity as pg_trgm's similarity()", async () => {
