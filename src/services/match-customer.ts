@@ -197,7 +197,7 @@ async function findMatches(
 
   // Each candidate is scored by the model its dataset names (the grantor's choice); candidates are
   // found by the rules of every model the searched datasets name, the shipped one's among them.
-  const { modelFor, models } = await modelsForDatasets(ctx.db, grant.grantorId, grant.datasets);
+  const { modelFor, models } = await modelsForDatasets(ctx.db, grant.grantorId, grant.datasets, { recent: true });
   const candidates = await selectProbeCandidates(ctx.db, grant, keys, mergeBlocking(models.map((m) => m.blocking)));
   if (!nameStatistics || Date.now() - nameStatistics.at > 60_000) nameStatistics = { at: Date.now(), statistics: await selectNameStatistics(ctx.db) };
   const { statistics } = nameStatistics;

@@ -80,6 +80,7 @@ export async function chooseDatasetModel({ ctx, datasetId, input }: { ctx: Servi
     await setDatasetModel(tx, partnerId, datasetId, modelId);
     await recordEvent(tx, ctx, { action: 'dataset.model', targetType: 'dataset', targetId: datasetId, details: { model: modelId } });
   });
+  forgetModelChoices(ctx.db, partnerId);
   return findOwnDataset(ctx.db, partnerId, datasetId);
 }
 
@@ -108,12 +109,49 @@ export async function modelNamed(db: Queryable, partnerId: string, name: ModelNa
   return parsedModel(name, stored.model);
 }
 
+type DatasetModels = Awaited<ReturnType<typeof selectDatasetModels>>;
+
+/**
+ * Which models datasets name, as single queries read them: remembered per database for
+ * MODEL_CHOICE_MS, a statement fewer a match. Choosing a model forgets the partner's choices in this
+ * process at once; another process of the exchange sees a new choice within that time. A choice
+ * says how the grantor's records are scored, not who may read them: keys, consent and revocation
+ * are read on every request.
+ */
+const MODEL_CHOICE_MS = 5_000;
+const choices = new WeakMap<Queryable, Map<string, { at: number; named: Promise<DatasetModels> }>>();
+
+function recentDatasetModels(db: Queryable, partnerId: string, datasetIds: string[] | null): Promise<DatasetModels> {
+  let remembered = choices.get(db);
+  if (!remembered) choices.set(db, (remembered = new Map()));
+  const key = `${partnerId}|${datasetIds ? [...datasetIds].sort().join(',') : '*'}`;
+  const found = remembered.get(key);
+  if (found && Date.now() - found.at < MODEL_CHOICE_MS) return found.named;
+  if (remembered.size >= 1_000) remembered.clear();
+  const named = selectDatasetModels(db, partnerId, datasetIds);
+  remembered.set(key, { at: Date.now(), named });
+  named.catch(() => remembered.delete(key));
+  return named;
+}
+
+function forgetModelChoices(db: Queryable, partnerId: string): void {
+  const remembered = choices.get(db);
+  for (const key of remembered?.keys() ?? []) if (key.startsWith(`${partnerId}|`)) remembered!.delete(key);
+}
+
 /**
  * The model each of a partner's datasets names, with its name (the default for the others), for
  * the given datasets or (null) all of them; and the models in play, the default among them.
+ * `recent` accepts a choice up to MODEL_CHOICE_MS old (single queries).
  */
-export async function modelsForDatasets(db: Queryable, partnerId: string, datasetIds: readonly string[] | null): Promise<{ modelFor: (datasetId: string) => { model: MatchModel; name: ModelName }; models: MatchModel[] }> {
-  const named = await selectDatasetModels(db, partnerId, datasetIds && [...new Set(datasetIds)]);
+export async function modelsForDatasets(
+  db: Queryable,
+  partnerId: string,
+  datasetIds: readonly string[] | null,
+  options: { recent?: boolean } = {},
+): Promise<{ modelFor: (datasetId: string) => { model: MatchModel; name: ModelName }; models: MatchModel[] }> {
+  const ids = datasetIds && [...new Set(datasetIds)];
+  const named = await (options.recent ? recentDatasetModels(db, partnerId, ids) : selectDatasetModels(db, partnerId, ids));
   const models = new Map<string, MatchModel>([['default', defaultModel()]]);
   for (const { id, model } of named.values()) models.set(id, parsedModel(id, model));
   return {
