@@ -8,6 +8,7 @@ import { doubleMetaphone } from 'double-metaphone';
 import { pinyin } from 'pinyin-pro';
 import type { CustomerRecord } from '../standard/customer.js';
 import { isHanName, nameKey } from '../standard/normalise/names.js';
+import { transliterationKey } from './spellings.js';
 
 /** Double Metaphone primary code of a Latin name; Chinese names are indexed on their characters. */
 export function phoneticKey(name: string): string | null {
@@ -83,6 +84,9 @@ export interface Comparable {
   family: string | null;
   givenPhonetic: string | null;
   familyPhonetic: string | null;
+  /** The names in one spelling of their transliterations (src/match/spellings.ts), for the `transliterated` level. */
+  givenSpelling: string | null;
+  familySpelling: string | null;
   /** YYYY-MM-DD, or a partial YYYY-MM or YYYY. */
   birthDate: string | null;
   /** female or male; anything else compares as unknown. */
@@ -119,6 +123,8 @@ export function prepare(record: CustomerRecord): Comparable {
     family,
     givenPhonetic: soundOf(given),
     familyPhonetic: soundOf(family),
+    givenSpelling: given && transliterationKey(given),
+    familySpelling: family && transliterationKey(family),
     birthDate: record.birthDate ?? null,
     gender: record.gender === 'female' || record.gender === 'male' ? record.gender : null,
     emails: [...new Set((record.emails ?? []).map((e) => e.address.toLowerCase()))],

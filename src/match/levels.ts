@@ -8,7 +8,7 @@
 import type { Comparable } from './features.js';
 import { jaroWinklerAbove, oneEditApart } from './metrics.js';
 import { areNicknames } from './nicknames.js';
-import { isKeyboardTypo, transliterationKey } from './spellings.js';
+import { isKeyboardTypo } from './spellings.js';
 
 type FieldKind = 'name' | 'date' | 'text' | 'texts' | 'tokens' | 'keyed';
 
@@ -22,14 +22,16 @@ interface FieldSpec {
   entries?: (record: Comparable) => ReadonlyMap<string, string>;
   tokens?: (record: Comparable) => ReadonlySet<string>;
   phonetic?: (record: Comparable) => string | null;
+  /** The name in one spelling of its transliterations, computed once a record. */
+  spelling?: (record: Comparable) => string | null;
   /** The record's other name, for `swapped`. */
   other?: (record: Comparable) => string | null;
 }
 
 /** The fields a comparison may compare: the forms of src/match/features.ts. */
 export const comparableFields = {
-  given_name: { kind: 'name', value: (r) => r.given, phonetic: (r) => r.givenPhonetic, other: (r) => r.family },
-  family_name: { kind: 'name', value: (r) => r.family, phonetic: (r) => r.familyPhonetic, other: (r) => r.given },
+  given_name: { kind: 'name', value: (r) => r.given, phonetic: (r) => r.givenPhonetic, spelling: (r) => r.givenSpelling, other: (r) => r.family },
+  family_name: { kind: 'name', value: (r) => r.family, phonetic: (r) => r.familyPhonetic, spelling: (r) => r.familySpelling, other: (r) => r.given },
   birth_date: { kind: 'date', value: (r) => r.birthDate },
   gender: { kind: 'text', value: (r) => r.gender },
   email: { kind: 'texts', values: (r) => r.emails },
@@ -72,7 +74,7 @@ function adjacentSwap(x: string, y: string): boolean {
 const library: { pattern: RegExp; kinds: FieldKind[]; test: (parameter: number, field: FieldSpec) => LevelTest; describe: string }[] = [
   { pattern: /^exact$/, kinds: ['name', 'date', 'text', 'texts', 'keyed'], test: (_, field) => (field.kind === 'date' ? ({ x, y }) => x === y && full(x) : ({ x, y }) => x === y), describe: 'the same value (a date: the same full date)' },
   { pattern: /^nickname$/, kinds: ['name'], test: () => ({ x, y }) => areNicknames(x, y), describe: 'one name a nickname of the other (bill, william)' },
-  { pattern: /^transliterated$/, kinds: ['name'], test: () => ({ x, y }) => transliterationKey(x) === transliterationKey(y), describe: 'the same name in another transliteration or with a letter doubled (oleksii, oleksiy; yehor, yegor; natalija, nataliia; bery, berry)' },
+  { pattern: /^transliterated$/, kinds: ['name'], test: (_, field) => ({ a, b }) => field.spelling!(a) === field.spelling!(b), describe: 'the same name in another transliteration or with a letter doubled (oleksii, oleksiy; yehor, yegor; natalija, nataliia; bery, berry)' },
   { pattern: /^keyboard_typo$/, kinds: ['name'], test: () => ({ x, y }) => isKeyboardTypo(x, y), describe: "one letter struck for its neighbour on the keyboard, digits included (rashad, rasgad; natig, nat8g)" },
   {
     pattern: /^jaro_winkler_(0\.\d+)$/,
