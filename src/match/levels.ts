@@ -75,7 +75,7 @@ const library: { pattern: RegExp; kinds: FieldKind[]; test: (parameter: number, 
   { pattern: /^exact$/, kinds: ['name', 'date', 'text', 'texts', 'keyed'], test: (_, field) => (field.kind === 'date' ? ({ x, y }) => x === y && full(x) : ({ x, y }) => x === y), describe: 'the same value (a date: the same full date)' },
   { pattern: /^nickname$/, kinds: ['name'], test: () => ({ x, y }) => areNicknames(x, y), describe: 'one name a nickname of the other (bill, william)' },
   { pattern: /^transliterated$/, kinds: ['name'], test: (_, field) => ({ a, b }) => field.spelling!(a) === field.spelling!(b), describe: 'the same name in another transliteration or with a letter doubled (oleksii, oleksiy; yehor, yegor; natalija, nataliia; bery, berry)' },
-  { pattern: /^keyboard_typo$/, kinds: ['name'], test: () => ({ x, y }) => isKeyboardTypo(x, y), describe: "one letter struck for its neighbour on the keyboard, digits included (rashad, rasgad; natig, nat8g)" },
+  { pattern: /^keyboard_typo$/, kinds: ['name'], test: () => ({ x, y }) => isKeyboardTypo(x, y), describe: 'one letter struck for its neighbour on the keyboard, digits included (rashad, rasgad; natig, nat8g)' },
   {
     pattern: /^jaro_winkler_(0\.\d+)$/,
     kinds: ['name', 'text', 'texts'],

@@ -255,7 +255,7 @@ async function findMatches(
   const spend = results.length ? spendProbeBudget(ctx, grant, probe, request.q, results) : undefined;
 
   const secrets = secretsFor(ctx.config);
-  // The query changes no data: its event goes with the verification's, and the probe count with both, in one transaction.
+  // The query changes no data: its event goes with the verification's, and the probe count with both, in one statement.
   const event: AuditFact = {
     action: 'match.query',
     targetType: 'consent',
