@@ -48,12 +48,34 @@ interface ComparedPairs {
   width: number;
 }
 
-function compareCandidates(model: MatchModel, pairs: { leftId: string; rightId: string }[], left: Map<string, Comparable>, right: Map<string, Comparable>): ComparedPairs {
+/**
+ * Pairs a long loop handles between turns of the event loop: so that a job's progress is written,
+ * a server's statements are sent (the recall estimate runs meanwhile), and other requests are
+ * answered while a linkage is scored.
+ */
+const PAIRS_A_TURN = 50_000;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function compareCandidates(
+  model: MatchModel,
+  pairs: { leftId: string; rightId: string }[],
+  left: Map<string, Comparable>,
+  right: Map<string, Comparable>,
+  onProgress?: (done: number) => void,
+): Promise<ComparedPairs> {
   const comparator = comparatorFor(model);
   const width = comparator.comparisons.length;
   const present = pairs.filter((pair) => left.has(pair.leftId) && right.has(pair.rightId));
   const vectors = new Uint8Array(present.length * width);
-  present.forEach((pair, i) => comparator.compare(left.get(pair.leftId)!, right.get(pair.rightId)!, vectors.subarray(i * width, (i + 1) * width)));
+  for (let from = 0; from < present.length; from += PAIRS_A_TURN) {
+    await nextTurn();
+    const to = Math.min(from + PAIRS_A_TURN, present.length);
+    for (let i = from; i < to; i += 1) {
+      const pair = present[i]!;
+      comparator.compare(left.get(pair.leftId)!, right.get(pair.rightId)!, vectors.subarray(i * width, (i + 1) * width));
+    }
+    onProgress?.(to);
+  }
   return { pairs: present, vectors, width };
 }
 
@@ -62,22 +84,25 @@ function* vectorsOf({ vectors, width }: ComparedPairs): Generator<Uint8Array> {
 }
 
 /** Scores every compared pair and keeps those at or above `threshold`, best first. */
-function scorePairs(
+async function scorePairs(
   compared: ComparedPairs,
   left: Map<string, Comparable>,
   model: MatchModel,
   options: { threshold: number; tf?: TermFrequencies; onProgress?: (done: number) => void },
-): Link[] {
+): Promise<Link[]> {
   const links: Link[] = [];
   let index = 0;
   for (const vector of vectorsOf(compared)) {
+    if (index % PAIRS_A_TURN === 0) {
+      if (index) options.onProgress?.(index);
+      await nextTurn();
+    }
     const pair = compared.pairs[index]!;
     const score = scoreVector(model, vector, { tf: options.tf, a: left.get(pair.leftId)! });
     if (score.probability >= options.threshold) {
       links.push({ ...pair, probability: score.probability, matchWeight: score.matchWeight, grade: score.grade });
     }
     index += 1;
-    if (options.onProgress && index % 50_000 === 0) options.onProgress(index);
   }
   return links.sort((x, y) => y.matchWeight - x.matchWeight || x.leftId.localeCompare(y.leftId) || x.rightId.localeCompare(y.rightId));
 }
@@ -223,11 +248,15 @@ export interface LinkOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
-export interface LinkResult {
-  links: Link[];
-  candidatePairs: number;
+export interface LinkResult extends ScoredLinkage {
   /** What blocking did: each rule's pairs, how too-large rules were refined, and its recall estimate. */
   blocking: BlockingReport;
+}
+
+/** What scoring a linkage's candidate pairs gives (blocking reports on its own). */
+export interface ScoredLinkage {
+  links: Link[];
+  candidatePairs: number;
   leftRecords: number;
   rightRecords: number;
   clusters?: Map<string, string>;
@@ -256,19 +285,18 @@ const MIN_RECORDS_FOR_CONSTANT = 100;
  * fitted to the two sides (calibrate), pairs kept at or above the threshold, one to one or
  * clustered on request. Term frequencies come from the right-hand side, the data being searched.
  */
-export function linkCandidates(
+export async function linkCandidates(
   pairs: { leftId: string; rightId: string }[],
-  blocking: BlockingReport,
   leftRecords: Map<string, Comparable>,
   rightRecords: Map<string, Comparable>,
   within: boolean,
   options: LinkOptions,
-): LinkResult {
+): Promise<ScoredLinkage> {
   // Random pairs only say a field is constant when there are enough records to draw them from.
   const enough = leftRecords.size >= MIN_RECORDS_FOR_CONSTANT && rightRecords.size >= MIN_RECORDS_FOR_CONSTANT;
-  const compared = compareCandidates(options.model, pairs, leftRecords, rightRecords);
+  const compared = await compareCandidates(options.model, pairs, leftRecords, rightRecords, (done) => options.onProgress?.('compared', done, pairs.length));
   const { model, calibration } = enough ? calibrateToSides(options.model, compared, leftRecords, rightRecords, within) : { model: options.model, calibration: null };
-  let links = scorePairs(compared, leftRecords, model, {
+  let links = await scorePairs(compared, leftRecords, model, {
     threshold: options.threshold,
     tf: termFrequencies(rightRecords.values()),
     onProgress: (done) => options.onProgress?.('scored', done, pairs.length),
@@ -288,5 +316,5 @@ export function linkCandidates(
       );
     }
   }
-  return { links, candidatePairs: pairs.length, blocking, constantFields: calibration?.constantFields ?? [], calibration, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment, clusterReport };
+  return { links, candidatePairs: pairs.length, constantFields: calibration?.constantFields ?? [], calibration, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment, clusterReport };
 }

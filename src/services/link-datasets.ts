@@ -3,7 +3,7 @@ import { defaultBlocking } from '../match/blocking.js';
 import { linkCandidates, prepareAll, type LinkOptions, type LinkResult } from '../match/link.js';
 import { calibrate } from '../match/calibrate.js';
 import { comparatorOfStart, estimateU, trainByPasses, type TrainingPass, type TrainingResult, type TrainingStart } from '../match/train.js';
-import { selectCandidatePairs, selectDatasetRecords, selectPairsAgreeingOn, trainingPassKeys, type DatasetScope } from '../store/candidates.js';
+import { selectCandidatePairs, selectDatasetRecords, selectPairsAgreeingOn, trainingPassKeys, withCandidatePairs, type DatasetScope } from '../store/candidates.js';
 import type { Queryable } from '../store/database.js';
 
 async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope) {
@@ -16,12 +16,24 @@ async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope)
 /**
  * Links the records of `left` to those of `right` (or deduplicates one dataset when both are the
  * same): candidate pairs by the blocking rules in SQL, then scored and kept as linkCandidates does.
+ * The records are read and prepared while the database blocks, and scored while it estimates the
+ * blocking's recall (on a server, the two work at once).
  */
 export async function linkDatasets(db: Queryable, left: DatasetScope, right: DatasetScope, options: LinkOptions): Promise<LinkResult> {
-  const { pairs, blocking } = await selectCandidatePairs(db, left, right, { blocking: options.model.blocking });
-  options.onProgress?.('candidates', pairs.length, pairs.length);
-  const { within, leftRecords, rightRecords } = await loadSides(db, left, right);
-  return linkCandidates(pairs, blocking, leftRecords, rightRecords, within, options);
+  const loading = loadSides(db, left, right);
+  // Awaited below; handled now, so that a read failing while blocking runs is no unhandled rejection.
+  loading.catch(() => {});
+  try {
+    const { result, blocking } = await withCandidatePairs(db, left, right, { blocking: options.model.blocking }, async (pairs) => {
+      options.onProgress?.('candidates', pairs.length, pairs.length);
+      const { within, leftRecords, rightRecords } = await loading;
+      return linkCandidates(pairs, leftRecords, rightRecords, within, options);
+    });
+    return { ...result, blocking };
+  } finally {
+    // Blocking may fail first: the read still ends before its connection is let go of.
+    await loading.catch(() => {});
+  }
 }
 
 /**

@@ -6,7 +6,8 @@ import { readOfflineFile } from '../../src/cli/offline-files.js';
 import { createWorkspace, type Workspace } from '../../src/cli/workspace.js';
 import { blockRecords, trigramSimilarity } from '../../src/match/block.js';
 import { defaultBlocking } from '../../src/match/blocking.js';
-import { selectCandidatePairs, selectPairsAgreeingOn } from '../../src/store/candidates.js';
+import { selectCandidatePairs, selectPairsAgreeingOn, withCandidatePairs } from '../../src/store/candidates.js';
+import type { Queryable } from '../../src/store/database.js';
 import { createTestDatabase, engineUnderTest } from '../helpers/database.js';
 import { sharedData } from '../helpers/mapping.js';
 
@@ -64,6 +65,19 @@ describe(`blocking in memory against blocking in SQL on ${engineUnderTest}`, () 
     writeFileSync(join(dir, 'people.csv'), ['unique_id,first_name,surname,dob,city,email,cluster', ...rows].join('\n'));
     const stored = await workspace.load(join(dir, 'people.csv'), 'splink-fake-1000', 'placeholder-dates');
     expect(unordered(await selectPairsAgreeingOn(workspace.db, stored, stored, 'birth_date'))).toEqual(['a1 a2']);
+  });
+
+  it('switches JIT off while a linkage blocks and scores, and leaves its connection as it found it', async () => {
+    const stored = await workspace.load(`${sharedData}other/RLdata500.csv`, 'rldata500', 'jit');
+    const jit = async (db: Queryable) => (await db.query<{ jit: string }>('SHOW jit'))[0]!.jit;
+    // In one transaction, so that every statement runs on the one connection whose setting is read.
+    await workspace.db.transaction(async (tx) => {
+      const before = await jit(tx);
+      const { result } = await withCandidatePairs(tx, stored, stored, {}, async (pairs) => ({ pairs: pairs.length, during: await jit(tx) }));
+      expect(result.pairs).toBeGreaterThan(100);
+      expect(result.during).toBe('off');
+      expect(await jit(tx)).toBe(before);
+    });
   });
 
   it("computes trigram similarity as pg_trgm's similarity()", async () => {

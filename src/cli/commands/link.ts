@@ -52,7 +52,7 @@ async function offlineLinkage(
   const within = left === right;
   const { pairs, blocking } = await blockRecords(left.blocking, within ? left.blocking : right.blocking, model.blocking);
   progress('candidates', pairs.length, pairs.length);
-  const result = linkCandidates(pairs, blocking, left.comparables, right.comparables, within, { model, threshold, onProgress: progress, ...extra });
+  const result = { ...(await linkCandidates(pairs, left.comparables, right.comparables, within, { model, threshold, onProgress: progress, ...extra })), blocking };
   writePairs(result.links, options.out);
   const what = within ? `deduplicated ${result.leftRecords} records` : `linked ${result.leftRecords} × ${result.rightRecords} records`;
   process.stderr.write(`${what}: ${result.candidatePairs} candidate pairs compared, ${result.links.length} pairs, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
