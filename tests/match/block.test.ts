@@ -67,6 +67,18 @@ describe(`blocking in memory against blocking in SQL on ${engineUnderTest}`, () 
     expect(unordered(await selectPairsAgreeingOn(workspace.db, stored, stored, 'birth_date'))).toEqual(['a1 a2']);
   });
 
+  it('gives a pair several rules bring together (a date, an email, its local part) once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cx-block-'));
+    const rows = ['e1,Anna,Berg,1980-02-03,,anna@x.org,', 'e2,Ann,Berg,1980-02-03,,anna@x.org,', 'e3,Zed,Quo,,,anna@y.org,', 'e4,Olga,Nil,1999-09-09,,olga@z.org,'];
+    const file = join(dir, 'people.csv');
+    writeFileSync(file, ['unique_id,first_name,surname,dob,city,email,cluster', ...rows].join('\n'));
+    const stored = await workspace.load(file, 'splink-fake-1000', 'several-rules');
+    const sql = await selectCandidatePairs(workspace.db, stored, stored, { blocking: defaultBlocking() });
+    expect(unordered(sql.pairs)).toEqual(['e1 e2', 'e1 e3', 'e2 e3']);
+    const records = (await readOfflineFile(file, 'splink-fake-1000')).blocking;
+    expect(unordered((await blockRecords(records, records, defaultBlocking())).pairs)).toEqual(unordered(sql.pairs));
+  });
+
   it('switches JIT off while a linkage blocks and scores, and leaves its connection as it found it', async () => {
     const stored = await workspace.load(`${sharedData}other/RLdata500.csv`, 'rldata500', 'jit');
     const jit = async (db: Queryable) => (await db.query<{ jit: string }>('SHOW jit'))[0]!.jit;
