@@ -23,6 +23,8 @@ export const configSchema = z.object({
   UPLOAD_WORKER_MIN_BYTES: byteSize.default(4 * 1024 * 1024),
   /** Mapping workers at once; by default one core fewer than the machine has, leaving one for the service and the database. */
   UPLOAD_WORKERS: z.coerce.number().int().min(0).default(Math.max(1, availableParallelism() - 1)),
+  /** Linkage jobs that compare in a second thread at once (each holds another copy of the records it links); 0: all in the service's thread. */
+  LINKAGE_WORKERS: z.coerce.number().int().min(0).default(1),
   /** The exchange's id: the audience (`aud`) every consent token must name. */
   EXCHANGE_ID: z.string().min(1).max(200).default('urn:customer-exchange'),
   CONSENT_MAX_LIFETIME_DAYS: z.coerce.number().positive().max(3650).default(90),

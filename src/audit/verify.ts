@@ -4,10 +4,7 @@
  * stored hashes), the tree is rebuilt and compared with the stored tiles and with every signed
  * checkpoint, and every event must be logged or queued. Reports every problem, in log order.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../core/worker-thread.js';
 import type { Database } from '../store/database.js';
 import { countEventsAndQueued, logSize, selectCheckpoints, selectEntriesWithDigests, selectEntryPage, selectLeafTiles, selectUnloggedEventIds } from '../store/audit-log.js';
 import { LeafCheck, type LeafPage, type LeafProblem } from './leaf-check.js';
@@ -54,18 +51,8 @@ function inThread(checkpoints: [string, string][]): LeafChecker {
   };
 }
 
-/** From the sources (tsx, the tests) the worker is TypeScript too: it registers tsx first, as bin/cx.js does. */
 function inWorker(checkpoints: [string, string][]): LeafChecker {
-  const fromSources = import.meta.url.endsWith('.ts');
-  const url = new URL(`./leaf-check-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url);
-  const workerData = { checkpoints, tileWidth: TILE_WIDTH };
-  let worker: Worker;
-  if (fromSources) {
-    const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-    worker = new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData });
-  } else {
-    worker = new Worker(url, { workerData });
-  }
+  const worker = startWorker(import.meta.url, 'leaf-check-worker', { checkpoints, tileWidth: TILE_WIDTH });
   const done = new Promise<{ problems: LeafProblem[]; size: bigint }>((resolve, reject) => {
     worker.once('message', (answer: { problems: LeafProblem[]; size: string }) => resolve({ problems: answer.problems, size: BigInt(answer.size) }));
     worker.once('error', reject);

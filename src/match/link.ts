@@ -33,8 +33,28 @@ export function termFrequencies(records: Iterable<Comparable>): TermFrequencies 
   };
 }
 
+/**
+ * Pairs a long loop handles between turns of the event loop: so that a job's progress is written,
+ * a server's statements are sent (the recall estimate runs meanwhile), and other requests are
+ * answered while a linkage is scored.
+ */
+const PAIRS_A_TURN = 50_000;
+/** Records prepared a turn (a record costs about as much as five pairs). */
+const RECORDS_A_TURN = 10_000;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function prepareAll(records: { sourceId: string; record: CustomerRecord }[]): Map<string, Comparable> {
   return new Map(records.map(({ sourceId, record }) => [sourceId, prepare(record)]));
+}
+
+/** prepareAll between turns of the event loop: a server's statements go out meanwhile. */
+export async function prepareAllYielding(records: { sourceId: string; record: CustomerRecord }[]): Promise<Map<string, Comparable>> {
+  const prepared = new Map<string, Comparable>();
+  for (let from = 0; from < records.length; from += RECORDS_A_TURN) {
+    await nextTurn();
+    for (const { sourceId, record } of records.slice(from, from + RECORDS_A_TURN)) prepared.set(sourceId, prepare(record));
+  }
+  return prepared;
 }
 
 /**
@@ -48,13 +68,14 @@ interface ComparedPairs {
   width: number;
 }
 
-/**
- * Pairs a long loop handles between turns of the event loop: so that a job's progress is written,
- * a server's statements are sent (the recall estimate runs meanwhile), and other requests are
- * answered while a linkage is scored.
- */
-const PAIRS_A_TURN = 50_000;
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Another thread that compares pairs under the same model, of the same records (src/services/compare-in-worker.ts). */
+export interface PairHelper {
+  /** The pairs' comparison vectors, flat, as compareCandidates lays them out. */
+  compare(pairs: { leftId: string; rightId: string }[]): Promise<Uint8Array>;
+  /** Fewer pairs than this are compared in one thread (sending them would cost more than it saves). */
+  fromPairs: number;
+}
 
 async function compareCandidates(
   model: MatchModel,
@@ -62,19 +83,28 @@ async function compareCandidates(
   left: Map<string, Comparable>,
   right: Map<string, Comparable>,
   onProgress?: (done: number) => void,
+  helper?: PairHelper,
 ): Promise<ComparedPairs> {
   const comparator = comparatorFor(model);
   const width = comparator.comparisons.length;
   const present = pairs.filter((pair) => left.has(pair.leftId) && right.has(pair.rightId));
   const vectors = new Uint8Array(present.length * width);
-  for (let from = 0; from < present.length; from += PAIRS_A_TURN) {
+  // The helper takes the second half, this thread the first.
+  const here = helper && present.length >= helper.fromPairs ? Math.floor(present.length / 2) : present.length;
+  const helped = here < present.length ? helper!.compare(present.slice(here)) : undefined;
+  helped?.catch(() => {});
+  for (let from = 0; from < here; from += PAIRS_A_TURN) {
     await nextTurn();
-    const to = Math.min(from + PAIRS_A_TURN, present.length);
+    const to = Math.min(from + PAIRS_A_TURN, here);
     for (let i = from; i < to; i += 1) {
       const pair = present[i]!;
       comparator.compare(left.get(pair.leftId)!, right.get(pair.rightId)!, vectors.subarray(i * width, (i + 1) * width));
     }
     onProgress?.(to);
+  }
+  if (helped) {
+    vectors.set(await helped, here * width);
+    onProgress?.(present.length);
   }
   return { pairs: present, vectors, width };
 }
@@ -245,6 +275,8 @@ export interface LinkOptions {
   cluster?: boolean;
   /** The probability a link needs to join a cluster (default: the pairs' threshold). */
   clusterThreshold?: number;
+  /** Another thread that compares half of the pairs of a large linkage. */
+  helper?: PairHelper;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -294,7 +326,7 @@ export async function linkCandidates(
 ): Promise<ScoredLinkage> {
   // Random pairs only say a field is constant when there are enough records to draw them from.
   const enough = leftRecords.size >= MIN_RECORDS_FOR_CONSTANT && rightRecords.size >= MIN_RECORDS_FOR_CONSTANT;
-  const compared = await compareCandidates(options.model, pairs, leftRecords, rightRecords, (done) => options.onProgress?.('compared', done, pairs.length));
+  const compared = await compareCandidates(options.model, pairs, leftRecords, rightRecords, (done) => options.onProgress?.('compared', done, pairs.length), options.helper);
   const { model, calibration } = enough ? calibrateToSides(options.model, compared, leftRecords, rightRecords, within) : { model: options.model, calibration: null };
   let links = await scorePairs(compared, leftRecords, model, {
     threshold: options.threshold,

@@ -1,16 +1,48 @@
 export type { LinkOptions, LinkResult } from '../match/link.js';
 import { defaultBlocking } from '../match/blocking.js';
-import { linkCandidates, prepareAll, type LinkOptions, type LinkResult } from '../match/link.js';
+import { linkCandidates, prepareAllYielding, type LinkOptions, type LinkResult } from '../match/link.js';
 import { calibrate } from '../match/calibrate.js';
+import type { MatchModel } from '../match/model.js';
 import { comparatorOfStart, estimateU, trainByPasses, type TrainingPass, type TrainingResult, type TrainingStart } from '../match/train.js';
 import { selectCandidatePairs, selectDatasetRecords, selectPairsAgreeingOn, trainingPassKeys, withCandidatePairs, type DatasetScope } from '../store/candidates.js';
 import type { Queryable } from '../store/database.js';
+import { compareInWorker } from './compare-in-worker.js';
 
-async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope) {
+/**
+ * Records (both sides together) and candidate pairs from which a linkage compares in two threads;
+ * below, one is quicker (a worker costs its start and a copy of the records).
+ */
+const TWO_THREADS_FROM = { records: 20_000, pairs: 20_000 };
+
+/** Comparing workers of this process now. */
+let comparingWorkers = 0;
+
+interface CompareAlso {
+  model: MatchModel;
+  /** A worker or none, whatever the sizes; by default one when there are many records and fewer than `maxWorkers` (default 1) are busy. */
+  twoThreads?: boolean;
+  maxWorkers?: number;
+}
+
+/** Both sides' records, prepared; with a worker that compares too, as `compareAlso` says. */
+async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope, compareAlso?: CompareAlso) {
   const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
-  const leftRecords = prepareAll(await selectDatasetRecords(db, left));
-  const rightRecords = within ? leftRecords : prepareAll(await selectDatasetRecords(db, right));
-  return { within, leftRecords, rightRecords };
+  const leftRead = await selectDatasetRecords(db, left);
+  const rightRead = within ? null : await selectDatasetRecords(db, right);
+  const worthIt = leftRead.length + (rightRead?.length ?? 0) >= TWO_THREADS_FROM.records && comparingWorkers < (compareAlso?.maxWorkers ?? 1);
+  const helper = compareAlso && (compareAlso.twoThreads ?? worthIt) ? compareInWorker(compareAlso.model, leftRead, rightRead, compareAlso.twoThreads ? 1 : TWO_THREADS_FROM.pairs) : undefined;
+  if (helper) comparingWorkers += 1;
+  try {
+    const leftRecords = await prepareAllYielding(leftRead);
+    const rightRecords = rightRead ? await prepareAllYielding(rightRead) : leftRecords;
+    return { within, leftRecords, rightRecords, helper };
+  } catch (error) {
+    if (helper) {
+      comparingWorkers -= 1;
+      await helper.close();
+    }
+    throw error;
+  }
 }
 
 /**
@@ -19,20 +51,27 @@ async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope)
  * The records are read and prepared while the database blocks, and scored while it estimates the
  * blocking's recall (on a server, the two work at once).
  */
-export async function linkDatasets(db: Queryable, left: DatasetScope, right: DatasetScope, options: LinkOptions): Promise<LinkResult> {
-  const loading = loadSides(db, left, right);
+export async function linkDatasets(db: Queryable, left: DatasetScope, right: DatasetScope, options: LinkOptions & Omit<CompareAlso, 'model'>): Promise<LinkResult> {
+  const loading = loadSides(db, left, right, { model: options.model, twoThreads: options.twoThreads, maxWorkers: options.maxWorkers });
   // Awaited below; handled now, so that a read failing while blocking runs is no unhandled rejection.
   loading.catch(() => {});
   try {
     const { result, blocking } = await withCandidatePairs(db, left, right, { blocking: options.model.blocking }, async (pairs) => {
       options.onProgress?.('candidates', pairs.length, pairs.length);
-      const { within, leftRecords, rightRecords } = await loading;
-      return linkCandidates(pairs, leftRecords, rightRecords, within, options);
+      const { within, leftRecords, rightRecords, helper } = await loading;
+      return linkCandidates(pairs, leftRecords, rightRecords, within, { ...options, helper });
     });
     return { ...result, blocking };
   } finally {
-    // Blocking may fail first: the read still ends before its connection is let go of.
-    await loading.catch(() => {});
+    // Blocking may fail first: the read still ends before its connection is let go of, and the worker ends.
+    await loading.then(
+      async ({ helper }) => {
+        if (!helper) return;
+        comparingWorkers -= 1;
+        await helper.close();
+      },
+      () => {},
+    );
   }
 }
 

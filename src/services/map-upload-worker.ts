@@ -1,10 +1,11 @@
 /** The worker side of mapUploadInWorker (map-upload.ts): reads the body it is sent, maps it, sends batches back. */
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
+import { dataOfWorker } from '../core/worker-thread.js';
 import { mapUploadHere, sendableError, type FromWorker, type ToWorker, type WorkerSettings } from './map-upload.js';
 
 const port = parentPort!;
-const { settings } = workerData as { settings: WorkerSettings };
+const settings = dataOfWorker<WorkerSettings>(workerData);
 const send = (message: FromWorker) => port.postMessage(message);
 
 // The body, as the main thread sends it; each chunk is acknowledged once read, so that no more than

@@ -4,7 +4,8 @@
  * this thread, or the server's COPY) instead of taking turns with it.
  */
 import type { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../core/worker-thread.js';
 import { compileCanonical } from '../mapping/compile.js';
 import { MappingError, type Mapping } from '../mapping/load.js';
 import { InputError } from '../mapping/readers.js';
@@ -102,25 +103,9 @@ export function mapUpload(options: MapUploadOptions, { preferWorker, maxWorkers 
 /** Body chunks sent to the worker and not yet read by it: enough to keep it busy, little to hold. */
 const CHUNKS_IN_FLIGHT = 8;
 
-/**
- * In a checkout the worker runs the TypeScript sources through tsx, as bin/cx.js does; the image
- * runs the compiled dist/.
- */
-function startWorker(settings: WorkerSettings): Worker {
-  const fromSources = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./map-upload-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url).href;
-  const tsx = fromSources ? import.meta.resolve('tsx/esm/api') : null;
-  const boot = `const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsx) (await import(workerData.tsx)).register();
-  await import(workerData.entry);
-})().catch((error) => { setImmediate(() => { throw error; }); });`;
-  return new Worker(boot, { eval: true, workerData: { entry, tsx, settings } });
-}
-
 function mapUploadInWorker(options: MapUploadOptions): Promise<MappingReport> {
   const { input, onBatch, onDuplicate, ...settings } = options;
-  const worker = startWorker(settings);
+  const worker = startWorker(import.meta.url, 'map-upload-worker', settings);
   return new Promise<MappingReport>((resolve, reject) => {
     let settled = false;
     let sent = 0;

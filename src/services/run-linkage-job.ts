@@ -28,6 +28,7 @@ export async function runLinkageJob(ctx: ServiceContext, job: LinkageJob, grant:
       threshold: Number(job.options.threshold),
       oneToOne: Boolean(job.options.oneToOne),
       cluster: Boolean(job.options.cluster),
+      maxWorkers: ctx.config.LINKAGE_WORKERS,
       onProgress: (stage, done, total) => {
         if (Date.now() - lastUpdate < 1000 && done < total) return;
         lastUpdate = Date.now();

@@ -306,9 +306,12 @@ export async function withCandidatePairs<T>(
       `${sides}\nSELECT "leftId", array_agg("rightId") AS "rightIds" FROM (\n${joins.join('\nUNION\n')}\n) pairs GROUP BY "leftId"`,
       params,
     );
+    const recall = options.estimateRecall === false ? Promise.resolve([]) : estimateRecall(linkage, kept, blocking);
+    recall.catch(() => {});
+    // The estimate goes out before the pairs are laid out, which holds this thread for a while.
+    await new Promise((resolve) => setImmediate(resolve));
     const pairs: { leftId: string; rightId: string }[] = [];
     for (const { leftId, rightIds } of grouped) for (const rightId of rightIds) pairs.push({ leftId, rightId });
-    const recall = options.estimateRecall === false ? Promise.resolve([]) : estimateRecall(linkage, kept, blocking);
     // Both settle before the sides are dropped, whichever fails.
     const [used, estimated] = await Promise.allSettled([use(pairs), recall]);
     if (used.status === 'rejected') throw used.reason;

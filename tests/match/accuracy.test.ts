@@ -49,6 +49,19 @@ describe(`accuracy of the default model on ${engineUnderTest}`, () => {
     expect(result.f1).toBeGreaterThanOrEqual(0.99);
   });
 
+  it('compares in two threads exactly as in one: the same links, weights, grades and fitted prior', async () => {
+    const data = await workspace.load(febrl('dataset2.csv'), 'febrl', 'febrl2-threads');
+    const progress: string[] = [];
+    const one = await linkDatasets(workspace.db, data, data, { model, threshold: model.thresholds.possible, twoThreads: false });
+    const two = await linkDatasets(workspace.db, data, data, { model, threshold: model.thresholds.possible, twoThreads: true, onProgress: (stage, done, total) => progress.push(`${stage} ${done}/${total}`) });
+    expect(one.links.length).toBeGreaterThan(1000);
+    expect(two.links).toEqual(one.links);
+    expect(two.calibration).toEqual(one.calibration);
+    expect(two.candidatePairs).toBe(one.candidatePairs);
+    // All compared, the last half by the worker.
+    expect(progress).toContain(`compared ${one.candidatePairs}/${one.candidatePairs}`);
+  });
+
   it.each([1, 2, 3])('deduplicates FEBRL dataset%i with F1 ≥ 0.99', async (n) => {
     const data = await workspace.load(febrl(`dataset${n}.csv`), 'febrl', `febrl${n}`);
     const { links, calibration, leftRecords } = await linkDatasets(workspace.db, data, data, { model, threshold: model.thresholds.possible });
