@@ -68,7 +68,6 @@ interface ComparedPairs {
   width: number;
 }
 
-
 /** Another thread that compares pairs under the same model, of the same records (src/services/compare-in-worker.ts). */
 export interface PairHelper {
   /** The pairs' comparison vectors, flat, as compareCandidates lays them out. */

@@ -4,7 +4,6 @@
  * prepares its own copy while the database still blocks; it then compares half of the pairs while
  * this thread compares the rest (linkCandidates' `helper`).
  */
-import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../core/worker-thread.js';
 import type { PairHelper } from '../match/link.js';
 import type { MatchModel } from '../match/model.js';
@@ -16,17 +15,18 @@ export type ToCompareWorker =
   | { type: 'records'; side: 'left' | 'right'; records: string }
   | { type: 'pairs'; leftIds: string; rightIds: string };
 
+export type FromCompareWorker = { type: 'vectors'; vectors: Uint8Array } | { type: 'failed'; message: string };
+
 /**
  * Records a message: the worker prepares each slice as it comes and lets its text go, so that it
  * holds the prepared records, not the read ones too (100k × 100k: the run's peak memory 1.39 GB
  * with the whole sides sent at once).
  */
 const RECORDS_A_MESSAGE = 10_000;
-export type FromCompareWorker = { type: 'vectors'; vectors: Uint8Array } | { type: 'failed'; message: string };
 
 /** A helper comparing pairs in a worker thread; closed (the thread ended) however the linkage ends. */
 export function compareInWorker(model: MatchModel, left: Records, right: Records | null, fromPairs: number): PairHelper & { close(): Promise<void> } {
-  const worker: Worker = startWorker(import.meta.url, 'compare-worker', model);
+  const worker = startWorker(import.meta.url, 'compare-worker', model);
   // As JSON text: a string crosses to the thread far faster than the objects cloned. Without a
   // right-hand side (deduplication) the worker compares the left with itself.
   for (const [side, records] of [['left', left], ['right', right ?? []]] as const) {
