@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { loadConfig } from '../src/config.js';
 import type { Database } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
 import { openPglite } from '../src/store/pglite.js';
@@ -49,7 +50,8 @@ async function onServer(run: (engine: 'postgres', db: Database) => Promise<void>
   try {
     const target = new URL(benchServerUrl);
     target.pathname = `/${name}`;
-    const db = openPostgres(target.toString());
+    // As many connections as the service opens (DATABASE_POOL_SIZE, or its default).
+    const db = openPostgres(target.toString(), { max: loadConfig().DATABASE_POOL_SIZE });
     await migrate(db);
     await run('postgres', db);
     await closeQuietly(db);

@@ -212,8 +212,8 @@ async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
   for (const rule of result.blocking.rules) if (rule.refinedBy || rule.leftOut) console.log(`bench:match ${engine.padEnd(8)}   rule ${rule.name}: ${rule.pairs} pairs${rule.refinedBy ? `, refined by ${rule.refinedBy.join(' and ')}` : ''}${rule.leftOut ? ', left out' : ''}`);
 }
 
-// The naive baseline: fuse.js searching every record, no blocking.
-{
+// The naive baseline: fuse.js searching every record, no blocking (BENCH_NAIVE=0 skips it).
+if (process.env.BENCH_NAIVE !== '0') {
   const people = Array.from({ length: 100_000 }, (_, i) => person(i));
   const fuse = new Fuse(people, { keys: ['given', 'family', 'birthDate', 'postcode'], includeScore: true, threshold: 0.4 });
   const latencies: number[] = [];

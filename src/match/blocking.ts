@@ -109,8 +109,10 @@ export const blockingSettingsSchema = z
     pairsPerRecord: z.number().positive().default(5),
     /** …and at least this many, for small data. */
     minPairs: z.number().int().positive().default(200_000),
-    /** At most this many candidates per rule for one query. */
-    perQuery: z.number().int().positive().max(1000).default(50),
+    /** At most this many candidates per rule for one query (more when the query asks for more results)… */
+    perQuery: z.number().int().positive().max(1000).default(10),
+    /** …the records whose names are most alike, of at most this many the rule finds. */
+    perQueryRanked: z.number().int().positive().max(10_000).default(200),
   })
   .strict()
   .superRefine((settings, ctx) => {
@@ -187,5 +189,6 @@ export function mergeBlocking(settings: BlockingSettings[]): BlockingSettings {
       else if (JSON.stringify(same) !== JSON.stringify(rule)) rules.set(`${rule.name}_${model}`, { ...rule, name: `${rule.name}_${model}` });
     }
   });
-  return { ...settings[0]!, rules: [...rules.values()] };
+  const most = (pick: (blocking: BlockingSettings) => number) => Math.max(...settings.map(pick));
+  return { ...settings[0]!, rules: [...rules.values()], perQuery: most((b) => b.perQuery), perQueryRanked: most((b) => b.perQueryRanked) };
 }

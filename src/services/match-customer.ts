@@ -198,7 +198,8 @@ async function findMatches(
   // Each candidate is scored by the model its dataset names (the grantor's choice); candidates are
   // found by the rules of every model the searched datasets name, the shipped one's among them.
   const { modelFor, models } = await modelsForDatasets(ctx.db, grant.grantorId, grant.datasets, { recent: true });
-  const candidates = await selectProbeCandidates(ctx.db, grant, keys, mergeBlocking(models.map((m) => m.blocking)));
+  // A rule keeps at least as many candidates as the query may be answered with.
+  const candidates = await selectProbeCandidates(ctx.db, grant, keys, mergeBlocking(models.map((m) => m.blocking)), Math.min(request.limit, grant.maxResults));
   if (!nameStatistics || Date.now() - nameStatistics.at > 60_000) nameStatistics = { at: Date.now(), statistics: await selectNameStatistics(ctx.db) };
   const { statistics } = nameStatistics;
   const tf = (comparison: string, value: string) => {
@@ -224,7 +225,8 @@ async function findMatches(
       explanation: score.explanation,
     });
   }
-  results.sort((a, b) => b.matchWeight - a.matchWeight);
+  // Equal weights in a stable order, not the order the database found them in.
+  results.sort((a, b) => b.matchWeight - a.matchWeight || a.datasetId.localeCompare(b.datasetId) || a.sourceId.localeCompare(b.sourceId));
   if (request.q) {
     // Free text ranks what was retrieved, over the fields the model compared (never more than it saw).
     const documents = candidates.map((c) => ({

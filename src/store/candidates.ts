@@ -18,13 +18,23 @@ export function queryRules(blocking: BlockingSettings): { used: string[]; batchO
   return { used: blocking.rules.filter(indexServes).map((r) => r.name), batchOnly: blocking.rules.filter((r) => !indexServes(r)).map((r) => r.name) };
 }
 
-/** The SQL of a single query's rules, numbered parameters from $first; `only` runs the named rules even without an index (for the EXPLAIN test). */
-export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, blocking: BlockingSettings, only?: string[]): { sql: string; params: unknown[]; rules: string[] } {
+/**
+ * The SQL of a single query's rules, numbered parameters from $first; `only` runs the named rules
+ * even without an index (for the EXPLAIN test). A rule keeps `perRule` records (at least the
+ * settings' perQuery): when it finds more, those whose names are most alike the probe's (trigram
+ * similarity of the full name), of at most perQueryRanked it finds. A crowded block (a birth date
+ * among a million records is shared by about fifty) then gives its likeliest few, not an arbitrary
+ * fifty to fetch, parse and score.
+ */
+export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, blocking: BlockingSettings, only?: string[], perRule = blocking.perQuery): { sql: string; params: unknown[]; rules: string[] } {
   const params: unknown[] = [];
   const param = (value: unknown) => {
     params.push(value);
     return `$${first + params.length - 1}`;
   };
+  const kept = Math.max(perRule, blocking.perQuery);
+  const ranked = keys.fullNameKey !== null && blocking.perQueryRanked > kept;
+  let name: string | undefined;
   const ruleSql: string[] = [];
   const rules: string[] = [];
   for (const rule of blocking.rules) {
@@ -36,7 +46,16 @@ export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, blo
       continue;
     }
     rules.push(rule.name);
-    ruleSql.push(`(SELECT r.dataset_id, r.source_id, r.record FROM customer_records r WHERE ${scopeWhere} AND ${condition} LIMIT ${blocking.perQuery})`);
+    const found = (columns: string) => `SELECT r.dataset_id, r.source_id, r.record${columns} FROM customer_records r WHERE ${scopeWhere} AND ${condition}`;
+    if (!ranked) {
+      ruleSql.push(`(${found('')} LIMIT ${kept})`);
+      continue;
+    }
+    name ??= param(keys.fullNameKey);
+    ruleSql.push(
+      `(SELECT b.dataset_id, b.source_id, b.record FROM (${found(', r.full_name_key')} LIMIT ${blocking.perQueryRanked}) AS b
+        ORDER BY similarity(b.full_name_key, ${name}) DESC NULLS LAST, b.dataset_id, b.source_id LIMIT ${kept})`,
+    );
   }
   return { sql: ruleSql.join('\nUNION ALL\n'), params, rules };
 }
@@ -50,13 +69,14 @@ export interface Candidate {
 
 /**
  * Candidates for one probe among the grantor's records the grant reaches, at most `perRule` per
- * rule. The grant's scope and each record's consent are conditions of every rule.
+ * rule (at least the settings' perQuery; see probeSql). The grant's scope and each record's consent
+ * are conditions of every rule.
  */
-export async function selectProbeCandidates(db: Queryable, grant: ConsentGrant, keys: MatchKeys, blocking: BlockingSettings = defaultBlocking()): Promise<Candidate[]> {
+export async function selectProbeCandidates(db: Queryable, grant: ConsentGrant, keys: MatchKeys, blocking: BlockingSettings = defaultBlocking(), perRule = blocking.perQuery): Promise<Candidate[]> {
   assertVerifiedGrant(grant, 'match');
   const scope = `r.partner_id = $1 AND r.valid_to IS NULL AND r.record IS NOT NULL AND ${visibleDataset('r', '$1')}
     AND ($2::uuid[] IS NULL OR r.dataset_id = ANY($2::uuid[])) AND cx_record_permits(r.record, $3, $4)`;
-  const { sql, params } = probeSql(keys, scope, 5, blocking);
+  const { sql, params } = probeSql(keys, scope, 5, blocking, undefined, perRule);
   if (!sql) return [];
   const rows = await db.query<{ dataset_id: string; source_id: string; record: CustomerRecord }>(sql, [grant.grantorId, grant.datasets, grant.purpose, grant.optIn, ...params]);
   // A record several rules found comes once.

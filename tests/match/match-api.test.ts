@@ -123,6 +123,26 @@ describe(`single-query matching on ${engineUnderTest}`, () => {
     expect(JSON.stringify(event)).not.toMatch(/rec-\d+-/);
   });
 
+  it('takes from a crowded block the records whose names are most alike, at least as many as the query asks for', async () => {
+    // 24 strangers and 3 near-namesakes born on one day: the birth-date rule finds 27 and keeps 3.
+    const created = (await (await ex.request('/v1/datasets', { method: 'POST', key: acme.key, json: { name: 'crowd' } })).json()) as Json;
+    const born = (recordId: string, given: string, family: string): CustomerRecord => ({ standardVersion: STANDARD_VERSION, source: { recordId }, name: { given, family }, birthDate: '1950-05-05' });
+    const strangers = Array.from({ length: 24 }, (_, i) => born(`s${i}`, ['Tobias', 'Wanda', 'Ulrich', 'Xenia'][i % 4]!, `Blumqvist${String.fromCharCode(97 + i)}`));
+    const near = [born('n1', 'Maria', 'Gonzalez'), born('n2', 'Mario', 'Gonzaga'), born('n3', 'Marie', 'Gonsales')];
+    const body = [...strangers.slice(0, 12), ...near, ...strangers.slice(12)].map((r) => JSON.stringify(r)).join('\n');
+    const upload = await ex.request(`/v1/datasets/${created.id}/uploads?mapping=canonical`, { method: 'POST', key: acme.key, headers: { 'content-type': 'application/x-ndjson' }, body });
+    expect(upload.status).toBe(201);
+    const probe = matchKeys({ standardVersion: STANDARD_VERSION, source: { recordId: 'q' }, name: { given: 'Maria', family: 'Gonzales' }, birthDate: '1950-05-05' });
+    const found = async (perQuery: number, perRule?: number) => {
+      const { sql, params } = probeSql(probe, 'r.partner_id = $1 AND r.valid_to IS NULL AND r.dataset_id = $2::uuid', 3, { ...defaultBlocking(), perQuery }, ['birth_date'], perRule);
+      return (await ex.db.query<{ source_id: string }>(sql, [acme.partner.id, created.id, ...params])).map((row) => row.source_id);
+    };
+    expect(await found(3)).toEqual(['n1', 'n3', 'n2']);
+    // A query asking for more results keeps more of the block.
+    expect(await found(3, 5)).toHaveLength(5);
+    expect((await found(3, 5)).slice(0, 3)).toEqual(['n1', 'n3', 'n2']);
+  });
+
   it('retrieves candidates with an index for every blocking rule', async () => {
     const probe: CustomerRecord = {
       standardVersion: STANDARD_VERSION, source: { recordId: 'q' }, name: { given: 'lachlan', family: 'berry' }, birthDate: '1999-02-19',
