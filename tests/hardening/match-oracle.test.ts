@@ -51,7 +51,8 @@ describe(`match answers bounded by the grant on ${engineUnderTest}`, () => {
     const { status, body } = await match({ criteria: { given: 'lachlan', family: 'berry', birthDate: '1999-02-19' } }, await mint());
     expect(status).toBe(200);
     const [first] = body.results as Result[];
-    expect(first!.sourceId).toBe('rec-122-org');
+    // Lachlan Berry's two records (rec-122-org and its duplicate) tie on these criteria.
+    expect(first!.sourceId).toMatch(/^rec-122-(org|dup-0)$/);
     expect(first!.explanation).toEqual([{ comparison: 'undisclosed', level: 'undisclosed', weight: expect.any(Number) }]);
     const swapped = await match({ criteria: { given: 'lachlan', family: 'berry', birthDate: '1999-02-12' } }, await mint());
     const levels = (swapped.body.results as Result[]).flatMap((r) => r.explanation.map((e) => e.level));
@@ -80,7 +81,7 @@ describe(`match answers bounded by the grant on ${engineUnderTest}`, () => {
     const { status, body } = await match({ criteria: { given: 'lachlan', family: 'berry', birthDate: '1999-02-19' } }, await mint({ scores: false, actions: ['match', 'disclose'], fields: ['name'] }));
     expect(status).toBe(200);
     const results = body.results as Result[];
-    expect(results[0]).toMatchObject({ sourceId: 'rec-122-org', grade: 'certain' });
+    expect(results[0]).toMatchObject({ sourceId: expect.stringMatching(/^rec-122-(org|dup-0)$/), grade: 'certain' });
     for (const result of results) {
       expect(result.probability).toBeUndefined();
       expect(result.matchWeight).toBeUndefined();
