@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
+import { generateSigningKey, type MintOptions } from '../../src/consent/mint.js';
 import { discloseExplanation } from '../../src/match/disclosure.js';
 import { selectAuditEvents } from '../../src/store/audit-events.js';
-import { createTestExchange, type TestExchange } from '../helpers/app.js';
+import { createTestExchange, grantToken, type TestExchange } from '../helpers/app.js';
 import { engineUnderTest } from '../helpers/database.js';
 import { sharedData } from '../helpers/mapping.js';
 
@@ -21,13 +21,7 @@ describe(`match answers bounded by the grant on ${engineUnderTest}`, () => {
   let globex: { key: string; partner: { id: string } };
   let key: Awaited<ReturnType<typeof generateSigningKey>>['privateJwk'];
 
-  const mint = async (options: Partial<MintOptions> = {}) =>
-    (
-      await mintConsentToken({
-        privateJwk: key, grantor: acme.partner.id, grantee: globex.partner.id, audience: ex.config.EXCHANGE_ID,
-        purpose: 'fraud_prevention', lawfulBasis: 'legitimate_interests', actions: ['match'], fields: [], ttlSeconds: 600, minGrade: 'possible', ...options,
-      })
-    ).token;
+  const mint = (options: Partial<MintOptions> = {}) => grantToken(ex, { privateJwk: key, grantor: acme, grantee: globex }, { actions: ['match'], fields: [], minGrade: 'possible', ...options });
   const match = async (body: Json, token: string) => {
     const response = await ex.request('/v1/match', { method: 'POST', key: globex.key, json: { purpose: 'fraud_prevention', ...body }, headers: { 'consent-token': token } });
     return { status: response.status, body: (await response.json()) as Json };

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApp, type App } from '../../src/api/app.js';
 import { ensureExchangeSigningKey } from '../../src/audit/exchange-key.js';
+import { mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
 import { integrateAll, type AuditLog } from '../../src/audit/log.js';
 import { openAuditLog } from '../../src/exchange.js';
 import { secretsFor } from '../../src/core/secrets.js';
@@ -71,4 +72,18 @@ export async function createTestExchange(env: Record<string, string> = {}): Prom
     },
     close: () => db.close(),
   };
+}
+
+/**
+ * A consent token `grantor` signs with `privateJwk` for `grantee`, meant for this exchange: fraud
+ * prevention under legitimate interests for ten minutes, unless `options` say otherwise.
+ */
+export async function grantToken(
+  ex: Pick<TestExchange, 'config'>,
+  parties: { privateJwk: unknown; grantor: { partner: { id: string } }; grantee: { partner: { id: string } } },
+  options: Partial<MintOptions> & Pick<MintOptions, 'actions' | 'fields'>,
+): Promise<string> {
+  const { privateJwk, grantor, grantee } = parties;
+  const base = { privateJwk, grantor: grantor.partner.id, grantee: grantee.partner.id, audience: ex.config.EXCHANGE_ID };
+  return (await mintConsentToken({ ...base, purpose: 'fraud_prevention', lawfulBasis: 'legitimate_interests', ttlSeconds: 600, ...options })).token;
 }

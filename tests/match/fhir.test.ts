@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
+import { generateSigningKey, type MintOptions } from '../../src/consent/mint.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../../src/standard/customer.js';
 import { selectAuditEvents } from '../../src/store/audit-events.js';
-import { createTestExchange, type TestExchange } from '../helpers/app.js';
+import { createTestExchange, grantToken, type TestExchange } from '../helpers/app.js';
 import { engineUnderTest } from '../helpers/database.js';
 import { sharedData } from '../helpers/mapping.js';
 
@@ -39,14 +39,7 @@ describe(`FHIR Patient/$match on ${engineUnderTest}`, () => {
   let globex: { key: string; partner: { id: string } };
   let key: Awaited<ReturnType<typeof generateSigningKey>>['privateJwk'];
 
-  const mint = async (options: Partial<MintOptions> = {}) =>
-    (
-      await mintConsentToken({
-        privateJwk: key, grantor: acme.partner.id, grantee: globex.partner.id, audience: ex.config.EXCHANGE_ID,
-        purpose: 'fraud_prevention', lawfulBasis: 'legitimate_interests', actions: ['match', 'disclose'],
-        fields: ['name', 'birthDate', 'gender', 'emails', 'phones', 'addresses', 'identifiers'], ttlSeconds: 600, ...options,
-      })
-    ).token;
+  const mint = (options: Partial<MintOptions> = {}) => grantToken(ex, { privateJwk: key, grantor: acme, grantee: globex }, { actions: ['match', 'disclose'], fields: ['name', 'birthDate', 'gender', 'emails', 'phones', 'addresses', 'identifiers'], ...options });
   const parameters = (patient: Json, more: Json[] = []) => ({ resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', ...patient } }, ...more] });
   const $match = async (body: unknown, token?: string) => {
     const response = await ex.request('/fhir/Patient/$match', {

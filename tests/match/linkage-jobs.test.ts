@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
+import { generateSigningKey, type MintOptions } from '../../src/consent/mint.js';
 import { evaluatePairs, idPairs, parsePairsCsv } from '../../src/match/evaluate.js';
 import { runningJobs } from '../../src/services/create-linkage-job.js';
 import { runLinkageJob } from '../../src/services/run-linkage-job.js';
 import { verifyConsentToken } from '../../src/consent/verify.js';
 import { insertLinkageJob } from '../../src/store/linkage-jobs.js';
 import { selectAuditEvents } from '../../src/store/audit-events.js';
-import { createTestExchange, type TestExchange } from '../helpers/app.js';
+import { createTestExchange, grantToken, type TestExchange } from '../helpers/app.js';
 import { engineUnderTest } from '../helpers/database.js';
 import { sharedData } from '../helpers/mapping.js';
 
@@ -25,13 +25,7 @@ describe(`batch linkage jobs on ${engineUnderTest}`, () => {
     expect((await ex.request(`/v1/datasets/${String(created.id)}/uploads`, { method: 'POST', key: party.key, headers: { 'content-type': 'text/csv' }, body: csv })).status).toBe(201);
     return String(created.id);
   };
-  const mint = async (options: Partial<MintOptions> = {}) =>
-    (
-      await mintConsentToken({
-        privateJwk: signing, grantor: acme.partner.id, grantee: globex.partner.id, audience: ex.config.EXCHANGE_ID, purpose: 'identity_verification',
-        lawfulBasis: 'legitimate_interests', actions: ['match'], fields: [], datasets: [datasets.org!], ttlSeconds: 600, minGrade: 'possible', maxResults: 10, ...options,
-      })
-    ).token;
+  const mint = (options: Partial<MintOptions> = {}) => grantToken(ex, { privateJwk: signing, grantor: acme, grantee: globex }, { purpose: 'identity_verification', actions: ['match'], fields: [], datasets: [datasets.org!], minGrade: 'possible', maxResults: 10, ...options });
   const createJob = (token: string | undefined, body: Json = {}) =>
     ex.request('/v1/linkage-jobs', {
       method: 'POST', key: globex.key, headers: token ? { 'consent-token': token } : {},

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
+import { generateSigningKey, type MintOptions } from '../../src/consent/mint.js';
 import { matchKeys } from '../../src/match/features.js';
 import { defaultBlocking } from '../../src/match/blocking.js';
 import { STANDARD_VERSION, type CustomerRecord } from '../../src/standard/customer.js';
 import { selectAuditEvents } from '../../src/store/audit-events.js';
 import { probeSql, queryRules } from '../../src/store/candidates.js';
-import { createTestExchange, type TestExchange } from '../helpers/app.js';
+import { createTestExchange, grantToken, type TestExchange } from '../helpers/app.js';
 import { engineUnderTest } from '../helpers/database.js';
 import { sharedData } from '../helpers/mapping.js';
 
@@ -20,14 +20,7 @@ describe(`single-query matching on ${engineUnderTest}`, () => {
   let dataset: string;
   let key: Awaited<ReturnType<typeof generateSigningKey>>['privateJwk'];
 
-  const mint = async (options: Partial<MintOptions> = {}) =>
-    (
-      await mintConsentToken({
-        privateJwk: key, grantor: acme.partner.id, grantee: globex.partner.id, audience: ex.config.EXCHANGE_ID,
-        purpose: 'fraud_prevention', lawfulBasis: 'legitimate_interests', actions: ['match', 'disclose'],
-        fields: ['name', 'birthDate'], ttlSeconds: 600, ...options,
-      })
-    ).token;
+  const mint = (options: Partial<MintOptions> = {}) => grantToken(ex, { privateJwk: key, grantor: acme, grantee: globex }, { actions: ['match', 'disclose'], fields: ['name', 'birthDate'], ...options });
   const match = async (body: Json, token?: string, query = '') => {
     const response = await ex.request(`/v1/match${query}`, { method: 'POST', key: globex.key, json: { purpose: 'fraud_prevention', ...body }, headers: token ? { 'consent-token': token } : {} });
     return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Json };

@@ -6,12 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, mintConsentToken, type MintOptions } from '../../src/consent/mint.js';
+import { generateSigningKey, type MintOptions } from '../../src/consent/mint.js';
 import { defaultModel, parseModel } from '../../src/match/model.js';
 import { finishModel, insertModel } from '../../src/store/models.js';
 import { runningJobs } from '../../src/services/create-linkage-job.js';
 import { selectAuditEvents } from '../../src/store/audit-events.js';
-import { createTestExchange, type TestExchange } from '../helpers/app.js';
+import { createTestExchange, grantToken, type TestExchange } from '../helpers/app.js';
 import { engineUnderTest } from '../helpers/database.js';
 import { sharedData } from '../helpers/mapping.js';
 
@@ -26,13 +26,7 @@ describe(`per-dataset match models on ${engineUnderTest}`, () => {
   let signing: Awaited<ReturnType<typeof generateSigningKey>>['privateJwk'];
   const json = async (response: Response) => ({ status: response.status, body: (await response.json()) as Json });
   /** Acme's match-only token for Globex, and Globex's query with it. */
-  const mint = async (options: Partial<MintOptions>) =>
-    (
-      await mintConsentToken({
-        privateJwk: signing, grantor: acme.partner.id, grantee: globex.partner.id, audience: ex.config.EXCHANGE_ID, purpose: 'fraud_prevention',
-        lawfulBasis: 'legitimate_interests', actions: ['match'], fields: [], ttlSeconds: 600, maxResults: 10, ...options,
-      })
-    ).token;
+  const mint = (options: Partial<MintOptions>) => grantToken(ex, { privateJwk: signing, grantor: acme, grantee: globex }, { actions: ['match'], fields: [], maxResults: 10, ...options });
   const matchWith = async (token: string, criteria: Json) =>
     json(await ex.request('/v1/match', { method: 'POST', key: globex.key, headers: { 'consent-token': token }, json: { purpose: 'fraud_prevention', criteria } }));
 
