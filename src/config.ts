@@ -13,7 +13,7 @@ export const configSchema = z.object({
     .optional(),
   /**
    * Connections to the PostgreSQL server at once. Fewer match faster on a server with few cores (on
-   * two, 4 connections matched 247–326 times a second, 10 only 196–214: switching between busy
+   * two, 4 connections matched 247–326 times a second, 10 only 196–219: switching between busy
    * backends costs more than it gains), but an upload holds one while its body streams in and batch
    * linkage two, so a small pool is soon all theirs. Hence 10 by default.
    */
