@@ -50,8 +50,9 @@ async function onServer(run: (engine: 'postgres', db: Database) => Promise<void>
   try {
     const target = new URL(benchServerUrl);
     target.pathname = `/${name}`;
-    // As many connections as the service opens (DATABASE_POOL_SIZE, or its default).
-    const db = openPostgres(target.toString(), { max: loadConfig().DATABASE_POOL_SIZE });
+    // As many connections as the service opens (DATABASE_POOL_SIZE and DATABASE_LONG_WORK_POOL_SIZE, or their defaults).
+    const config = loadConfig();
+    const db = openPostgres(target.toString(), { max: config.DATABASE_POOL_SIZE, longWorkMax: config.DATABASE_LONG_WORK_POOL_SIZE });
     await migrate(db);
     await run('postgres', db);
     await closeQuietly(db);

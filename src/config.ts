@@ -12,12 +12,13 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   /**
-   * Connections to the PostgreSQL server at once. Fewer match faster on a server with few cores (on
-   * two, 4 connections matched 247–326 times a second, 10 only 196–219: switching between busy
-   * backends costs more than it gains), but an upload holds one while its body streams in and batch
-   * linkage two, so a small pool is soon all theirs. Hence 10 by default.
+   * Requests' connections to the PostgreSQL server at once: about twice the database server's cores.
+   * On two, 4 connections matched 247–326 times a second and 10 only 196–219 (switching between busy
+   * backends costs more than it gains). By default twice this machine's cores, from 4 to 10.
    */
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(3).max(100).default(10),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(Math.min(10, Math.max(4, 2 * availableParallelism()))),
+  /** Connections for work that holds one for long, apart from the requests': an upload holds one while its body streams in, batch linkage two. */
+  DATABASE_LONG_WORK_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
   DATA_DIR: z.string().min(1).default('./data'),
   /** The exchange's master secret (32+ bytes, base64url); unset: DATA_DIR/exchange.secret, made on first start. */
   EXCHANGE_SECRET: z.string().regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 32 bytes in base64url').optional(),

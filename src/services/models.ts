@@ -8,7 +8,7 @@ import { recordEvent } from '../audit/record-event.js';
 import { AppError, notFound } from '../errors.js';
 import { defaultModel, parseModel, type MatchModel } from '../match/model.js';
 import { degenerateLevels } from '../match/train.js';
-import type { Queryable } from '../store/database.js';
+import { forLongWork, type Queryable } from '../store/database.js';
 import { finishModel, insertModel, selectDatasetModels, selectModel, selectModels, setDatasetModel, type StoredModel } from '../store/models.js';
 import type { ServiceContext } from './context.js';
 import { runInBackground } from './background.js';
@@ -42,7 +42,7 @@ async function trainInBackground(ctx: ServiceContext, partnerId: string, id: str
   try {
     const scope = { partnerId, datasetId };
     // Training starts from the shipped model: its comparisons, thresholds and blocking rules.
-    const result = await trainOnDatasets(ctx.db, [{ left: scope, right: scope, label: `dataset ${datasetId}` }], defaultModel());
+    const result = await trainOnDatasets(forLongWork(ctx.db), [{ left: scope, right: scope, label: `dataset ${datasetId}` }], defaultModel());
     const problems = degenerateLevels(result.model);
     if (problems.length) return await fail('degenerate', `The trained model is degenerate and was not kept: ${problems.join('; ')}.`);
     await ctx.db.transaction(async (tx) => {

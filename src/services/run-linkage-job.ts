@@ -3,6 +3,7 @@ import type { ConsentGrant } from '../core/grant.js';
 import type { Link } from '../match/link.js';
 import { gradeRank } from '../match/model.js';
 import { isRevoked } from '../store/consent.js';
+import { forLongWork } from '../store/database.js';
 import { insertLinkageResults, updateLinkageJob, type LinkageJob } from '../store/linkage-jobs.js';
 import type { ServiceContext } from './context.js';
 import { linkDatasets } from './link-datasets.js';
@@ -20,7 +21,7 @@ export async function runLinkageJob(ctx: ServiceContext, job: LinkageJob, grant:
   // The model the job was created with: the default, or the grantor's model of that id.
   const model = await modelNamed(ctx.db, grant.grantorId, String(job.options.model ?? 'default'));
   const result = await linkDatasets(
-    ctx.db,
+    forLongWork(ctx.db),
     { partnerId, datasetId: job.leftDatasetId },
     { partnerId: grant.grantorId, datasetId: job.rightDatasetId, grant },
     {

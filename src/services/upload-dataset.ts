@@ -33,7 +33,7 @@ import {
   prepareRecord,
   type PreparedRecord,
 } from '../store/records.js';
-import type { Queryable } from '../store/database.js';
+import { forLongWork, type Queryable } from '../store/database.js';
 import { beginLoading, discardLoading, finishLoading, oneUploadAtATime } from '../store/loading.js';
 import { insertUpload, releaseIdempotencyKey, selectUploadByIdempotencyKey, type Upload } from '../store/uploads.js';
 import type { ServiceContext } from './context.js';
@@ -127,6 +127,8 @@ export async function uploadDataset({
   datasetId: string;
   input: UploadInput;
 }): Promise<{ upload: Upload; replayed: boolean }> {
+  // An upload holds a connection while its body streams in: not one of the requests'.
+  ctx = { ...ctx, db: forLongWork(ctx.db) };
   // Before anything awaits: a body can fail (client gone, over the limit) before the reader starts.
   // The counter then holds the error (stream.errored) and the reader picks it up.
   const counter = byteCounter(ctx.config.UPLOAD_LIMIT_BYTES, `${JSON.stringify([input.contentType ?? '', input.mapping ?? null, input.strict ?? false])}\n`);

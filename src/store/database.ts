@@ -60,8 +60,17 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs `fn` on one connection, so that session state (temporary tables) holds across its statements; released however it ends. */
   session<T>(fn: (db: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Connections of their own for work that holds one for long (an upload's transaction while its
+   * body streams in, batch linkage, training), so that it cannot take all the requests'. Without
+   * it (PGlite, one connection anyway), the same database: see forLongWork.
+   */
+  longWork?(): Database;
   close(): Promise<void>;
 }
+
+/** The database for work that holds a connection for long: its own connections where the engine has them. */
+export const forLongWork = (db: Database): Database => db.longWork?.() ?? db;
 
 /** `fn` on one connection: a database's session, or the transaction's own connection. */
 export function onOneConnection<T>(db: Queryable, fn: (db: Queryable) => Promise<T>): Promise<T> {

@@ -5,7 +5,7 @@
  * (`visibleDataset` in visible.ts); the last transaction clears the mark with the upload's row and audit event,
  * so the records appear all at once. A load that fails, or that a crash interrupted, is removed.
  */
-import type { Database, Queryable } from './database.js';
+import { forLongWork, type Database, type Queryable } from './database.js';
 import { discardAllSlices } from './records.js';
 
 /** Marks the dataset loading; returns the instant its versions are valid from (the upload's time). */
@@ -66,8 +66,10 @@ const queues = new WeakMap<Database, Map<string, Promise<unknown>>>();
  * waits anyway) cannot hold it; the embedded database belongs to this one process (lock.ts).
  */
 export async function oneUploadAtATime<T>(db: Database, datasetId: string, fn: () => Promise<T>): Promise<T> {
-  let byDataset = queues.get(db);
-  if (!byDataset) queues.set(db, (byDataset = new Map()));
+  // Uploads run on the long-work connections, an erasure on the requests': one queue for both.
+  const database = forLongWork(db);
+  let byDataset = queues.get(database);
+  if (!byDataset) queues.set(database, (byDataset = new Map()));
   const before = byDataset.get(datasetId) ?? Promise.resolve();
   const run = before.catch(() => {}).then(fn);
   const tail = run.catch(() => {});

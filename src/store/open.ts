@@ -8,9 +8,10 @@ import { lockDirectory } from './lock.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 
-export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Config, 'DATABASE_POOL_SIZE'>>, logger?: Logger): Promise<Database> {
+export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Config, 'DATABASE_POOL_SIZE' | 'DATABASE_LONG_WORK_POOL_SIZE'>>, logger?: Logger): Promise<Database> {
   if (config.DATABASE_URL) {
-    return openPostgres(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, onNotice: (message) => logger?.debug({ notice: message }, 'database notice') });
+    const onNotice = (message: string) => logger?.debug({ notice: message }, 'database notice');
+    return openPostgres(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, longWorkMax: config.DATABASE_LONG_WORK_POOL_SIZE, onNotice });
   }
   const directory = resolve(config.DATA_DIR, 'pglite');
   mkdirSync(directory, { recursive: true });

@@ -71,9 +71,13 @@ function queryable(sql: Sql): Queryable {
 export interface PostgresOptions {
   onNotice?: (message: string) => void;
   max?: number;
+  /** Connections for long work (Database.longWork), opened on first use; without it, long work shares `max`. */
+  longWorkMax?: number;
 }
 
 export function openPostgres(url: string, options: PostgresOptions = {}): Database {
+  const longWork = options.longWorkMax;
+  let longWorkDb: Database | undefined;
   const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: (notice) => options.onNotice?.(String(notice.message)),
@@ -95,6 +99,9 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
         reserved.release();
       }
     },
-    close: () => sql.end({ timeout: 5 }),
+    ...(longWork ? { longWork: () => (longWorkDb ??= openPostgres(url, { onNotice: options.onNotice, max: longWork })) } : {}),
+    close: async () => {
+      await Promise.all([sql.end({ timeout: 5 }), longWorkDb?.close()]);
+    },
   };
 }

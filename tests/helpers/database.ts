@@ -37,7 +37,8 @@ export async function createServerDatabase(prefix: string, fromTemplate: boolean
 
 async function openOnServer(prefix: string, fromTemplate: boolean): Promise<Database> {
   const { url, drop } = await createServerDatabase(prefix, fromTemplate);
-  const db = openPostgres(url);
+  // Long work (uploads, linkage) on connections of its own, as the service runs it.
+  const db = openPostgres(url, { longWorkMax: 4 });
   return { ...db, close: async () => (await db.close(), await drop()) };
 }
 
