@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.js';
 import type { Database } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
 import { openPglite } from '../src/store/pglite.js';
-import { openPostgres } from '../src/store/postgres.js';
+import { openDatabase } from '../src/store/open.js';
 
 /** The server benchmarks use: BENCH_DATABASE_URL, default the local one. */
 export const benchServerUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -50,9 +50,8 @@ async function onServer(run: (engine: 'postgres', db: Database) => Promise<void>
   try {
     const target = new URL(benchServerUrl);
     target.pathname = `/${name}`;
-    // As many connections as the service opens (DATABASE_POOL_SIZE and DATABASE_LONG_WORK_POOL_SIZE, or their defaults).
-    const config = loadConfig();
-    const db = openPostgres(target.toString(), { max: config.DATABASE_POOL_SIZE, longWorkMax: config.DATABASE_LONG_WORK_POOL_SIZE });
+    // Opened as the service opens it: the same pools (DATABASE_POOL_SIZE, DATABASE_LONG_WORK_POOL_SIZE).
+    const db = await openDatabase({ ...loadConfig(), DATABASE_URL: target.toString() });
     await migrate(db);
     await run('postgres', db);
     await closeQuietly(db);

@@ -76,7 +76,7 @@ export interface PostgresOptions {
 }
 
 export function openPostgres(url: string, options: PostgresOptions = {}): Database {
-  const longWork = options.longWorkMax;
+  const { longWorkMax } = options;
   let longWorkDb: Database | undefined;
   const sql = postgres(url, {
     max: options.max ?? 10,
@@ -99,7 +99,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
         reserved.release();
       }
     },
-    ...(longWork ? { longWork: () => (longWorkDb ??= openPostgres(url, { onNotice: options.onNotice, max: longWork })) } : {}),
+    ...(longWorkMax ? { longWork: () => (longWorkDb ??= openPostgres(url, { onNotice: options.onNotice, max: longWorkMax })) } : {}),
     close: async () => {
       await Promise.all([sql.end({ timeout: 5 }), longWorkDb?.close()]);
     },
