@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { CustomerRecord } from '../standard/customer.js';
 import { isArrayRule, NAME_SIMILARITY, planRules, RECALL_SAMPLE, recallFields, sidesOfKey, type BlockingKey, type BlockingReport, type BlockingRule, type BlockingSettings, type PlannedRule } from './blocking.js';
 import { matchKeys, type MatchKeys } from './features.js';
+import { PairListBuilder, type PairList } from './pairs.js';
 
 /** A record as blocking sees it: its id and its keys. */
 export interface BlockingRecord {
@@ -167,13 +168,13 @@ export async function blockRecords(
   right: BlockingRecord[],
   blocking: BlockingSettings,
   options: { estimateRecall?: boolean } = {},
-): Promise<{ pairs: { leftId: string; rightId: string }[]; blocking: BlockingReport }> {
+): Promise<{ pairs: PairList; blocking: BlockingReport }> {
   const within = left === right;
   const budget = Math.max(blocking.minPairs, blocking.pairsPerRecord * (left.length + (within ? 0 : right.length)));
   const { kept, report } = await planRules(blocking, budget, (rules) => rules.map((rule) => ruleSize(rule, left, right, within)));
   const arrayRules = blocking.rules.filter(isArrayRule);
   const seen = new Set<number>();
-  const pairs: { leftId: string; rightId: string }[] = [];
+  const pairs = new PairListBuilder();
   const add = (i: number, j: number) => {
     if (within) {
       if (left[i]!.id === left[j]!.id) return;
@@ -182,7 +183,7 @@ export async function blockRecords(
     const code = i * right.length + j;
     if (seen.has(code)) return;
     seen.add(code);
-    pairs.push({ leftId: left[i]!.id, rightId: right[j]!.id });
+    pairs.add(i, j);
   };
   for (const rule of kept) {
     if (!rule.on.length) {
@@ -204,7 +205,9 @@ export async function blockRecords(
     });
   }
   const recall = options.estimateRecall === false ? [] : estimateRecall(left, right, within, kept, arrayRules);
-  return { pairs, blocking: { rules: report, recall } };
+  const ids = (records: BlockingRecord[]) => records.map((record) => record.id);
+  const leftIds = ids(left);
+  return { pairs: pairs.build(leftIds, within ? leftIds : ids(right)), blocking: { rules: report, recall } };
 }
 
 /** Of the pairs agreeing on each recall field, the share any kept rule (or array key) compares; the left side sampled above RECALL_SAMPLE. */

@@ -21,6 +21,8 @@ export interface Comparator {
   comparisons: readonly Comparison[];
   /** The level each comparison reaches for a pair (into `vector` when given, to spare an allocation per pair). */
   compare(a: Comparable, b: Comparable, vector?: Uint8Array): Uint8Array;
+  /** The levels into `vectors` from index `at` (a batch's flat vectors, without a view made per pair). */
+  compareAt(a: Comparable, b: Comparable, vectors: Uint8Array, at: number): void;
   /** The index of a comparison by name, or -1. */
   indexOf(name: string): number;
 }
@@ -33,6 +35,9 @@ export function comparatorOf(settings: readonly ComparisonSetting[]): Comparator
     compare(a, b, vector = new Uint8Array(count)) {
       for (let i = 0; i < count; i += 1) vector[i] = comparisons[i]!.compare(a, b);
       return vector;
+    },
+    compareAt(a, b, vectors, at) {
+      for (let i = 0; i < count; i += 1) vectors[at + i] = comparisons[i]!.compare(a, b);
     },
     indexOf: (name) => comparisons.findIndex((c) => c.name === name),
   };

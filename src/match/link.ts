@@ -3,8 +3,10 @@ import type { CustomerRecord } from '../standard/customer.js';
 import type { BlockingReport } from './blocking.js';
 import { calibrate, type Calibration } from './calibrate.js';
 import { pairKey } from './evaluate.js';
+import type { Comparator } from './compare.js';
 import { prepare, type Comparable } from './features.js';
 import { comparatorFor, scoreVector, type MatchGrade, type MatchModel, type TermFrequencies } from './model.js';
+import { filterPairs, pairAt, pairCount, slicePairs, type PairList } from './pairs.js';
 import { estimateU } from './train.js';
 
 export interface Link {
@@ -63,22 +65,33 @@ export async function prepareAllYielding(records: { sourceId: string; record: Cu
  * between blocking and loading the sides) is left out.
  */
 interface ComparedPairs {
-  pairs: { leftId: string; rightId: string }[];
+  pairs: PairList;
   vectors: Uint8Array;
   width: number;
+  /** The pairs' records by position in the list's ids. */
+  leftRecords: Comparable[];
 }
 
 /** Another thread that compares pairs under the same model, of the same records (src/services/compare-in-worker.ts). */
 export interface PairHelper {
   /** The pairs' comparison vectors, flat, as compareCandidates lays them out. */
-  compare(pairs: { leftId: string; rightId: string }[]): Promise<Uint8Array>;
+  compare(pairs: PairList): Promise<Uint8Array>;
   /** Fewer pairs than this are compared in one thread (sending them would cost more than it saves). */
   fromPairs: number;
 }
 
+/** Each id's record, by the id's position (undefined for one not loaded). */
+export const recordsByPosition = (ids: readonly string[], records: Map<string, Comparable>) => ids.map((id) => records.get(id));
+
+/** Compares the pairs [from, to) of a list into `vectors` (laid out from pair `from`), records found by position. */
+export function comparePairsInto(comparator: Comparator, pairs: PairList, left: (Comparable | undefined)[], right: (Comparable | undefined)[], vectors: Uint8Array, from = 0, to = pairCount(pairs)): void {
+  const width = comparator.comparisons.length;
+  for (let i = from; i < to; i += 1) comparator.compareAt(left[pairs.left[i]!]!, right[pairs.right[i]!]!, vectors, (i - from) * width);
+}
+
 async function compareCandidates(
   model: MatchModel,
-  pairs: { leftId: string; rightId: string }[],
+  candidates: PairList,
   left: Map<string, Comparable>,
   right: Map<string, Comparable>,
   onProgress?: (done: number) => void,
@@ -86,26 +99,26 @@ async function compareCandidates(
 ): Promise<ComparedPairs> {
   const comparator = comparatorFor(model);
   const width = comparator.comparisons.length;
-  const present = pairs.filter((pair) => left.has(pair.leftId) && right.has(pair.rightId));
-  const vectors = new Uint8Array(present.length * width);
+  const leftRecords = recordsByPosition(candidates.leftIds, left);
+  const rightRecords = candidates.rightIds === candidates.leftIds && left === right ? leftRecords : recordsByPosition(candidates.rightIds, right);
+  const pairs = filterPairs(candidates, (l, r) => leftRecords[l] !== undefined && rightRecords[r] !== undefined);
+  const count = pairCount(pairs);
+  const vectors = new Uint8Array(count * width);
   // The helper takes the second half, this thread the first.
-  const here = helper && present.length >= helper.fromPairs ? Math.floor(present.length / 2) : present.length;
-  const helped = here < present.length ? helper!.compare(present.slice(here)) : undefined;
+  const here = helper && count >= helper.fromPairs ? Math.floor(count / 2) : count;
+  const helped = here < count ? helper!.compare(slicePairs(pairs, here)) : undefined;
   helped?.catch(() => {});
   for (let from = 0; from < here; from += PAIRS_A_TURN) {
     await nextTurn();
     const to = Math.min(from + PAIRS_A_TURN, here);
-    for (let i = from; i < to; i += 1) {
-      const pair = present[i]!;
-      comparator.compare(left.get(pair.leftId)!, right.get(pair.rightId)!, vectors.subarray(i * width, (i + 1) * width));
-    }
+    comparePairsInto(comparator, pairs, leftRecords, rightRecords, vectors.subarray(from * width), from, to);
     onProgress?.(to);
   }
   if (helped) {
     vectors.set(await helped, here * width);
-    onProgress?.(present.length);
+    onProgress?.(count);
   }
-  return { pairs: present, vectors, width };
+  return { pairs, vectors, width, leftRecords: leftRecords as Comparable[] };
 }
 
 function* vectorsOf({ vectors, width }: ComparedPairs): Generator<Uint8Array> {
@@ -115,7 +128,6 @@ function* vectorsOf({ vectors, width }: ComparedPairs): Generator<Uint8Array> {
 /** Scores every compared pair and keeps those at or above `threshold`, best first. */
 async function scorePairs(
   compared: ComparedPairs,
-  left: Map<string, Comparable>,
   model: MatchModel,
   options: { threshold: number; tf?: TermFrequencies; onProgress?: (done: number) => void },
 ): Promise<Link[]> {
@@ -126,10 +138,9 @@ async function scorePairs(
       if (index) options.onProgress?.(index);
       await nextTurn();
     }
-    const pair = compared.pairs[index]!;
-    const score = scoreVector(model, vector, { tf: options.tf, a: left.get(pair.leftId)! });
+    const score = scoreVector(model, vector, { tf: options.tf, a: compared.leftRecords[compared.pairs.left[index]!]! });
     if (score.probability >= options.threshold) {
-      links.push({ ...pair, probability: score.probability, matchWeight: score.matchWeight, grade: score.grade });
+      links.push({ ...pairAt(compared.pairs, index), probability: score.probability, matchWeight: score.matchWeight, grade: score.grade });
     }
     index += 1;
   }
@@ -317,7 +328,7 @@ const MIN_RECORDS_FOR_CONSTANT = 100;
  * clustered on request. Term frequencies come from the right-hand side, the data being searched.
  */
 export async function linkCandidates(
-  pairs: { leftId: string; rightId: string }[],
+  pairs: PairList,
   leftRecords: Map<string, Comparable>,
   rightRecords: Map<string, Comparable>,
   within: boolean,
@@ -325,12 +336,12 @@ export async function linkCandidates(
 ): Promise<ScoredLinkage> {
   // Random pairs only say a field is constant when there are enough records to draw them from.
   const enough = leftRecords.size >= MIN_RECORDS_FOR_CONSTANT && rightRecords.size >= MIN_RECORDS_FOR_CONSTANT;
-  const compared = await compareCandidates(options.model, pairs, leftRecords, rightRecords, (done) => options.onProgress?.('compared', done, pairs.length), options.helper);
+  const compared = await compareCandidates(options.model, pairs, leftRecords, rightRecords, (done) => options.onProgress?.('compared', done, pairCount(pairs)), options.helper);
   const { model, calibration } = enough ? calibrateToSides(options.model, compared, leftRecords, rightRecords, within) : { model: options.model, calibration: null };
-  let links = await scorePairs(compared, leftRecords, model, {
+  let links = await scorePairs(compared, model, {
     threshold: options.threshold,
     tf: termFrequencies(rightRecords.values()),
-    onProgress: (done) => options.onProgress?.('scored', done, pairs.length),
+    onProgress: (done) => options.onProgress?.('scored', done, pairCount(pairs)),
   });
   if (options.oneToOne && !within) links = oneToOne(links);
   let assignment: Map<string, string> | undefined;
@@ -347,5 +358,5 @@ export async function linkCandidates(
       );
     }
   }
-  return { links, candidatePairs: pairs.length, constantFields: calibration?.constantFields ?? [], calibration, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment, clusterReport };
+  return { links, candidatePairs: pairCount(pairs), constantFields: calibration?.constantFields ?? [], calibration, leftRecords: leftRecords.size, rightRecords: rightRecords.size, clusters: assignment, clusterReport };
 }

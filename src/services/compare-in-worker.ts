@@ -6,6 +6,7 @@
  */
 import { startWorker } from '../core/worker-thread.js';
 import type { PairHelper } from '../match/link.js';
+import type { PairList } from '../match/pairs.js';
 import type { MatchModel } from '../match/model.js';
 import type { CustomerRecord } from '../standard/customer.js';
 
@@ -13,7 +14,7 @@ type Records = { sourceId: string; record: CustomerRecord }[];
 
 export type ToCompareWorker =
   | { type: 'records'; side: 'left' | 'right'; records: string }
-  | { type: 'pairs'; leftIds: string; rightIds: string };
+  | { type: 'pairs'; pairs: PairList };
 
 export type FromCompareWorker = { type: 'vectors'; vectors: Uint8Array } | { type: 'failed'; message: string };
 
@@ -44,11 +45,12 @@ export function compareInWorker(model: MatchModel, left: Records, right: Records
     fromPairs,
     compare(pairs) {
       if (failure) return Promise.reject(failure);
-      if (!pairs.length) return Promise.resolve(new Uint8Array(0));
+      if (!pairs.left.length) return Promise.resolve(new Uint8Array(0));
       const answer = new Promise<Uint8Array>((resolve, reject) => {
         worker.once('message', (message: FromCompareWorker) => (message.type === 'vectors' ? resolve(message.vectors) : reject(new Error(message.message))));
       });
-      worker.postMessage({ type: 'pairs', leftIds: pairs.map((p) => p.leftId).join('\n'), rightIds: pairs.map((p) => p.rightId).join('\n') } satisfies ToCompareWorker);
+      // The positions move to the thread (the caller sliced them for it); the id lists are copied.
+      worker.postMessage({ type: 'pairs', pairs } satisfies ToCompareWorker, [pairs.left.buffer, pairs.right.buffer]);
       return Promise.race([answer, failed]);
     },
     close: async () => void (await worker.terminate()),

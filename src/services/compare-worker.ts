@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { dataOfWorker } from '../core/worker-thread.js';
 import type { Comparable } from '../match/features.js';
-import { prepareAll } from '../match/link.js';
+import { comparePairsInto, prepareAll, recordsByPosition } from '../match/link.js';
 import { comparatorFor, type MatchModel } from '../match/model.js';
 import type { FromCompareWorker, ToCompareWorker } from './compare-in-worker.js';
 
@@ -19,17 +19,15 @@ port.on('message', (message: ToCompareWorker) => {
       return;
     }
     // Deduplication sends one side: the left is compared with itself.
-    const others = right.size ? right : left;
-    const leftIds = message.leftIds.split('\n');
-    const rightIds = message.rightIds.split('\n');
-    const vectors = new Uint8Array(leftIds.length * width);
-    for (let i = 0; i < leftIds.length; i += 1) {
-      const a = left.get(leftIds[i]!);
-      const b = others.get(rightIds[i]!);
-      // The main thread sends only pairs whose records it has; they are the same records.
-      if (!a || !b) throw new Error('a pair whose record the worker was not sent');
-      comparator.compare(a, b, vectors.subarray(i * width, (i + 1) * width));
+    const { pairs } = message;
+    const leftRecords = recordsByPosition(pairs.leftIds, left);
+    const rightRecords = recordsByPosition(pairs.rightIds, right.size ? right : left);
+    // The main thread sends only pairs whose records it has; they are the same records.
+    for (let i = 0; i < pairs.left.length; i += 1) {
+      if (!leftRecords[pairs.left[i]!] || !rightRecords[pairs.right[i]!]) throw new Error('a pair whose record the worker was not sent');
     }
+    const vectors = new Uint8Array(pairs.left.length * width);
+    comparePairsInto(comparator, pairs, leftRecords, rightRecords, vectors);
     port.postMessage({ type: 'vectors', vectors } satisfies FromCompareWorker, [vectors.buffer]);
   } catch (error) {
     port.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies FromCompareWorker);

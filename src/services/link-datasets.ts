@@ -3,6 +3,7 @@ import { defaultBlocking } from '../match/blocking.js';
 import { linkCandidates, prepareAllYielding, type LinkOptions, type LinkResult } from '../match/link.js';
 import { calibrate } from '../match/calibrate.js';
 import type { MatchModel } from '../match/model.js';
+import { pairAt, pairCount, type IdPair } from '../match/pairs.js';
 import { comparatorOfStart, estimateU, trainByPasses, type TrainingPass, type TrainingResult, type TrainingStart } from '../match/train.js';
 import { selectCandidatePairs, selectDatasetRecords, selectPairsAgreeingOn, trainingPassKeys, withCandidatePairs, type DatasetScope } from '../store/candidates.js';
 import type { Queryable } from '../store/database.js';
@@ -57,7 +58,7 @@ export async function linkDatasets(db: Queryable, left: DatasetScope, right: Dat
   loading.catch(() => {});
   try {
     const { result, blocking } = await withCandidatePairs(db, left, right, { blocking: options.model.blocking }, async (pairs) => {
-      options.onProgress?.('candidates', pairs.length, pairs.length);
+      options.onProgress?.('candidates', pairCount(pairs), pairCount(pairs));
       const { within, leftRecords, rightRecords, helper } = await loading;
       return linkCandidates(pairs, leftRecords, rightRecords, within, { ...options, helper });
     });
@@ -96,8 +97,8 @@ export async function trainOnDatasets(
   for (const { left, right, label } of sides) {
     const { pairs } = await selectCandidatePairs(db, left, right, { blocking, estimateRecall: false });
     const { leftRecords, rightRecords } = await loadSides(db, left, right);
-    const vector = (pair: { leftId: string; rightId: string }) => comparator.compare(leftRecords.get(pair.leftId)!, rightRecords.get(pair.rightId)!);
-    for (const pair of pairs) candidates.push(vector(pair));
+    const vector = (pair: IdPair) => comparator.compare(leftRecords.get(pair.leftId)!, rightRecords.get(pair.rightId)!);
+    for (let i = 0; i < pairCount(pairs); i += 1) candidates.push(vector(pairAt(pairs, i)));
     for (const [i, key] of (Object.keys(trainingPassKeys) as (keyof typeof trainingPassKeys)[]).entries()) {
       for (const pair of await selectPairsAgreeingOn(db, left, right, key)) passes[i]!.vectors.push(vector(pair));
     }
@@ -105,7 +106,7 @@ export async function trainOnDatasets(
     comparablePairs += within ? (leftRecords.size * (leftRecords.size - 1)) / 2 : leftRecords.size * rightRecords.size;
     const counts = estimateU(comparator, [...leftRecords.values()], [...rightRecords.values()]);
     uCounts = uCounts ? uCounts.map((row, i) => row.map((c, j) => c + counts[i]![j]!)) : counts;
-    trainedOn[label] = { records: leftRecords.size + (left.datasetId === right.datasetId ? 0 : rightRecords.size), candidatePairs: pairs.length };
+    trainedOn[label] = { records: leftRecords.size + (left.datasetId === right.datasetId ? 0 : rightRecords.size), candidatePairs: pairCount(pairs) };
   }
   const result = trainByPasses(passes, candidates, uCounts!, start, { trainedOn: { ...trainedOn, passes: passes.map((p) => ({ blockedOn: p.name, fixed: p.fixed, pairs: p.vectors.length })) } });
   // The model keeps the probability that two random records match (Splink's λ): from the pairs

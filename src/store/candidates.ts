@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { assertVerifiedGrant, type ConsentGrant } from '../core/grant.js';
 import { defaultBlocking, isArrayRule, planRules, RECALL_SAMPLE, recallFields, sidesOfKey, type BlockingKey, type BlockingReport, type BlockingRule, type BlockingSettings, type PlannedRule } from '../match/blocking.js';
 import type { MatchKeys } from '../match/features.js';
+import { PairListBuilder, type PairList } from '../match/pairs.js';
 import type { CustomerRecord } from '../standard/customer.js';
 import { indexServes, keysUsed, keySql, pairCondition, probeCondition, sideColumn } from './blocking-sql.js';
 import { onOneConnection, type Queryable } from './database.js';
@@ -122,7 +123,8 @@ export interface DatasetScope {
 
 function sideSql(scope: DatasetScope, keys: BlockingKey[], partner: string, dataset: string, consent: string): string {
   const grantConditions = scope.grant ? ` AND cx_record_permits(record, ${consent}::text, ${scope.grant.optIn})` : '';
-  return `SELECT source_id, ${keys.map((key) => `${keySql[key].expression} AS ${key}`).join(', ')}
+  // i: the record's position among its side's, in source id order (pairs travel as positions).
+  return `SELECT (row_number() OVER (ORDER BY source_id) - 1)::int AS i, source_id, ${keys.map((key) => `${keySql[key].expression} AS ${key}`).join(', ')}
     FROM customer_records WHERE partner_id = ${partner} AND dataset_id = ${dataset} AND valid_to IS NULL AND record IS NOT NULL
       AND ${visibleDataset('', partner)}${grantConditions}`;
 }
@@ -131,7 +133,7 @@ function sideSql(scope: DatasetScope, keys: BlockingKey[], partner: string, data
 export const trainingPassKeys = { full_name: ['given_name', 'family_name'], birth_date: ['birth_date'] } as const;
 
 export interface CandidatePairs {
-  pairs: { leftId: string; rightId: string }[];
+  pairs: PairList;
   blocking: BlockingReport;
 }
 
@@ -246,7 +248,7 @@ async function withLinkage<T>(db: Queryable, left: DatasetScope, right: DatasetS
         await connection.query(`CREATE TEMPORARY TABLE ${table} AS ${sql}`, params);
       }
       await connection.exec(`ANALYZE ${tables}`);
-      return await fn({ db: connection, within, params: [], sides: `WITH l AS (SELECT * FROM ${l}), r AS (SELECT * FROM ${r})`, order: within ? ' AND l.source_id < r.source_id' : '' });
+      return await fn({ db: connection, within, params: [], sides: `WITH l AS (SELECT * FROM ${l}), r AS (SELECT * FROM ${r})`, order: within ? ' AND l.i < r.i' : '' });
     } finally {
       // In a transaction that failed the drop fails too, and the rollback removes the tables.
       await connection.exec(`DROP TABLE IF EXISTS ${tables}`).catch(() => {});
@@ -307,33 +309,36 @@ export async function withCandidatePairs<T>(
   left: DatasetScope,
   right: DatasetScope,
   options: { blocking?: BlockingSettings; estimateRecall?: boolean },
-  use: (pairs: { leftId: string; rightId: string }[]) => Promise<T>,
+  use: (pairs: PairList) => Promise<T>,
 ): Promise<{ result: T; blocking: BlockingReport }> {
   const blocking = options.blocking ?? defaultBlocking();
   return withLinkage(db, left, right, blocking, async (linkage) => {
     const { db, params, sides, order } = linkage;
     const { kept, report } = await planSqlRules(linkage, blocking);
+    const [ids] = await db.query<{ left: string[]; right: string[] }>(`${sides} SELECT (SELECT array_agg(source_id ORDER BY i) FROM l) AS left, (SELECT array_agg(source_id ORDER BY i) FROM r) AS right`, params);
     const joins = [
-      ...kept.map((rule) => `SELECT l.source_id AS "leftId", r.source_id AS "rightId" FROM l JOIN r ON ${pairCondition(rule)}${order}`),
+      ...kept.map((rule) => `SELECT l.i AS "left", r.i AS "right" FROM l JOIN r ON ${pairCondition(rule)}${order}`),
       ...blocking.rules.filter(isArrayRule).map((rule) => {
         const [leftKey, rightKey] = sidesOfKey(rule.on[0]!);
-        return `SELECT l.source_id, r.source_id FROM (SELECT source_id, unnest(${leftKey}) AS k FROM l) l JOIN (SELECT source_id, unnest(${rightKey}) AS k FROM r) r ON l.k = r.k${order}`;
+        return `SELECT l.i, r.i FROM (SELECT i, unnest(${leftKey}) AS k FROM l) l JOIN (SELECT i, unnest(${rightKey}) AS k FROM r) r ON l.k = r.k${order}`;
       }),
     ];
-    // Grouped by the left record: a row per record rather than per pair is what makes the transfer
-    // cheap (PGlite builds a JS object per row: 2M pairs took 18 s as rows, 7 s grouped).
-    const grouped = await db.query<{ leftId: string; rightIds: string[] }>(
-      `${sides}\nSELECT "leftId", array_agg("rightId") AS "rightIds" FROM (\n${joins.join('\nUNION\n')}\n) pairs GROUP BY "leftId"`,
+    // As positions, grouped by the left record: integers join, deduplicate and travel cheaper than
+    // ids, and a row per record rather than per pair is what makes the transfer cheap (PGlite
+    // builds a JS object per row: 2M pairs took 18 s as rows, 7 s grouped).
+    const grouped = await db.query<{ left: number; rights: number[] }>(
+      `${sides}\nSELECT "left", array_agg("right") AS rights FROM (\n${joins.join('\nUNION\n')}\n) pairs GROUP BY "left"`,
       params,
     );
     const recall = options.estimateRecall === false ? Promise.resolve([]) : estimateRecall(linkage, kept, blocking);
     recall.catch(() => {});
     // The estimate goes out before the pairs are laid out, which holds this thread for a while.
     await new Promise((resolve) => setImmediate(resolve));
-    const pairs: { leftId: string; rightId: string }[] = [];
-    for (const { leftId, rightIds } of grouped) for (const rightId of rightIds) pairs.push({ leftId, rightId });
+    const pairs = new PairListBuilder();
+    for (const { left, rights } of grouped) for (const right of rights) pairs.add(left, right);
+    const list = pairs.build(ids!.left ?? [], ids!.right ?? []);
     // Both settle before the sides are dropped, whichever fails.
-    const [used, estimated] = await Promise.allSettled([use(pairs), recall]);
+    const [used, estimated] = await Promise.allSettled([use(list), recall]);
     if (used.status === 'rejected') throw used.reason;
     if (estimated.status === 'rejected') throw estimated.reason;
     return { result: used.value, blocking: { rules: report, recall: estimated.value } };

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../match/evaluate.js';
 import { blockRecords } from '../../match/block.js';
 import { linkCandidates, type Link, type LinkOptions } from '../../match/link.js';
+import { pairCount } from '../../match/pairs.js';
 import { defaultModel, defaultThresholds, loadModel, type MatchModel } from '../../match/model.js';
 import { degenerateLevels } from '../../match/train.js';
 import { readOfflineFile, type OfflineFile } from '../offline-files.js';
@@ -51,7 +52,7 @@ async function offlineLinkage(
   const [left, right, extra] = await load();
   const within = left === right;
   const { pairs, blocking } = await blockRecords(left.blocking, within ? left.blocking : right.blocking, model.blocking);
-  progress('candidates', pairs.length, pairs.length);
+  progress('candidates', pairCount(pairs), pairCount(pairs));
   const result = { ...(await linkCandidates(pairs, left.comparables, right.comparables, within, { model, threshold, onProgress: progress, ...extra })), blocking };
   writePairs(result.links, options.out);
   const what = within ? `deduplicated ${result.leftRecords} records` : `linked ${result.leftRecords} × ${result.rightRecords} records`;
