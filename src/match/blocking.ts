@@ -153,22 +153,27 @@ export async function planRules(
   const sizes = await measure(pairRules);
   let tooLarge: { rule: PlannedRule; pairs: number }[] = [];
   pairRules.forEach((rule, i) => (sizes[i]! <= budget ? keep({ rule, pairs: sizes[i]! }) : tooLarge.push({ rule, pairs: sizes[i]! })));
-  for (let round = 0; round < 2 && tooLarge.length; round += 1) {
-    // Each rule conjoined with every refinement it lacks, all measured at once.
+  for (let depth = 0; depth < 2 && tooLarge.length; depth += 1) {
+    // Each rule conjoined with every refinement it lacks. The first in refineWith's order that fits
+    // is kept, so they are measured in that order, the next of every rule still unplaced in one
+    // round, until one fits: 100k × 100k measured 7 variants instead of 19 (1.3 s of SQL).
     const variants = tooLarge.map(({ rule }) =>
       blocking.refineWith
         .filter((key) => !rule.on.some((entry) => sidesOfKey(entry).includes(key)))
         .map((key): PlannedRule => ({ ...rule, on: [...rule.on, key], refinedBy: [...(rule.refinedBy ?? []), key] })),
     );
-    const measured = await measure(variants.flat());
-    let at = 0;
+    const sized: { rule: PlannedRule; pairs: number }[][] = variants.map(() => []);
+    const unplaced = () => variants.map((_, i) => i).filter((i) => sized[i]!.length < variants[i]!.length && !sized[i]!.some((v) => v.pairs <= budget));
+    for (let open = unplaced(); open.length; open = unplaced()) {
+      const measured = await measure(open.map((i) => variants[i]![sized[i]!.length]!));
+      open.forEach((i, at) => sized[i]!.push({ rule: variants[i]![sized[i]!.length]!, pairs: measured[at]! }));
+    }
     tooLarge = [];
-    for (const list of variants) {
-      const sized = list.map((rule) => ({ rule, pairs: measured[at++]! }));
-      const fits = sized.find((v) => v.pairs <= budget);
+    for (const list of sized) {
+      const fits = list.find((v) => v.pairs <= budget);
       // Otherwise the variant that splits the blocks most is refined again.
       if (fits) keep(fits);
-      else if (sized.length) tooLarge.push(sized.reduce((a, b) => (b.pairs < a.pairs ? b : a)));
+      else if (list.length) tooLarge.push(list.reduce((a, b) => (b.pairs < a.pairs ? b : a)));
     }
   }
   for (const { rule, pairs } of tooLarge) report.push({ name: rule.name, pairs: Math.round(pairs), refinedBy: rule.refinedBy, leftOut: true });

@@ -59,6 +59,12 @@ const year = (date: string) => date.slice(0, 4);
 const month = (date: string) => (date.length >= 7 ? date.slice(5, 7) : null);
 const day = (date: string) => (date.length === 10 ? date.slice(8, 10) : null);
 const full = (date: string) => date.length === 10;
+/** Whether `length` characters of x from `xFrom` equal those of y from `yFrom` (no substring made: a pair's levels run millions of times). */
+function sameChars(x: string, xFrom: number, y: string, yFrom: number, length: number): boolean {
+  for (let i = 0; i < length; i += 1) if (x.charCodeAt(xFrom + i) !== y.charCodeAt(yFrom + i)) return false;
+  return true;
+}
+
 /** Two strings of one length that differ only by two neighbouring characters exchanged. */
 function adjacentSwap(x: string, y: string): boolean {
   if (x.length !== y.length || x === y) return false;
@@ -113,10 +119,10 @@ const library: { pattern: RegExp; kinds: FieldKind[]; test: (parameter: number, 
   {
     pattern: /^same_local_part$/,
     kinds: ['texts'],
-    test: () => ({ x, y }) => { const at = y.lastIndexOf('@'); return at >= 0 && x.lastIndexOf('@') === at && x.startsWith(y.slice(0, at + 1)); },
+    test: () => ({ x, y }) => { const at = y.lastIndexOf('@'); return at >= 0 && x.lastIndexOf('@') === at && sameChars(x, 0, y, 0, at + 1); },
     describe: 'emails with the same part before @',
   },
-  { pattern: /^same_domain$/, kinds: ['texts'], test: () => ({ x, y }) => { const at = y.lastIndexOf('@'); return at >= 0 && x.includes('@') && x.endsWith(y.slice(at)); }, describe: 'emails at the same domain' },
+  { pattern: /^same_domain$/, kinds: ['texts'], test: () => ({ x, y }) => { const at = y.lastIndexOf('@'); return at >= 0 && x.includes('@') && x.length >= y.length - at && sameChars(x, x.length - (y.length - at), y, at, y.length - at); }, describe: 'emails at the same domain' },
   { pattern: /^different$/, kinds: ['name', 'date', 'text', 'texts', 'tokens', 'keyed'], test: () => () => true, describe: 'none of the above' },
 ];
 

@@ -205,6 +205,19 @@ async function estimateRecall({ db, sides, params, within, order }: Linkage, kep
   return recall;
 }
 
+/**
+ * The linkage connection's settings while it blocks (a pool's connection, so they are reset after).
+ * Measured on 100k × 100k's pair join, a UNION of twenty joins of the two sides:
+ * - jit: the planner prices these joins of whole tables at billions of rows and compiled them,
+ *   which alone took 6 of the join's 13.5 s, for no faster execution.
+ * - enable_mergejoin: it chose merge joins for rules of two keys, sorting both sides by text under
+ *   the database's collation each time (0.17 s a side, a rule); hash joins took the join from
+ *   6.7–8.2 s to 3.6–4.9 s.
+ * - default_statistics_target: ANALYZE of the sides sampled 30,000 rows a side (1 s); 3,000 are
+ *   enough to choose between these plans.
+ */
+const LINKAGE_SETTINGS = { jit: 'off', enable_mergejoin: 'off', default_statistics_target: '10' };
+
 /** A linkage's two sides, kept for its statements as temporary tables and read as `l` and `r`. */
 interface Linkage {
   db: Queryable;
@@ -238,21 +251,19 @@ async function withLinkage<T>(db: Queryable, left: DatasetScope, right: DatasetS
   const tables = within ? l : `${l}, ${r}`;
   return onOneConnection(db, async (connection) => {
     try {
-      // The planner prices these joins of whole tables (a UNION of twenty) at billions of rows and
-      // compiles them with JIT, which alone took 6 of the 13.5 s of 100k × 100k's pair join, and 10
-      // of the whole blocking's 25 s, for no faster execution. The connection is a pool's, so the
-      // setting is reset below.
-      await connection.exec('SET jit = off');
+      for (const [name, value] of Object.entries(LINKAGE_SETTINGS)) await connection.exec(`SET ${name} = ${value}`);
       for (const [table, scope] of within ? ([[l, left]] as const) : ([[l, left], [r, right]] as const)) {
         const { sql, params } = side(scope);
         await connection.query(`CREATE TEMPORARY TABLE ${table} AS ${sql}`, params);
       }
       await connection.exec(`ANALYZE ${tables}`);
-      return await fn({ db: connection, within, params: [], sides: `WITH l AS (SELECT * FROM ${l}), r AS (SELECT * FROM ${r})`, order: within ? ' AND l.i < r.i' : '' });
+      // Not materialized: the planner then knows the tables' sizes and values, as it does not a CTE's.
+      const sides = `WITH l AS NOT MATERIALIZED (SELECT * FROM ${l}), r AS NOT MATERIALIZED (SELECT * FROM ${r})`;
+      return await fn({ db: connection, within, params: [], sides, order: within ? ' AND l.i < r.i' : '' });
     } finally {
       // In a transaction that failed the drop fails too, and the rollback removes the tables.
       await connection.exec(`DROP TABLE IF EXISTS ${tables}`).catch(() => {});
-      await connection.exec('RESET jit').catch(() => {});
+      for (const name of Object.keys(LINKAGE_SETTINGS)) await connection.exec(`RESET ${name}`).catch(() => {});
     }
   });
 }
