@@ -191,7 +191,7 @@ async function estimateRecall({ db, sides, params, within, order }: Linkage, kep
        JOIN r ON l.${field} = r.${field}${order}) AS "${field}_sample"`,
   );
   const [row] = await db.query<Record<string, number | number[]>>(
-    `${sides}, s AS (SELECT ${ruleSizesSql(recallFields.map((field) => ({ name: field, on: [field] })), within)})
+    `${sides}, s AS MATERIALIZED (SELECT ${ruleSizesSql(recallFields.map((field) => ({ name: field, on: [field] })), within)})
      SELECT s.*, ${samples.join(',\n')} FROM s`,
     params,
   );
