@@ -55,22 +55,52 @@ interface PairContext {
 }
 type LevelTest = (pair: PairContext) => boolean;
 
-const year = (date: string) => date.slice(0, 4);
-const month = (date: string) => (date.length >= 7 ? date.slice(5, 7) : null);
-const day = (date: string) => (date.length === 10 ? date.slice(8, 10) : null);
-const full = (date: string) => date.length === 10;
 /** Whether `length` characters of x from `xFrom` equal those of y from `yFrom` (no substring made: a pair's levels run millions of times). */
 function sameChars(x: string, xFrom: number, y: string, yFrom: number, length: number): boolean {
   for (let i = 0; i < length; i += 1) if (x.charCodeAt(xFrom + i) !== y.charCodeAt(yFrom + i)) return false;
   return true;
 }
 
-/** Two strings of one length that differ only by two neighbouring characters exchanged. */
-function adjacentSwap(x: string, y: string): boolean {
-  if (x.length !== y.length || x === y) return false;
+// Dates are the standard's YYYY-MM-DD, YYYY-MM or YYYY (src/standard/customer.ts), their parts
+// compared in place: slicing out years, months and days made the birth date the comparison that
+// most fed the garbage collector (100k × 100k: 115 of the comparing's 180 young collections).
+const full = (date: string) => date.length === 10;
+const sameYear = (x: string, y: string) => sameChars(x, 0, y, 0, 4);
+const sameYearMonth = (x: string, y: string) => x.length >= 7 && y.length >= 7 && sameChars(x, 0, y, 0, 7);
+/** Full dates only. */
+const sameDayMonth = (x: string, y: string) => sameChars(x, 5, y, 5, 5);
+const yearOf = (date: string) => {
+  let year = 0;
+  for (let i = 0; i < 4; i += 1) {
+    const digit = date.charCodeAt(i) - 48;
+    if (!(digit >= 0 && digit <= 9)) return Number.NaN;
+    year = year * 10 + digit;
+  }
+  return year;
+};
+
+/** Two years (of full dates) that differ only by two neighbouring digits exchanged. */
+function yearDigitsSwapped(x: string, y: string): boolean {
   let i = 0;
-  while (x[i] === y[i]) i += 1;
-  return x[i] === y[i + 1] && x[i + 1] === y[i] && x.slice(i + 2) === y.slice(i + 2);
+  while (i < 4 && x.charCodeAt(i) === y.charCodeAt(i)) i += 1;
+  return i < 3 && x.charCodeAt(i) === y.charCodeAt(i + 1) && x.charCodeAt(i + 1) === y.charCodeAt(i) && sameChars(x, i + 2, y, i + 2, 2 - i);
+}
+
+/** Where a full date's eight digits are (YYYY-MM-DD). */
+const DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];
+/** Full dates whose digits are one substitution or one exchange of neighbours apart (oneEditApart of the dates without their dashes). */
+function digitsOneEditApart(x: string, y: string): boolean {
+  let first = -1;
+  let differences = 0;
+  for (let k = 0; k < 8; k += 1) {
+    if (x.charCodeAt(DATE_DIGITS[k]!) === y.charCodeAt(DATE_DIGITS[k]!)) continue;
+    differences += 1;
+    if (differences === 1) first = k;
+    else if (differences > 2) return false;
+  }
+  if (differences <= 1) return true;
+  const [a, b] = [DATE_DIGITS[first]!, DATE_DIGITS[first + 1]!];
+  return x.charCodeAt(a) === y.charCodeAt(b) && x.charCodeAt(b) === y.charCodeAt(a);
 }
 
 /**
@@ -99,22 +129,22 @@ const library: { pattern: RegExp; kinds: FieldKind[]; test: (parameter: number, 
   {
     pattern: /^one_typo$/,
     kinds: ['date', 'text', 'texts', 'keyed'],
-    test: (_, field) => (field.kind === 'date' ? ({ x, y }) => full(x) && full(y) && oneEditApart(x.replaceAll('-', ''), y.replaceAll('-', '')) : ({ x, y }) => oneEditApart(x, y)),
+    test: (_, field) => (field.kind === 'date' ? ({ x, y }) => full(x) && full(y) && digitsOneEditApart(x, y) : ({ x, y }) => oneEditApart(x, y)),
     describe: 'one insertion, deletion, substitution or transposition apart (dates: full dates only)',
   },
   {
     pattern: /^year_digits_swapped$/,
     kinds: ['date'],
-    test: () => ({ x, y }) => full(x) && full(y) && x.slice(5) === y.slice(5) && adjacentSwap(year(x), year(y)),
+    test: () => ({ x, y }) => full(x) && full(y) && sameDayMonth(x, y) && yearDigitsSwapped(x, y),
     describe: 'day and month equal, two neighbouring digits of the year exchanged (1976, 1967)',
   },
-  { pattern: /^day_month_swapped$/, kinds: ['date'], test: () => ({ x, y }) => full(x) && full(y) && year(x) === year(y) && month(x) === day(y) && day(x) === month(y), describe: 'the same year, day and month exchanged' },
-  { pattern: /^same_day_month$/, kinds: ['date'], test: () => ({ x, y }) => full(x) && full(y) && x.slice(5) === y.slice(5), describe: 'day and month equal, the year mistyped' },
-  { pattern: /^same_year_month$/, kinds: ['date'], test: () => ({ x, y }) => full(x) && full(y) && x.slice(0, 7) === y.slice(0, 7), describe: 'full dates in the same year and month' },
-  { pattern: /^same_year_month_partial$/, kinds: ['date'], test: () => ({ x, y }) => !(full(x) && full(y)) && month(x) !== null && x.slice(0, 7) === y.slice(0, 7), describe: 'a year-month date agreeing with the other on year and month' },
-  { pattern: /^same_year$/, kinds: ['date'], test: () => ({ x, y }) => full(x) && full(y) && year(x) === year(y), describe: 'full dates in the same year' },
-  { pattern: /^same_year_partial$/, kinds: ['date'], test: () => ({ x, y }) => !(full(x) && full(y)) && year(x) === year(y), describe: 'a partial date agreeing with the other on the year' },
-  { pattern: /^years_apart_(\d+)$/, kinds: ['date'], test: (years) => ({ x, y }) => Math.abs(Number(year(x)) - Number(year(y))) <= years, describe: 'years at most the number apart' },
+  { pattern: /^day_month_swapped$/, kinds: ['date'], test: () => ({ x, y }) => full(x) && full(y) && sameYear(x, y) && sameChars(x, 5, y, 8, 2) && sameChars(x, 8, y, 5, 2), describe: 'the same year, day and month exchanged' },
+  { pattern: /^same_day_month$/, kinds: ['date'], test: () => ({ x, y }) => full(x) && full(y) && sameDayMonth(x, y), describe: 'day and month equal, the year mistyped' },
+  { pattern: /^same_year_month$/, kinds: ['date'], test: () => ({ x, y }) => full(x) && full(y) && sameYearMonth(x, y), describe: 'full dates in the same year and month' },
+  { pattern: /^same_year_month_partial$/, kinds: ['date'], test: () => ({ x, y }) => !(full(x) && full(y)) && sameYearMonth(x, y), describe: 'a year-month date agreeing with the other on year and month' },
+  { pattern: /^same_year$/, kinds: ['date'], test: () => ({ x, y }) => full(x) && full(y) && sameYear(x, y), describe: 'full dates in the same year' },
+  { pattern: /^same_year_partial$/, kinds: ['date'], test: () => ({ x, y }) => !(full(x) && full(y)) && sameYear(x, y), describe: 'a partial date agreeing with the other on the year' },
+  { pattern: /^years_apart_(\d+)$/, kinds: ['date'], test: (years) => ({ x, y }) => Math.abs(yearOf(x) - yearOf(y)) <= years, describe: 'years at most the number apart' },
   { pattern: /^same_last_(\d+)_digits$/, kinds: ['text', 'texts'], test: (digits) => ({ x, y }) => x.length >= digits && x.slice(-digits) === y.slice(-digits), describe: 'the same last digits' },
   {
     pattern: /^same_local_part$/,

@@ -121,10 +121,12 @@ export interface DatasetScope {
   grant?: ConsentGrant;
 }
 
-function sideSql(scope: DatasetScope, keys: BlockingKey[], partner: string, dataset: string, consent: string): string {
+function sideSql(scope: DatasetScope, keys: BlockingKey[], partner: string, dataset: string, consent: string, within: boolean): string {
   const grantConditions = scope.grant ? ` AND cx_record_permits(record, ${consent}::text, ${scope.grant.optIn})` : '';
-  // i: the record's position among its side's, in source id order (pairs travel as positions).
-  return `SELECT (row_number() OVER (ORDER BY source_id) - 1)::int AS i, source_id, ${keys.map((key) => `${keySql[key].expression} AS ${key}`).join(', ')}
+  // i: the record's position among its side's (pairs travel as positions). Within one dataset in
+  // source id order, so that each pair comes once with the lower id left; between two, in the
+  // order read (sorting the rows cost 0.2 s a side of 100,000).
+  return `SELECT (row_number() OVER (${within ? 'ORDER BY source_id' : ''}) - 1)::int AS i, source_id, ${keys.map((key) => `${keySql[key].expression} AS ${key}`).join(', ')}
     FROM customer_records WHERE partner_id = ${partner} AND dataset_id = ${dataset} AND valid_to IS NULL AND record IS NOT NULL
       AND ${visibleDataset('', partner)}${grantConditions}`;
 }
@@ -245,7 +247,7 @@ async function withLinkage<T>(db: Queryable, left: DatasetScope, right: DatasetS
   }
   const within = left.partnerId === right.partnerId && left.datasetId === right.datasetId;
   const keys = keysUsed(blocking.rules, [...blocking.refineWith, ...recallFields, ...(Object.keys(trainingPassKeys) as BlockingKey[])]);
-  const side = (scope: DatasetScope) => ({ sql: sideSql(scope, keys, '$1', '$2', '$3'), params: [scope.partnerId, scope.datasetId, ...(scope.grant ? [scope.grant.purpose] : [])] });
+  const side = (scope: DatasetScope) => ({ sql: sideSql(scope, keys, '$1', '$2', '$3', within), params: [scope.partnerId, scope.datasetId, ...(scope.grant ? [scope.grant.purpose] : [])] });
   const id = randomBytes(6).toString('hex');
   const [l, r] = [`cx_linkage_l_${id}`, within ? `cx_linkage_l_${id}` : `cx_linkage_r_${id}`];
   const tables = within ? l : `${l}, ${r}`;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { phoneticKey, prepare } from '../../src/match/features.js';
+import { phoneticKey, prepare, type Comparable } from '../../src/match/features.js';
+import { buildComparison } from '../../src/match/levels.js';
 import { jaroWinkler, jaroWinklerAbove, oneEditApart } from '../../src/match/metrics.js';
 import { seededRandom } from '../../src/match/train.js';
 import { evaluatePairs, idPairs, parsePairsCsv, precisionRecallCurve } from '../../src/match/evaluate.js';
@@ -127,6 +128,57 @@ describe('comparisons', () => {
     expect(jaroWinkler('dixon', 'dicksonx')).toBeCloseTo(0.8133, 4);
     // Jaro 0.511 with a four-letter common prefix: no bonus.
     expect(jaroWinkler('abcdefghij', 'abcdzzzzzzzzzzzzzzz')).toBeLessThan(0.6);
+  });
+
+  it('compares dates in place as their years, months and days sliced out do (property)', () => {
+    const labels = ['exact', 'day_month_swapped', 'year_digits_swapped', 'one_typo', 'same_day_month', 'same_year_month', 'same_year_month_partial', 'same_year', 'same_year_partial', 'years_apart_2', 'different'];
+    const comparison = buildComparison('birth_date', 'birth_date', labels);
+    // The definitions by parts, as they were written before the comparison stopped slicing.
+    const year = (d: string) => d.slice(0, 4);
+    const month = (d: string) => (d.length >= 7 ? d.slice(5, 7) : null);
+    const day = (d: string) => (d.length === 10 ? d.slice(8, 10) : null);
+    const full = (d: string) => d.length === 10;
+    const adjacentSwap = (x: string, y: string) => {
+      if (x.length !== y.length || x === y) return false;
+      let i = 0;
+      while (x[i] === y[i]) i += 1;
+      return x[i] === y[i + 1] && x[i + 1] === y[i] && x.slice(i + 2) === y.slice(i + 2);
+    };
+    const both = (x: string, y: string) => full(x) && full(y);
+    const byParts: Record<string, (x: string, y: string) => boolean> = {
+      exact: (x, y) => x === y && full(x),
+      day_month_swapped: (x, y) => both(x, y) && year(x) === year(y) && month(x) === day(y) && day(x) === month(y),
+      year_digits_swapped: (x, y) => both(x, y) && x.slice(5) === y.slice(5) && adjacentSwap(year(x), year(y)),
+      one_typo: (x, y) => both(x, y) && oneEditApart(x.replaceAll('-', ''), y.replaceAll('-', '')),
+      same_day_month: (x, y) => both(x, y) && x.slice(5) === y.slice(5),
+      same_year_month: (x, y) => both(x, y) && x.slice(0, 7) === y.slice(0, 7),
+      same_year_month_partial: (x, y) => !both(x, y) && month(x) !== null && x.slice(0, 7) === y.slice(0, 7),
+      same_year: (x, y) => both(x, y) && year(x) === year(y),
+      same_year_partial: (x, y) => !both(x, y) && year(x) === year(y),
+      years_apart_2: (x, y) => Math.abs(Number(year(x)) - Number(year(y))) <= 2,
+      different: () => true,
+    };
+    const two = (n: number) => String(n).padStart(2, '0');
+    const date = fc.record({ year: fc.integer({ min: 1900, max: 2030 }), month: fc.integer({ min: 1, max: 12 }), day: fc.integer({ min: 1, max: 28 }) }).map((d) => `${d.year}-${two(d.month)}-${two(d.day)}`);
+    const swapAt = (s: string, i: number) => s.slice(0, i) + s[i + 1] + s[i] + s.slice(i + 2);
+    const relative = (x: string) =>
+      fc.oneof(
+        fc.constant(x),
+        date,
+        fc.integer({ min: 0, max: 8 }).map((i) => swapAt(x, i)),
+        fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 })).map(([i, digit]) => (x[i] === '-' ? x : x.slice(0, i) + digit + x.slice(i + 1))),
+        fc.constant(`${x.slice(0, 4)}-${x.slice(8, 10)}-${x.slice(5, 7)}`),
+        fc.integer({ min: -3, max: 3 }).map((years) => `${Number(x.slice(0, 4)) + years}${x.slice(4)}`),
+      );
+    const shorten = (d: string, length: number) => d.slice(0, length);
+    const pair = date.chain((x) => fc.tuple(fc.constant(x), relative(x), fc.constantFrom(10, 10, 7, 4), fc.constantFrom(10, 10, 7, 4))).map(([x, y, a, b]) => [shorten(x, a), shorten(y, b)] as const);
+    fc.assert(
+      fc.property(pair, ([x, y]) => {
+        const expected = labels.findIndex((label) => byParts[label]!(x, y)) + 1;
+        expect(comparison.compare({ birthDate: x } as Comparable, { birthDate: y } as Comparable), `${x} ~ ${y}`).toBe(expected);
+      }),
+      { numRuns: 3000, seed: 16 },
+    );
   });
 
   it('skips Jaro-Winkler only where its bound shows the floor cannot be reached', () => {
