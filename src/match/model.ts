@@ -255,12 +255,16 @@ function householdMember(household: NonNullable<Compiled['household']>, vector: 
   return vector[household.given] === household.givenDifferent || household.birthOther.includes(vector[household.birthDate]!);
 }
 
-export function scoreVector(model: MatchModel, vector: Uint8Array, options: { tf?: TermFrequencies; a?: Comparable; explain?: boolean } = {}): Score {
+/**
+ * A comparison vector's match weight (log2 of the odds), each comparison's weight pushed to
+ * `explanation` when given. Batch linkage weighs millions of vectors and scores only those that
+ * reach its threshold, so this allocates nothing.
+ */
+export function matchWeightOf(model: MatchModel, vector: Uint8Array, tf?: TermFrequencies, a?: Comparable, explanation?: FieldExplanation[]): number {
   const { comparator, weights, household } = compile(model);
   const comparisons = comparator.comparisons;
   let matchWeight = log2(model.prior / (1 - model.prior));
-  const explanation: FieldExplanation[] = [];
-  const tf = options.tf && options.a ? options.tf : undefined;
+  const frequencies = tf && a ? tf : undefined;
   const guarded = model.householdGuard && household !== undefined && householdMember(household, vector);
   for (let i = 0; i < comparisons.length; i += 1) {
     const comparison = comparisons[i]!;
@@ -268,18 +272,27 @@ export function scoreVector(model: MatchModel, vector: Uint8Array, options: { tf
     let weight = weights[i]![level]!;
     if (guarded && weight > 0 && household!.address.has(i)) weight = 0;
     // Term frequency: an exact match on a value shared by a share f of records is as likely by chance as f.
-    if (level === 1 && tf && comparison.tfValue && comparison.levels[1] === 'exact' && model.termFrequency.includes(comparison.name)) {
-      const value = comparison.tfValue(options.a!);
-      const frequency = value ? tf(comparison.field, value) : undefined;
+    if (level === 1 && frequencies && comparison.tfValue && comparison.levels[1] === 'exact' && model.termFrequency.includes(comparison.name)) {
+      const value = comparison.tfValue(a!);
+      const frequency = value ? frequencies(comparison.field, value) : undefined;
       if (frequency !== undefined) {
         const { m, u } = model.comparisons[comparison.name]!.exact!;
         weight = log2(m / Math.min(Math.max(frequency, u / 20), u * 20));
       }
     }
     matchWeight += weight;
-    if (options.explain && level !== 0) explanation.push({ comparison: comparison.name, level: comparison.levels[level]!, weight: Math.round(weight * 100) / 100 });
+    if (explanation && level !== 0) explanation.push({ comparison: comparison.name, level: comparison.levels[level]!, weight: Math.round(weight * 100) / 100 });
   }
-  const probability = 1 / (1 + 2 ** -matchWeight);
+  return matchWeight;
+}
+
+/** The probability of a match at a match weight. */
+export const probabilityOf = (matchWeight: number) => 1 / (1 + 2 ** -matchWeight);
+
+export function scoreVector(model: MatchModel, vector: Uint8Array, options: { tf?: TermFrequencies; a?: Comparable; explain?: boolean } = {}): Score {
+  const explanation: FieldExplanation[] = [];
+  const matchWeight = matchWeightOf(model, vector, options.tf, options.a, options.explain ? explanation : undefined);
+  const probability = probabilityOf(matchWeight);
   return { matchWeight: Math.round(matchWeight * 100) / 100, probability, grade: gradeOf(model, probability), explanation };
 }
 
