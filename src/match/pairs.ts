@@ -85,3 +85,32 @@ export class PairListBuilder {
     return { leftIds, rightIds, left: this.left.slice(0, this.count), right: this.right.slice(0, this.count) };
   }
 }
+
+/**
+ * Pairs sent as big-endian int32 couples (left position, right position), perhaps repeated (the
+ * database's bytea of int4send): each pair once, ordered by left then right. Deduplicated here
+ * rather than by the database's UNION, whose sort of 3.1M rows took 1.2–1.9 s of 100k × 100k's
+ * blocking; grouped by left by counting, then each record's few sorted.
+ */
+export function distinctPairsOf(bytes: Uint8Array, leftIds: readonly string[], rightIds: readonly string[]): PairList {
+  if (bytes.byteLength % 8 !== 0) throw new Error('pair positions of a length not a multiple of 8');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = bytes.byteLength / 8;
+  const starts = new Int32Array(leftIds.length + 1);
+  for (let k = 0; k < count; k += 1) {
+    const left = view.getInt32(k * 8);
+    const right = view.getInt32(k * 8 + 4);
+    if (!(left >= 0 && left < leftIds.length && right >= 0 && right < rightIds.length)) throw new Error('a pair position outside its side');
+    starts[left + 1]! += 1;
+  }
+  for (let left = 0; left < leftIds.length; left += 1) starts[left + 1]! += starts[left]!;
+  const next = starts.slice(0, leftIds.length);
+  const rights = new Int32Array(count);
+  for (let k = 0; k < count; k += 1) rights[next[view.getInt32(k * 8)]!++] = view.getInt32(k * 8 + 4);
+  const pairs = new PairListBuilder();
+  for (let left = 0; left < leftIds.length; left += 1) {
+    const group = rights.subarray(starts[left]!, starts[left + 1]!).sort();
+    for (let j = 0; j < group.length; j += 1) if (j === 0 || group[j] !== group[j - 1]) pairs.add(left, group[j]!);
+  }
+  return pairs.build(leftIds, rightIds);
+}
