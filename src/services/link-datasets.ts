@@ -6,7 +6,7 @@ import type { MatchModel } from '../match/model.js';
 import { pairAt, pairCount, type IdPair } from '../match/pairs.js';
 import { comparatorOfStart, estimateU, trainByPasses, type TrainingPass, type TrainingResult, type TrainingStart } from '../match/train.js';
 import { selectCandidatePairs, selectDatasetRecords, selectPairsAgreeingOn, trainingPassKeys, withCandidatePairs, type DatasetScope } from '../store/candidates.js';
-import type { Queryable } from '../store/database.js';
+import type { Database, Queryable } from '../store/database.js';
 import { compareInWorker } from './compare-in-worker.js';
 
 /**
@@ -52,7 +52,35 @@ async function loadSides(db: Queryable, left: DatasetScope, right: DatasetScope,
  * The records are read and prepared while the database blocks, and scored while it estimates the
  * blocking's recall (on a server, the two work at once).
  */
-export async function linkDatasets(db: Queryable, left: DatasetScope, right: DatasetScope, options: LinkOptions & Omit<CompareAlso, 'model'>): Promise<LinkResult> {
+export function linkDatasets(db: Queryable, left: DatasetScope, right: DatasetScope, options: LinkOptions & Omit<CompareAlso, 'model'>): Promise<LinkResult> {
+  return inLinkageSlot(db, () => linkNow(db, left, right, options));
+}
+
+/**
+ * Linkages running on each database. One holds a connection while it blocks and reads its records
+ * on a second, so at most half as many run at once as the database has connections: as many as it
+ * had connections each held one and waited for a second for ever. The others wait their turn.
+ */
+const linkageSlots = new WeakMap<Database, { running: number; waiting: (() => void)[] }>();
+
+async function inLinkageSlot<T>(db: Queryable, fn: () => Promise<T>): Promise<T> {
+  // A transaction's linkage runs on its one connection.
+  if (!('connections' in db)) return fn();
+  const database = db as Database;
+  let slots = linkageSlots.get(database);
+  if (!slots) linkageSlots.set(database, (slots = { running: 0, waiting: [] }));
+  const room = Math.max(1, Math.floor(database.connections / 2));
+  while (slots.running >= room) await new Promise<void>((resolve) => slots.waiting.push(resolve));
+  slots.running += 1;
+  try {
+    return await fn();
+  } finally {
+    slots.running -= 1;
+    slots.waiting.shift()?.();
+  }
+}
+
+async function linkNow(db: Queryable, left: DatasetScope, right: DatasetScope, options: LinkOptions & Omit<CompareAlso, 'model'>): Promise<LinkResult> {
   const loading = loadSides(db, left, right, { model: options.model, twoThreads: options.twoThreads, maxWorkers: options.maxWorkers });
   // Awaited below; handled now, so that a read failing while blocking runs is no unhandled rejection.
   loading.catch(() => {});

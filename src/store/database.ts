@@ -57,6 +57,8 @@ export function bufferedCopy(copyRows: (lines: string) => Promise<void>): CopyWr
 
 export interface Database extends Queryable {
   readonly engine: 'pglite' | 'postgres';
+  /** How many connections it has (PGlite: one). */
+  readonly connections: number;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs `fn` on one connection, so that session state (temporary tables) holds across its statements; released however it ends. */
   session<T>(fn: (db: Queryable) => Promise<T>): Promise<T>;

@@ -30,6 +30,7 @@ function queryable(target: PGliteInterface | Transaction): Queryable {
 function wrap(pg: PGlite): Database {
   return {
     engine: 'pglite',
+    connections: 1,
     ...queryable(pg),
     transaction: (fn) => pg.transaction((tx) => fn(queryable(tx))),
     // One connection, one session: temporary tables hold between its statements.

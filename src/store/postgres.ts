@@ -76,10 +76,10 @@ export interface PostgresOptions {
 }
 
 export function openPostgres(url: string, options: PostgresOptions = {}): Database {
-  const { longWorkMax } = options;
+  const { longWorkMax, max = 10 } = options;
   let longWorkDb: Database | undefined;
   const sql = postgres(url, {
-    max: options.max ?? 10,
+    max,
     onnotice: (notice) => options.onNotice?.(String(notice.message)),
     connection: { application_name: 'customer-exchange' },
     types: {
@@ -89,6 +89,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
   });
   return {
     engine: 'postgres',
+    connections: max,
     ...queryable(sql),
     transaction: (fn) => sql.begin((tx) => fn(queryable(tx))) as Promise<never>,
     async session(fn) {

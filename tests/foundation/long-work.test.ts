@@ -4,6 +4,8 @@
  * requests' (DATABASE_POOL_SIZE, DATABASE_LONG_WORK_POOL_SIZE). PGlite has one connection anyway.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultModel } from '../../src/match/model.js';
+import { linkDatasets } from '../../src/services/link-datasets.js';
 import { forLongWork, type Database } from '../../src/store/database.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { createTestExchange, type TestExchange } from '../helpers/app.js';
@@ -36,6 +38,25 @@ describe(`long work on connections of its own on ${engineUnderTest}`, () => {
       long.transaction = transaction;
     }
   });
+
+  it('runs more batch linkages at once than long work has connections, each to its end', async () => {
+    // A linkage holds one connection for its blocking and reads its records on another: as many at
+    // once as the pool has connections each held one and waited for a second, for ever.
+    const { partner, key } = await ex.addPartner('many-links');
+    const dataset = (await (await ex.request('/v1/datasets', { method: 'POST', key, json: { name: 'people' } })).json()) as { id: string };
+    const people = ['Anna Lindqvist', 'Ana Lindquist', 'Jon Smyth', 'John Smith', 'Wei Zhang'].map((name, i) => {
+      const [given, family] = name.split(' ');
+      return JSON.stringify({ standardVersion: '1.0.0', source: { recordId: `p${i}` }, name: { given, family }, birthDate: '1980-02-0' + (1 + (i % 2)) });
+    });
+    const upload = await ex.request(`/v1/datasets/${dataset.id}/uploads?mapping=canonical`, { method: 'POST', key, headers: { 'content-type': 'application/x-ndjson' }, body: people.join('\n') });
+    expect(upload.status).toBe(201);
+    const scope = { partnerId: partner.id, datasetId: dataset.id };
+    const model = defaultModel();
+    const linkages = Array.from({ length: 6 }, () => linkDatasets(forLongWork(ex.db), scope, scope, { model, threshold: model.thresholds.possible }));
+    const ended = await Promise.race([Promise.all(linkages), waited(20_000)]);
+    expect(ended).not.toBe('still waiting');
+    for (const result of ended as Awaited<(typeof linkages)[number]>[]) expect(result.links.map((l) => [l.leftId, l.rightId].sort().join(' '))).toContain('p0 p1');
+  }, 30_000);
 
   it.runIf(engineUnderTest === 'postgres')('leaves the requests their connections while long work holds all of its own', async () => {
     const { url, drop } = await createServerDatabase('cx_long', false);
