@@ -300,12 +300,18 @@ export async function selectPairsAgreeingOn(db: Queryable, left: DatasetScope, r
   });
 }
 
+/**
+ * Candidate pairs a statement asks for, at most (as the rules sized them; array rules are not
+ * sized): 20M pairs are 213 MB of base64 text, well within its 1 GB.
+ */
+const PAIRS_PER_STATEMENT = 20_000_000;
+
 /** Candidate pairs of a linkage by a model's blocking rules, with what blocking did. */
 export async function selectCandidatePairs(
   db: Queryable,
   left: DatasetScope,
   right: DatasetScope,
-  options: { blocking?: BlockingSettings; estimateRecall?: boolean } = {},
+  options: { blocking?: BlockingSettings; estimateRecall?: boolean; pairsPerStatement?: number } = {},
 ): Promise<CandidatePairs> {
   const { result: pairs, blocking } = await withCandidatePairs(db, left, right, options, async (pairs) => pairs);
   return { pairs, blocking };
@@ -321,7 +327,7 @@ export async function withCandidatePairs<T>(
   db: Queryable,
   left: DatasetScope,
   right: DatasetScope,
-  options: { blocking?: BlockingSettings; estimateRecall?: boolean },
+  options: { blocking?: BlockingSettings; estimateRecall?: boolean; pairsPerStatement?: number },
   use: (pairs: PairList) => Promise<T>,
 ): Promise<{ result: T; blocking: BlockingReport }> {
   const blocking = options.blocking ?? defaultBlocking();
@@ -329,25 +335,34 @@ export async function withCandidatePairs<T>(
     const { db, params, sides, order } = linkage;
     const { kept, report } = await planSqlRules(linkage, blocking);
     const [ids] = await db.query<{ left: string[]; right: string[] }>(`${sides} SELECT (SELECT array_agg(source_id ORDER BY i) FROM l) AS left, (SELECT array_agg(source_id ORDER BY i) FROM r) AS right`, params);
-    const joins = [
-      ...kept.map((rule) => `SELECT l.i AS "left", r.i AS "right" FROM l JOIN r ON ${pairCondition(rule)}${order}`),
-      ...blocking.rules.filter(isArrayRule).map((rule) => {
-        const [leftKey, rightKey] = sidesOfKey(rule.on[0]!);
-        return `SELECT l.i, r.i FROM (SELECT i, unnest(${leftKey}) AS k FROM l) l JOIN (SELECT i, unnest(${rightKey}) AS k FROM r) r ON l.k = r.k${order}`;
-      }),
-    ];
-    // As positions (integers join and travel cheaper than ids), in one bytea of int4 couples: a
-    // row per pair cost a JS object each (PGlite: 2M pairs took 18 s as rows). Repeats are left in
-    // (UNION ALL) and removed by distinctPairsOf. One bytea holds up to 134M pairs (its 1 GB).
-    const [sent] = await db.query<{ pairs: string | null }>(
-      `${sides}\nSELECT encode(string_agg(int4send("left") || int4send("right"), ''::bytea), 'base64') AS pairs FROM (\n${joins.join('\nUNION ALL\n')}\n) pairs`,
-      params,
-    );
+    // As positions (integers join and travel cheaper than ids), in a bytea of int4 couples: a row per
+    // pair cost a JS object each (PGlite: 2M pairs took 18 s as rows). Repeats are left in (UNION
+    // ALL) and removed by distinctPairsOf. A statement's text is at most 1 GB, so a linkage whose
+    // rules size more than pairsPerStatement pairs asks for them in ranges of its left records.
+    const sized = report.reduce((sum, rule) => sum + (rule.leftOut ? 0 : rule.pairs), 0);
+    const statements = Math.max(1, Math.ceil(sized / (options.pairsPerStatement ?? PAIRS_PER_STATEMENT)));
+    const lefts = ids!.left?.length ?? 0;
+    const sent: Uint8Array[] = [];
+    for (let part = 0; part < statements; part += 1) {
+      const range = statements === 1 ? '' : ` AND l.i >= ${Math.floor((lefts * part) / statements)} AND l.i < ${Math.floor((lefts * (part + 1)) / statements)}`;
+      const joins = [
+        ...kept.map((rule) => `SELECT l.i AS "left", r.i AS "right" FROM l JOIN r ON ${pairCondition(rule)}${order}${range}`),
+        ...blocking.rules.filter(isArrayRule).map((rule) => {
+          const [leftKey, rightKey] = sidesOfKey(rule.on[0]!);
+          return `SELECT l.i, r.i FROM (SELECT i, unnest(${leftKey}) AS k FROM l) l JOIN (SELECT i, unnest(${rightKey}) AS k FROM r) r ON l.k = r.k${order}${range}`;
+        }),
+      ];
+      const [row] = await db.query<{ pairs: string | null }>(
+        `${sides}\nSELECT encode(string_agg(int4send("left") || int4send("right"), ''::bytea), 'base64') AS pairs FROM (\n${joins.join('\nUNION ALL\n')}\n) pairs`,
+        params,
+      );
+      sent.push(Buffer.from(row?.pairs ?? '', 'base64'));
+    }
     const recall = options.estimateRecall === false ? Promise.resolve([]) : estimateRecall(linkage, kept, blocking);
     recall.catch(() => {});
     // The estimate goes out before the pairs are laid out, which holds this thread for a while.
     await new Promise((resolve) => setImmediate(resolve));
-    const list = distinctPairsOf(Buffer.from(sent?.pairs ?? '', 'base64'), ids!.left ?? [], ids!.right ?? []);
+    const list = distinctPairsOf(sent.length === 1 ? sent[0]! : Buffer.concat(sent), ids!.left ?? [], ids!.right ?? []);
     // Both settle before the sides are dropped, whichever fails.
     const [used, estimated] = await Promise.allSettled([use(list), recall]);
     if (used.status === 'rejected') throw used.reason;

@@ -53,6 +53,10 @@ describe(`blocking in memory against blocking in SQL on ${engineUnderTest}`, () 
     expect(memory.blocking.rules.some((rule) => rule.refinedBy)).toBe(true);
     expect(ordered(memory.pairs)).toEqual(ordered(sql.pairs));
     expect(memory.blocking).toEqual(sql.blocking);
+    // A linkage larger than one statement should carry asks for its pairs in ranges of left records: the same pairs.
+    const inParts = await selectCandidatePairs(workspace.db, left, right, { blocking, estimateRecall: false, pairsPerStatement: 1000 });
+    expect(pairCount(sql.pairs)).toBeGreaterThan(3000);
+    expect(ordered(inParts.pairs)).toEqual(ordered(sql.pairs));
   });
 
   it('leaves out of a training pass the values more than 20 records share (a placeholder birth date)', async () => {
