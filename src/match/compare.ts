@@ -30,14 +30,16 @@ export interface Comparator {
 export function comparatorOf(settings: readonly ComparisonSetting[]): Comparator {
   const comparisons = settings.map((setting) => buildComparison(setting.name, setting.field, setting.levels));
   const count = comparisons.length;
+  const compareAt: Comparator['compareAt'] = (a, b, vectors, at) => {
+    for (let i = 0; i < count; i += 1) vectors[at + i] = comparisons[i]!.compare(a, b);
+  };
   return {
     comparisons,
+    compareAt,
+    // Callers take it apart from the comparator (const compare = comparator.compare), so no `this`.
     compare(a, b, vector = new Uint8Array(count)) {
-      for (let i = 0; i < count; i += 1) vector[i] = comparisons[i]!.compare(a, b);
+      compareAt(a, b, vector, 0);
       return vector;
-    },
-    compareAt(a, b, vectors, at) {
-      for (let i = 0; i < count; i += 1) vectors[at + i] = comparisons[i]!.compare(a, b);
     },
     indexOf: (name) => comparisons.findIndex((c) => c.name === name),
   };

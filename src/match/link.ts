@@ -83,6 +83,10 @@ export interface PairHelper {
 /** Each id's record, by the id's position (undefined for one not loaded). */
 export const recordsByPosition = (ids: readonly string[], records: Map<string, Comparable>) => ids.map((id) => records.get(id));
 
+/** The pairs both of whose records were loaded (the list itself when all were): an upload between blocking and loading may have removed one. */
+export const pairsWithRecords = (pairs: PairList, left: (Comparable | undefined)[], right: (Comparable | undefined)[]) =>
+  filterPairs(pairs, (l, r) => left[l] !== undefined && right[r] !== undefined);
+
 /** Compares the pairs [from, to) of a list into `vectors` (laid out from pair `from`), records found by position. */
 export function comparePairsInto(comparator: Comparator, pairs: PairList, left: (Comparable | undefined)[], right: (Comparable | undefined)[], vectors: Uint8Array, from = 0, to = pairCount(pairs)): void {
   const width = comparator.comparisons.length;
@@ -101,7 +105,7 @@ async function compareCandidates(
   const width = comparator.comparisons.length;
   const leftRecords = recordsByPosition(candidates.leftIds, left);
   const rightRecords = candidates.rightIds === candidates.leftIds && left === right ? leftRecords : recordsByPosition(candidates.rightIds, right);
-  const pairs = filterPairs(candidates, (l, r) => leftRecords[l] !== undefined && rightRecords[r] !== undefined);
+  const pairs = pairsWithRecords(candidates, leftRecords, rightRecords);
   const count = pairCount(pairs);
   const vectors = new Uint8Array(count * width);
   // The helper takes the second half, this thread the first.

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { dataOfWorker } from '../core/worker-thread.js';
 import type { Comparable } from '../match/features.js';
-import { comparePairsInto, prepareAll, recordsByPosition } from '../match/link.js';
+import { comparePairsInto, pairsWithRecords, prepareAll, recordsByPosition } from '../match/link.js';
 import { comparatorFor, type MatchModel } from '../match/model.js';
 import type { FromCompareWorker, ToCompareWorker } from './compare-in-worker.js';
 
@@ -23,9 +23,7 @@ port.on('message', (message: ToCompareWorker) => {
     const leftRecords = recordsByPosition(pairs.leftIds, left);
     const rightRecords = recordsByPosition(pairs.rightIds, right.size ? right : left);
     // The main thread sends only pairs whose records it has; they are the same records.
-    for (let i = 0; i < pairs.left.length; i += 1) {
-      if (!leftRecords[pairs.left[i]!] || !rightRecords[pairs.right[i]!]) throw new Error('a pair whose record the worker was not sent');
-    }
+    if (pairsWithRecords(pairs, leftRecords, rightRecords) !== pairs) throw new Error('a pair whose record the worker was not sent');
     const vectors = new Uint8Array(pairs.left.length * width);
     comparePairsInto(comparator, pairs, leftRecords, rightRecords, vectors);
     port.postMessage({ type: 'vectors', vectors } satisfies FromCompareWorker, [vectors.buffer]);
