@@ -11,6 +11,7 @@ const bodies = readFileSync(bodiesFile, 'utf8').trim().split('\n');
 let next = 0;
 const latencies: number[] = [];
 const statuses: Record<number, number> = {};
+const startCpu = process.cpuUsage();
 const instance = autocannon({
   url: `${url}/v1/match`,
   connections: Number(connections),
@@ -22,7 +23,9 @@ const instance = autocannon({
   if (error) throw error;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  process.stdout.write(`${JSON.stringify({ ok: latencies.length, perSecond: latencies.length / Number(seconds), p50: at(0.5), p95: at(0.95), p99: at(0.99), statuses })}\n`);
+  const cpu = process.cpuUsage(startCpu);
+  const loadCpuSeconds = (cpu.user + cpu.system) / 1e6;
+  process.stdout.write(`${JSON.stringify({ ok: latencies.length, perSecond: latencies.length / Number(seconds), p50: at(0.5), p95: at(0.95), p99: at(0.99), statuses, loadCpuSeconds })}\n`);
 });
 instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
   statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;

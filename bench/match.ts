@@ -11,9 +11,9 @@
  * keeps the server's database for the next run, which loads only the records it lacks.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { serve } from '@hono/node-server';
@@ -76,8 +76,39 @@ const typo = (p: Person): Person => ({ ...p, family: p.family.length > 3 ? `${p.
 /** A match query's body for a person as written (with a typo). */
 const matchBody = (query: Person) => JSON.stringify({ purpose: 'fraud_prevention', criteria: { given: query.given, family: query.family, birthDate: query.birthDate, postcode: query.postcode } });
 
-/** The app on a loopback port, and autocannon in a second process sending `concurrency` queries at once. */
-async function concurrentLoad(app: ReturnType<typeof createApp>, key: string, token: string, size: number): Promise<{ ok: number; perSecond: number; p50: number; p95: number; p99: number; statuses: Record<string, number> }> {
+/**
+ * CPU seconds spent so far by the processes named `postgres` on this machine (the server's backends
+ * and its background workers), from /proc; undefined where there is no /proc to read.
+ */
+function postgresCpuSeconds(): number | undefined {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        // comm is in parentheses; utime and stime are the 12th and 13th fields after it.
+        if (!stat.includes('(postgres)')) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // The process ended while being read.
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+interface LoadResult { ok: number; perSecond: number; p50: number; p95: number; p99: number; statuses: Record<string, number>; cpu: { exchange: number; database?: number; load: number } }
+
+/**
+ * The app on a loopback port, and autocannon in a second process sending `concurrency` queries at
+ * once. The CPU each side spent per answer is measured too (the exchange's process, the database
+ * server's processes, the load process): on a machine of few cores, their sum bounds the rate.
+ */
+async function concurrentLoad(app: ReturnType<typeof createApp>, key: string, token: string, size: number, engine: 'pglite' | 'postgres'): Promise<LoadResult> {
   const directory = mkdtempSync(join(tmpdir(), 'cx-bench-'));
   const bodies = join(directory, 'bodies.ndjson');
   const lines: string[] = [];
@@ -96,9 +127,24 @@ async function concurrentLoad(app: ReturnType<typeof createApp>, key: string, to
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exchangeBefore = process.cpuUsage();
+    const databaseBefore = engine === 'postgres' ? postgresCpuSeconds() : undefined;
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     if (code !== 0) throw new Error(`the load process exited with ${code}`);
-    return JSON.parse(output.trim().split('\n').pop()!);
+    const exchange = process.cpuUsage(exchangeBefore);
+    const databaseAfter = databaseBefore === undefined ? undefined : postgresCpuSeconds();
+    const result = JSON.parse(output.trim().split('\n').pop()!) as Omit<LoadResult, 'cpu'> & { loadCpuSeconds: number };
+    const answers = Object.values(result.statuses).reduce((sum, n) => sum + n, 0) || 1;
+    // Milliseconds of CPU per answer; the exchange's includes the load process's start-up wait, which is idle.
+    const perAnswer = (seconds: number) => (seconds * 1000) / answers;
+    return {
+      ...result,
+      cpu: {
+        exchange: perAnswer((exchange.user + exchange.system) / 1e6),
+        ...(databaseAfter === undefined ? {} : { database: perAnswer(databaseAfter - databaseBefore!) }),
+        load: perAnswer(result.loadCpuSeconds),
+      },
+    };
   } finally {
     await new Promise((resolve) => server.close(resolve));
     rmSync(directory, { recursive: true, force: true });
@@ -172,10 +218,16 @@ async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
         `p50 ${quantile(latencies, 0.5).toFixed(1)} ms, p95 ${quantile(latencies, 0.95).toFixed(1)} ms over ${queries} queries after ${warmUp} warm-up; right record first in ${found} of ${queries}`,
     );
     if (concurrency > 0) {
-      const load = await concurrentLoad(app, granteeKey, token, size);
+      const load = await concurrentLoad(app, granteeKey, token, size, engine);
       console.log(
         `bench:match ${engine.padEnd(8)} concurrent, ${size.toLocaleString('en')} records, ${concurrency} at once for ${loadSeconds} s from a second process: ` +
           `${load.perSecond.toFixed(0)} matches/s, p50 ${load.p50.toFixed(1)} ms, p95 ${load.p95.toFixed(1)} ms, p99 ${load.p99.toFixed(1)} ms (answers by status: ${JSON.stringify(load.statuses)})`,
+      );
+      const { exchange, database, load: generator } = load.cpu;
+      const total = exchange + (database ?? 0) + generator;
+      console.log(
+        `bench:match ${engine.padEnd(8)}   CPU per answer: exchange ${exchange.toFixed(2)} ms${database === undefined ? ' (the database runs in it)' : `, database server ${database.toFixed(2)} ms`}, load process ${generator.toFixed(2)} ms; ` +
+          `${availableParallelism()} cores at most ${Math.round((availableParallelism() * 1000) / total)} answers/s at that cost`,
       );
     }
   }
