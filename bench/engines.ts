@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import { connectPostgres } from '../src/store/postgres.js';
 import { loadConfig } from '../src/config.js';
 import type { Database } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
@@ -44,7 +44,7 @@ const keep = process.env.BENCH_KEEP;
 async function onServer(run: (engine: 'postgres', db: Database) => Promise<void>): Promise<void> {
   if (keep !== undefined && !/^[a-z_][a-z0-9_]*$/.test(keep)) throw new Error('BENCH_KEEP must be a plain database name (a-z, 0-9, _)');
   const name = keep ?? `cx_bench_${process.pid}`;
-  const admin = postgres(benchServerUrl, { max: 1, onnotice: () => {} });
+  const admin = connectPostgres(benchServerUrl, { max: 1, onnotice: () => {} });
   const [existing] = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`;
   if (!existing) await admin.unsafe(`CREATE DATABASE ${name}`);
   try {

@@ -4,7 +4,7 @@
  * with its primary key and each of the matcher's indexes alone, then with all of them, then into a
  * bare table whose indexes are built afterwards. Runs in a scratch database on BENCH_DATABASE_URL.
  */
-import postgres from 'postgres';
+import { connectPostgres } from '../src/store/postgres.js';
 import { benchServerUrl } from './engines.js';
 
 const rows = Number(process.argv[2] ?? 300_000);
@@ -23,11 +23,11 @@ const indexes: Record<string, string> = {
 };
 
 const name = `cx_bench_index_${process.pid}`;
-const admin = postgres(benchServerUrl, { max: 1, onnotice: () => {} });
+const admin = connectPostgres(benchServerUrl, { max: 1, onnotice: () => {} });
 await admin.unsafe(`CREATE DATABASE ${name}`);
 const url = new URL(benchServerUrl);
 url.pathname = `/${name}`;
-const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+const sql = connectPostgres(url.toString(), { max: 1, onnotice: () => {} });
 try {
   await sql.unsafe('CREATE EXTENSION pg_trgm');
   await sql.unsafe(`CREATE TABLE source AS SELECT

@@ -5,11 +5,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/store/migrate.js';
 import { dumpPglite, openPglite } from '../src/store/pglite.js';
-import { openPostgres } from '../src/store/postgres.js';
+import { connectPostgres, openPostgres } from '../src/store/postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,7 +21,7 @@ export default async function setup(project: TestProject) {
   const url = process.env.TEST_DATABASE_URL;
   if (url) {
     const name = `cx_template_${process.pid}`;
-    const admin = postgres(url, { max: 1, onnotice: () => {} });
+    const admin = connectPostgres(url, { max: 1, onnotice: () => {} });
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name}`);
     await admin.unsafe(`CREATE DATABASE ${name}`);
     const target = new URL(url);

@@ -1,11 +1,10 @@
 /** A fresh, migrated database for one test file, on the engine the run is for. */
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
 import { inject } from 'vitest';
 import type { Database } from '../../src/store/database.js';
 import { openPglite, openPgliteFromDump } from '../../src/store/pglite.js';
-import { openPostgres } from '../../src/store/postgres.js';
+import { connectPostgres, openPostgres } from '../../src/store/postgres.js';
 
 export const engineUnderTest: 'pglite' | 'postgres' = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
 
@@ -13,7 +12,7 @@ export const engineUnderTest: 'pglite' | 'postgres' = process.env.TEST_DATABASE_
 export async function createServerDatabase(prefix: string, fromTemplate: boolean): Promise<{ url: string; drop(): Promise<void> }> {
   const serverUrl = process.env.TEST_DATABASE_URL!;
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  const admin = connectPostgres(serverUrl, { max: 1, onnotice: () => {} });
   for (let attempt = 1; ; attempt += 1) {
     try {
       await admin.unsafe(`CREATE DATABASE ${name}${fromTemplate ? ` TEMPLATE ${inject('templateDatabase')}` : ''}`);
