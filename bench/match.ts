@@ -7,10 +7,11 @@
  * Concurrent mode (BENCH_CONCURRENCY=50, BENCH_SECONDS=30): after each size's sequential queries,
  * the app listens on a loopback port and a second process (bench/match-load.ts, autocannon) sends
  * that many queries at once; matches per second and p50/p95/p99 over every answer are printed.
- * BENCH_LINKAGE=0 skips the batch linkage, BENCH_ENGINES=postgres the embedded engine; BENCH_KEEP=<name>
+ * BENCH_PROFILE=<path prefix> writes a CPU profile of the exchange during the load. BENCH_LINKAGE=0 skips the batch linkage, BENCH_ENGINES=postgres the embedded engine; BENCH_KEEP=<name>
  * keeps the server's database for the next run, which loads only the records it lacks.
  */
 import { spawn } from 'node:child_process';
+import { Session } from 'node:inspector';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -101,6 +102,23 @@ function postgresCpuSeconds(): number | undefined {
   return ticks / 100; // USER_HZ is 100 on Linux
 }
 
+/** A CPU profile of the exchange's main thread (BENCH_PROFILE=<path prefix>), of the load only. */
+async function startProfile(): Promise<{ stop: (path: string) => Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string) => new Promise<T>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result as T))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    stop: async (path) => {
+      const { profile } = await post<{ profile: object }>('Profiler.stop');
+      writeFileSync(path, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`bench:match   profile of the exchange under load: ${path}`);
+    },
+  };
+}
+
 interface LoadResult { ok: number; perSecond: number; p50: number; p95: number; p99: number; statuses: Record<string, number>; cpu: { exchange: number; database?: number; load: number } }
 
 /**
@@ -127,11 +145,13 @@ async function concurrentLoad(app: ReturnType<typeof createApp>, key: string, to
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const profiling = process.env.BENCH_PROFILE ? await startProfile() : undefined;
     const exchangeBefore = process.cpuUsage();
     const databaseBefore = engine === 'postgres' ? postgresCpuSeconds() : undefined;
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     if (code !== 0) throw new Error(`the load process exited with ${code}`);
     const exchange = process.cpuUsage(exchangeBefore);
+    if (profiling) await profiling.stop(`${process.env.BENCH_PROFILE}.${engine}.${size}.cpuprofile`);
     const databaseAfter = databaseBefore === undefined ? undefined : postgresCpuSeconds();
     const result = JSON.parse(output.trim().split('\n').pop()!) as Omit<LoadResult, 'cpu'> & { loadCpuSeconds: number };
     const answers = Object.values(result.statuses).reduce((sum, n) => sum + n, 0) || 1;

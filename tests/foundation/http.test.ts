@@ -1,5 +1,8 @@
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonPointer } from '../../src/errors.js';
 import { createTestExchange, type TestExchange } from '../helpers/app.js';
@@ -120,6 +123,34 @@ describe(`HTTP basics on ${engineUnderTest}`, () => {
     expect(response.status).toBe(413);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     expect(((await response.json()) as { detail: string }).detail).toContain('2048 bytes');
+  });
+
+  it('holds the limit over a socket, whether the body declares its length or comes in chunks', async () => {
+    // Over HTTP, not app.request: the server reads a declared length's JSON itself, and counts a chunked body.
+    const server = serve({ fetch: ex.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/partners`;
+    const headers = { authorization: `Bearer ${ex.adminKey}`, 'content-type': 'application/json' };
+    const chunked = (text: string) => new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(text)), c.close()) });
+    try {
+      const big = JSON.stringify({ slug: 'big-socket', name: 'x'.repeat(5000) });
+      const declared = await fetch(url, { method: 'POST', headers, body: big });
+      expect(declared.status).toBe(413);
+      expect(((await declared.json()) as { detail: string }).detail).toContain('2048 bytes');
+      const streamed = await fetch(url, { method: 'POST', headers, body: chunked(big), duplex: 'half' } as RequestInit);
+      expect(streamed.status).toBe(413);
+      await streamed.body?.cancel();
+      // Within the limit both ways are read and answered.
+      const small = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ slug: 'small-declared', name: 'Small' }) });
+      expect(small.status).toBe(201);
+      const smallChunked = await fetch(url, { method: 'POST', headers, body: chunked(JSON.stringify({ slug: 'small-chunked', name: 'Small' })), duplex: 'half' } as RequestInit);
+      expect(smallChunked.status).toBe(201);
+      // Malformed JSON read off the socket is the same 400 as through app.request.
+      const malformed = await fetch(url, { method: 'POST', headers, body: '{"slug": ' });
+      expect(malformed.status).toBe(400);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('answers an unexpected failure with a 500 that carries the request id and no internals', async () => {
