@@ -1,6 +1,7 @@
 /**
- * cx_record_permits (migration 016) walks a record's consents without a query inside; it must decide
- * exactly as 015's SELECT over jsonb_array_elements did, on random consents.
+ * cx_record_permits (migrations 016 and 017) walks a record's consents without a query inside, and
+ * decides a record without consents in the scan; it must decide exactly as 015's SELECT over
+ * jsonb_array_elements did, on random consents.
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -43,6 +44,16 @@ describe(`a record's consent to a purpose on ${engineUnderTest}`, () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it('is inlined into the query that calls it: a record without consents costs no function call', async () => {
+    const plan = await db.query<{ 'QUERY PLAN': string }>(
+      "EXPLAIN (VERBOSE, COSTS OFF) SELECT cx_record_permits(v.record, 'marketing', false) FROM (VALUES ('{}'::jsonb), ('{\"consents\": []}'::jsonb)) AS v(record)",
+    );
+    const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+    expect(text).toContain('CASE WHEN');
+    expect(text).toContain('cx_record_consents_permit(');
+    expect(text).not.toContain('cx_record_permits(');
   });
 
   it('lets the later of two consents captured at the same time decide, and one with a time outrank one without', async () => {
