@@ -6,7 +6,7 @@ import { pairKey } from './evaluate.js';
 import type { Comparator } from './compare.js';
 import { prepare, type Comparable } from './features.js';
 import { comparatorFor, matchWeightOf, probabilityOf, scoreVector, type MatchGrade, type MatchModel, type TermFrequencies } from './model.js';
-import { filterPairs, pairAt, pairCount, slicePairs, type PairList } from './pairs.js';
+import { compareIds, filterPairs, pairAt, pairCount, slicePairs, type PairList } from './pairs.js';
 import { estimateU } from './train.js';
 
 export interface Link {
@@ -150,7 +150,7 @@ async function scorePairs(
     }
     index += 1;
   }
-  return links.sort((x, y) => y.matchWeight - x.matchWeight || x.leftId.localeCompare(y.leftId) || x.rightId.localeCompare(y.rightId));
+  return links.sort((x, y) => y.matchWeight - x.matchWeight || compareIds(x.leftId, y.leftId) || compareIds(x.rightId, y.rightId));
 }
 
 /** Each record linked at most once, best links first (greedy on the match weight). */

@@ -114,3 +114,10 @@ export function distinctPairsOf(bytes: Uint8Array, leftIds: readonly string[], r
   }
   return pairs.build(leftIds, rightIds);
 }
+
+/**
+ * Ids in code-unit order, the same on every machine and as the database's "C" collation for ASCII
+ * ids: localeCompare follows the locale, so ties between equal weights were broken differently
+ * from one machine to the next.
+ */
+export const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -18,6 +18,7 @@ import { disclosedByMatch, disclosedMatchesSql, selectNameStatistics, selectProb
 import { recordMatchProbes } from '../store/match-probes.js';
 import { recordPseudonym, secretsFor } from '../core/secrets.js';
 import { discloseExplanation } from '../match/disclosure.js';
+import { compareIds } from '../match/pairs.js';
 import { createHash } from 'node:crypto';
 import type { ServiceContext } from './context.js';
 import { modelsForDatasets } from './models.js';
@@ -226,7 +227,7 @@ async function findMatches(
     });
   }
   // Equal weights in a stable order, not the order the database found them in.
-  results.sort((a, b) => b.matchWeight - a.matchWeight || a.datasetId.localeCompare(b.datasetId) || a.sourceId.localeCompare(b.sourceId));
+  results.sort((a, b) => b.matchWeight - a.matchWeight || compareIds(a.datasetId, b.datasetId) || compareIds(a.sourceId, b.sourceId));
   if (request.q) {
     // Free text ranks what was retrieved, over the fields the model compared (never more than it saw).
     const documents = candidates.map((c) => ({

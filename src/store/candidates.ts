@@ -55,7 +55,7 @@ export function probeSql(keys: MatchKeys, scopeWhere: string, first: number, blo
     name ??= param(keys.fullNameKey);
     ruleSql.push(
       `(SELECT b.dataset_id, b.source_id, b.record FROM (${found(', r.full_name_key')} LIMIT ${blocking.perQueryRanked}) AS b
-        ORDER BY similarity(b.full_name_key, ${name}) DESC NULLS LAST, b.dataset_id, b.source_id LIMIT ${kept})`,
+        ORDER BY similarity(b.full_name_key, ${name}) DESC NULLS LAST, b.dataset_id, b.source_id COLLATE "C" LIMIT ${kept})`,
     );
   }
   return { sql: ruleSql.join('\nUNION ALL\n'), params, rules };
@@ -126,7 +126,7 @@ function sideSql(scope: DatasetScope, keys: BlockingKey[], partner: string, data
   // i: the record's position among its side's (pairs travel as positions). Within one dataset in
   // source id order, so that each pair comes once with the lower id left; between two, in the
   // order read (sorting the rows cost 0.2 s a side of 100,000).
-  return `SELECT (row_number() OVER (${within ? 'ORDER BY source_id' : ''}) - 1)::int AS i, source_id, ${keys.map((key) => `${keySql[key].expression} AS ${key}`).join(', ')}
+  return `SELECT (row_number() OVER (${within ? 'ORDER BY source_id COLLATE "C"' : ''}) - 1)::int AS i, source_id, ${keys.map((key) => `${keySql[key].expression} AS ${key}`).join(', ')}
     FROM customer_records WHERE partner_id = ${partner} AND dataset_id = ${dataset} AND valid_to IS NULL AND record IS NOT NULL
       AND ${visibleDataset('', partner)}${grantConditions}`;
 }

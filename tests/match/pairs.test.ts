@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { distinctPairsOf, filterPairs, idPairsOf, pairListOf, slicePairs } from '../../src/match/pairs.js';
+import { compareIds, distinctPairsOf, filterPairs, idPairsOf, pairListOf, slicePairs } from '../../src/match/pairs.js';
 
 /** Couples of positions as the database's int4send gives them: big-endian, left then right. */
 function sent(couples: [number, number][]): Uint8Array {
@@ -52,5 +52,15 @@ describe('candidate pairs as positions', () => {
       { leftId: 'a', rightId: 'y' },
     ]);
     expect(filterPairs(list, () => true)).toBe(list);
+  });
+});
+
+describe('ids in a stable order', () => {
+  it('orders by code units, not by the locale (ties between equal weights break the same everywhere)', () => {
+    const ids = ['b', 'a', 'B', 'é', 'A1', 'a10', 'a9'];
+    expect([...ids].sort(compareIds)).toEqual(['A1', 'B', 'a', 'a10', 'a9', 'b', 'é']);
+    // What localeCompare gave here, and not on every machine alike: upper and lower case interleaved.
+    expect([...ids].sort((x, y) => x.localeCompare(y, 'en'))).not.toEqual([...ids].sort(compareIds));
+    expect(compareIds('x', 'x')).toBe(0);
   });
 });
