@@ -7,6 +7,7 @@
  * Concurrent mode (BENCH_CONCURRENCY=50, BENCH_SECONDS=30): after each size's sequential queries,
  * the app listens on a loopback port and a second process (bench/match-load.ts, autocannon) sends
  * that many queries at once; matches per second and p50/p95/p99 over every answer are printed.
+ * The audit log's integrator runs throughout, as in a serving exchange.
  * BENCH_PROFILE=<path prefix> writes a CPU profile of the exchange during the load. BENCH_LINKAGE=0 skips the batch linkage, BENCH_ENGINES=postgres the embedded engine; BENCH_KEEP=<name>
  * keeps the server's database for the next run, which loads only the records it lacks.
  */
@@ -22,6 +23,9 @@ import Fuse from 'fuse.js';
 import { createApp } from '../src/api/app.js';
 import { loadConfig } from '../src/config.js';
 import { generateSigningKey, mintConsentToken } from '../src/consent/mint.js';
+import { ensureExchangeSigningKey } from '../src/audit/exchange-key.js';
+import { secretsFor } from '../src/core/secrets.js';
+import { openAuditLog, startBackground } from '../src/exchange.js';
 import { createLogger } from '../src/logger.js';
 import { defaultModel } from '../src/match/model.js';
 import { createApiKey } from '../src/services/create-api-key.js';
@@ -175,7 +179,9 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 
 async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
   // The benchmark asks far faster than a partner may: its budgets are lifted.
-  const config = loadConfig({ LOG_LEVEL: 'silent', UPLOAD_LIMIT_BYTES: String(8 * 1024 ** 3), RATE_LIMIT_PER_KEY: '1000000', RATE_LIMIT_MATCH_PER_KEY: '1000000' });
+  // A secret of the benchmark's own (its databases hold generated people only), so that a kept
+  // database opens whichever checkout runs it.
+  const config = loadConfig({ LOG_LEVEL: 'silent', EXCHANGE_SECRET: Buffer.alloc(32, 'bench').toString('base64url'), UPLOAD_LIMIT_BYTES: String(8 * 1024 ** 3), RATE_LIMIT_PER_KEY: '1000000', RATE_LIMIT_MATCH_PER_KEY: '1000000' });
   const logger = createLogger('silent');
   const operator: ServiceContext = { db, config, logger, actor: { type: 'operator' }, requestId: null };
   // A kept database (BENCH_KEEP) has its partners and records from an earlier run.
@@ -183,7 +189,6 @@ async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
   const grantor = await partner('grantor');
   const grantee = await partner('grantee');
   const { key: granteeKey } = await createApiKey({ ctx: operator, input: { name: 'bench', partner: 'grantee' } });
-  const asGrantor: ServiceContext = { ...operator, actor: { type: 'api_key', keyId: 'bench', role: 'partner', partnerId: grantor.id } };
   const signing = (await generateSigningKey('EdDSA', 'bench')).privateJwk;
   const { d: _d, ...publicJwk } = signing;
   await db.transaction((tx) => replacePartnerKeys(tx, grantor.id, [{ kid: 'bench', alg: 'EdDSA', jwk: publicJwk as Record<string, unknown> }]));
@@ -192,6 +197,23 @@ async function run(engine: 'pglite' | 'postgres', db: Database): Promise<void> {
     lawfulBasis: 'legitimate_interests', actions: ['match', 'disclose'], fields: ['name', 'birthDate'], ttlSeconds: 86_400,
   });
   const app = createApp({ db, config, logger });
+  // The audit log's integrator runs beside the queries, as in `cx serve`: each match's events are
+  // hashed into the log while the next are asked, and that costs both sides CPU too.
+  await ensureExchangeSigningKey(db, secretsFor(config));
+  const background = startBackground({ db, config, logger, auditLog: await openAuditLog(db, config), close: () => db.close() });
+  try {
+    await measure(engine, db, { config, operator, grantor, granteeKey, token, app });
+  } finally {
+    await background.drain();
+  }
+}
+
+async function measure(
+  engine: 'pglite' | 'postgres',
+  db: Database,
+  { config, operator, grantor, granteeKey, token, app }: { config: ReturnType<typeof loadConfig>; operator: ServiceContext; grantor: { id: string }; granteeKey: string; token: string; app: ReturnType<typeof createApp> },
+): Promise<void> {
+  const asGrantor: ServiceContext = { ...operator, actor: { type: 'api_key', keyId: 'bench', role: 'partner', partnerId: grantor.id } };
   // A kept database's dataset of that name, with how many current records it holds.
   const keptDataset = async (name: string) => {
     const [kept] = await db.query<{ id: string; stored: number }>(
