@@ -212,7 +212,10 @@ export function signCheckpoint(log: AuditLog, size: bigint, root: Hash): string 
  * time holds the log's lock), entries, tiles and a signed checkpoint, in one transaction.
  * Returns how many were added and the new size.
  */
-export async function integrate(db: Database, log: AuditLog, batch = 1024): Promise<{ added: number; size: bigint }> {
+/** Events a batch integrates at most: a partial tile's rewrite, the root and a signed checkpoint are paid once for them all. */
+export const INTEGRATE_BATCH = 1024;
+
+export async function integrate(db: Database, log: AuditLog, batch = INTEGRATE_BATCH): Promise<{ added: number; size: bigint }> {
   // Idle: no transaction, no lock, once an empty log has its first checkpoint.
   const latest = await selectLatestCheckpoint(db);
   if (latest && !(await anyPendingEvent(db))) return { added: 0, size: latest.size };
@@ -260,18 +263,26 @@ export interface Integrator {
 
 /**
  * Runs the integrator in the background: every `intervalMs` while events arrive (Tessera's 250 ms),
- * a batch at a time, a checkpoint after each. A failure is logged and tried again later.
+ * a batch at a time, a checkpoint after each; at once again only while batches come back full (a
+ * backlog). Going again whenever a batch found anything kept it busy under a steady stream of
+ * matches: 13 checkpoints a second of 20–30 events each, every one a transaction of a dozen
+ * statements, a tile rewritten and a signature. A failure is logged and tried again later.
  */
-export function startIntegrator(db: Database, log: AuditLog, options: { intervalMs: number; witnesses?: WitnessPeer[]; onError(error: unknown): void }): Integrator {
+export function startIntegrator(db: Database, log: AuditLog, options: { intervalMs: number; batch?: number; witnesses?: WitnessPeer[]; onError(error: unknown): void }): Integrator {
+  const batch = options.batch ?? INTEGRATE_BATCH;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
     running = (async () => {
       try {
-        let added = 0;
-        while (!stopped && (await integrate(db, log)).added > 0) added += 1;
-        if (added && options.witnesses?.length) await cosignLatest(db, options.witnesses, options.onError);
+        let batches = 0;
+        for (let full = true; full && !stopped; ) {
+          const { added } = await integrate(db, log, batch);
+          if (added) batches += 1;
+          full = added === batch;
+        }
+        if (batches && options.witnesses?.length) await cosignLatest(db, options.witnesses, options.onError);
       } catch (error) {
         options.onError(error);
       }
