@@ -42,17 +42,26 @@ const loggable = `${EVENT_DIGEST} AS digest, e.id::int8 AS id, to_char(e.occurre
   e.actor_type AS "actorType", e.actor_id AS "actorId", e.actor_partner_id AS "actorPartnerId", e.partner_id AS "partnerId",
   e.action, e.target_type AS "targetType", e.target_id AS "targetId", e.outcome, e.request_id AS "requestId", e.details`;
 
-/** Queued events, oldest first. */
+/**
+ * Queued events, oldest first: the queue's ids first, then each event by its key. As a join, a
+ * planner that took the queue for large (its statistics from a backlog, or its deleted rows not yet
+ * vacuumed) merge-joined it with every event ever written: 91 ms a batch with 150,000 events.
+ */
 export async function selectPendingEvents(tx: Queryable, limit: number): Promise<LoggableEvent[]> {
   return tx.query<LoggableEvent>(
-    `SELECT ${loggable} FROM audit_log_pending p JOIN audit_events e ON e.id = p.event_id ORDER BY p.event_id LIMIT $1`,
+    `SELECT ${loggable} FROM audit_events e
+     WHERE e.id = ANY (ARRAY(SELECT p.event_id FROM audit_log_pending p ORDER BY p.event_id LIMIT $1)) ORDER BY e.id`,
     [limit],
   );
 }
 
-/** Whether any event waits for the log: read outside a transaction, so an idle integrator costs one probe. */
+/**
+ * Whether any event waits for the log: read outside a transaction, so an idle integrator costs one
+ * probe. By the key's index: a scan of the queue's table reads every row deleted since its last
+ * vacuum (11 ms after 150,000 events on a server without autovacuum).
+ */
 export async function anyPendingEvent(db: Queryable): Promise<boolean> {
-  return (await db.query('SELECT 1 FROM audit_log_pending LIMIT 1')).length > 0;
+  return (await db.query('SELECT 1 FROM audit_log_pending ORDER BY event_id LIMIT 1')).length > 0;
 }
 
 export async function countPendingEvents(db: Queryable): Promise<number> {
