@@ -207,14 +207,14 @@ export function signCheckpoint(log: AuditLog, size: bigint, root: Hash): string 
   return signNote(checkpointText({ origin: log.origin, size, root }), log.signer);
 }
 
+/** Events a batch integrates at most: a partial tile's rewrite, the root and a signed checkpoint are paid once for them all. */
+export const INTEGRATE_BATCH = 1024;
+
 /**
  * Integrates up to `batch` queued events: indices in queue order, gap-free (one integrator at a
  * time holds the log's lock), entries, tiles and a signed checkpoint, in one transaction.
  * Returns how many were added and the new size.
  */
-/** Events a batch integrates at most: a partial tile's rewrite, the root and a signed checkpoint are paid once for them all. */
-export const INTEGRATE_BATCH = 1024;
-
 export async function integrate(db: Database, log: AuditLog, batch = INTEGRATE_BATCH): Promise<{ added: number; size: bigint }> {
   // Idle: no transaction, no lock, once an empty log has its first checkpoint.
   const latest = await selectLatestCheckpoint(db);
