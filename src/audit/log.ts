@@ -276,13 +276,13 @@ export function startIntegrator(db: Database, log: AuditLog, options: { interval
   const tick = () => {
     running = (async () => {
       try {
-        let batches = 0;
+        let integrated = false;
         for (let full = true; full && !stopped; ) {
           const { added } = await integrate(db, log, batch);
-          if (added) batches += 1;
+          integrated ||= added > 0;
           full = added === batch;
         }
-        if (batches && options.witnesses?.length) await cosignLatest(db, options.witnesses, options.onError);
+        if (integrated && options.witnesses?.length) await cosignLatest(db, options.witnesses, options.onError);
       } catch (error) {
         options.onError(error);
       }

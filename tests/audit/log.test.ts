@@ -36,6 +36,10 @@ function parseBundle(bytes: Uint8Array): string[] {
   return entries;
 }
 
+/** An event with no personal data, in a transaction of its own: the `i`th of a stream. */
+const anEvent = (ex: TestExchange, i: number) =>
+  ex.db.transaction((tx) => recordEvent(tx, ex.operator, { action: 'record.erasure_lift', targetType: 'dataset', details: { requested: i, lifted: 0 } }));
+
 describe(`the audit log on ${engineUnderTest}`, () => {
   let ex: TestExchange;
   let acme: { partner: { id: string }; key: string };
@@ -193,7 +197,6 @@ describe(`the audit log on ${engineUnderTest}`, () => {
   it('integrates a steady stream once an interval, and a backlog a full batch after another', async () => {
     const checkpoints = async () => (await ex.db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_checkpoints'))[0]!.n;
     const pending = async () => (await ex.db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log_pending'))[0]!.n;
-    const event = (i: number) => ex.db.transaction((tx) => recordEvent(tx, ex.operator, { action: 'record.erasure_lift', targetType: 'dataset', details: { requested: i, lifted: 0 } }));
     const fail = (error: unknown) => {
       throw error;
     };
@@ -201,12 +204,12 @@ describe(`the audit log on ${engineUnderTest}`, () => {
     // A stream: events keep arriving while the first batch is integrated. The integrator takes what
     // it finds, and then waits for its interval (a minute here), not for the next few events.
     const before = await checkpoints();
-    await event(0);
+    await anEvent(ex, 0);
     const streaming = startIntegrator(ex.db, ex.auditLog, { intervalMs: 60_000, onError: fail });
     // (On the server the old loop made 14–21 checkpoints here; PGlite's one connection lets no event
     // in while a batch runs, so there both pass.)
     for (let i = 1; i <= 60; i += 1) {
-      await event(i);
+      await anEvent(ex, i);
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect((await checkpoints()) - before).toBeLessThanOrEqual(1);
@@ -215,7 +218,7 @@ describe(`the audit log on ${engineUnderTest}`, () => {
     expect(await pending()).toBe(0);
 
     // A backlog: batches of 4, at once one after the other while they come back full.
-    for (let i = 0; i < 10; i += 1) await event(i);
+    for (let i = 0; i < 10; i += 1) await anEvent(ex, i);
     const atBacklog = await checkpoints();
     const backlog = startIntegrator(ex.db, ex.auditLog, { intervalMs: 60_000, batch: 4, onError: fail });
     for (let waited = 0; (await pending()) > 0 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -226,11 +229,7 @@ describe(`the audit log on ${engineUnderTest}`, () => {
 
   it('gives 1,000 concurrent events gap-free indices while the integrator runs', async () => {
     const integrator = startIntegrator(ex.db, ex.auditLog, { intervalMs: 5, onError: (error) => { throw error; } });
-    await Promise.all(
-      Array.from({ length: 1000 }, (_, i) =>
-        ex.db.transaction((tx) => recordEvent(tx, ex.operator, { action: 'record.erasure_lift', targetType: 'dataset', details: { requested: i, lifted: 0 } })),
-      ),
-    );
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => anEvent(ex, i)));
     await integrator.drain();
     const [stats] = await ex.db.query<{ n: number; lo: number; hi: number; events: number; pending: number }>(
       `SELECT count(*)::int AS n, min(idx)::int AS lo, max(idx)::int AS hi, (SELECT count(*)::int FROM audit_events) AS events,
@@ -331,7 +330,7 @@ describe(`the audit queue's reads on ${engineUnderTest}`, () => {
     );
     await ex.db.exec('ANALYZE audit_log_pending; ANALYZE audit_events');
     await ex.integrate();
-    for (let i = 0; i < 3; i += 1) await ex.db.transaction((tx) => recordEvent(tx, ex.operator, { action: 'record.erasure_lift', targetType: 'dataset', details: { requested: i, lifted: 0 } }));
+    for (let i = 0; i < 3; i += 1) await anEvent(ex, i);
 
     // Each read's plan, from the statement it sends.
     const plans: string[] = [];
